@@ -1,0 +1,80 @@
+import { connect, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { ElastosError, isErrorCode } from '../errors/index.js';
+import type { AdminReply } from './protocol.js';
+
+/** The CLI's side of the admin socket: one request at a time, replies matched by id. */
+export class AdminClient {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (reply: AdminReply) => void>();
+
+  private constructor(private readonly socket: Socket) {
+    const lines = createInterface({ input: socket, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on('line', (line) => this.onLine(line));
+    socket.on('close', () =>
+      this.failAll(new ElastosError('E_DAEMON_UNREACHABLE', 'the runtime closed the connection')),
+    );
+  }
+
+  static connect(path: string, timeoutMs = 5000): Promise<AdminClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(path);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ElastosError('E_DAEMON_UNREACHABLE', `no answer on ${path}`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new AdminClient(socket));
+      });
+      socket.once('error', (cause) => {
+        clearTimeout(timer);
+        reject(
+          new ElastosError('E_DAEMON_UNREACHABLE', `cannot reach the runtime at ${path}: ${cause.message}`, { cause }),
+        );
+      });
+    });
+  }
+
+  call(cmd: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (reply) => {
+        if (reply.ok) resolve(reply.result);
+        else
+          reject(
+            new ElastosError(
+              isErrorCode(reply.error.code) ? reply.error.code : 'E_ADMIN_PROTOCOL',
+              reply.error.message,
+            ),
+          );
+      });
+      this.socket.write(`${JSON.stringify({ id, cmd, args })}\n`);
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  private onLine(line: string): void {
+    let reply: AdminReply;
+    try {
+      reply = JSON.parse(line) as AdminReply;
+    } catch {
+      this.failAll(new ElastosError('E_ADMIN_PROTOCOL', 'the runtime sent a line that is not JSON'));
+      return;
+    }
+    // id 0: the runtime refused the connection before any request (e.g. E_ADMIN_DENIED).
+    const target = reply.id === 0 ? [...this.waiting.keys()] : [reply.id];
+    for (const id of target) {
+      this.waiting.get(id)?.(reply);
+      this.waiting.delete(id);
+    }
+  }
+
+  private failAll(err: ElastosError): void {
+    for (const resolve of this.waiting.values()) resolve({ id: 0, ok: false, error: err.toJSON() });
+    this.waiting.clear();
+  }
+}

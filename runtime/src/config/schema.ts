@@ -1,0 +1,93 @@
+/** The runtime's config file (`/etc/elastos/config.json` on the box). Relative paths resolve against the file's folder. */
+export interface ElastosConfig {
+  /** `production` fails closed on every missing layer; `dev` may degrade with a loud warning and an audit entry. */
+  profile: 'production' | 'dev';
+  /** Sockets and pid file: `/run/elastos` on the box. */
+  runDir: string;
+  /** Store, installed capsules, capsule data: `/var/lib/elastos` on the box. */
+  stateDir: string;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  tpm: {
+    /** Passed through to tpm2-tss: `device:/dev/tpmrm0`, `swtpm:path=S`, `swtpm:host=127.0.0.1,port=N`. */
+    tcti: string;
+    /** The PCR the runtime measures itself, its config and trust store into (runtime/spec/boot.md). */
+    pcr: number;
+    /** Dev only: run without a TPM (loud warning, audited). */
+    insecureNoTpm: boolean;
+  };
+  admin: {
+    /** Unix socket of the admin CLI; relative paths resolve under runDir. */
+    socket: string;
+    /** Members of this group (and root) may administer the box. */
+    group: string;
+  };
+  audit: {
+    /** Anchor a checkpoint after this many entries. */
+    checkpointEntries: number;
+    /** ...or after this many milliseconds, whichever comes first. */
+    checkpointMs: number;
+  };
+  serial: {
+    /** The MCU's serial device, or empty for none. */
+    path: string;
+    baudRate: number;
+  };
+}
+
+/** JSON Schema of the config; ajv fills the defaults. */
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['profile', 'runDir', 'stateDir'],
+  properties: {
+    profile: { type: 'string', enum: ['production', 'dev'] },
+    runDir: { type: 'string', minLength: 1 },
+    stateDir: { type: 'string', minLength: 1 },
+    logLevel: {
+      type: 'string',
+      enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],
+      default: 'info',
+    },
+    tpm: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        tcti: { type: 'string', minLength: 1, default: 'device:/dev/tpmrm0' },
+        pcr: { type: 'integer', minimum: 0, maximum: 23, default: 23 },
+        insecureNoTpm: { type: 'boolean', default: false },
+      },
+    },
+    admin: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        socket: { type: 'string', minLength: 1, default: 'admin.sock' },
+        group: { type: 'string', minLength: 1, default: 'elastos-admin' },
+      },
+    },
+    audit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        checkpointEntries: { type: 'integer', minimum: 1, default: 10000 },
+        checkpointMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
+      },
+    },
+    serial: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        path: { type: 'string', default: '' },
+        baudRate: { type: 'integer', minimum: 1200, default: 115200 },
+      },
+    },
+  },
+} as const;

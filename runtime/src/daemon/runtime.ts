@@ -1,0 +1,67 @@
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { type AdminPeer, AdminServer } from '../admin/index.js';
+import type { ElastosConfig } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import { Store } from '../store/index.js';
+import { RUNTIME_VERSION } from '../version.js';
+import { acquireRunLock } from './run-lock.js';
+
+/**
+ * Interim peer check until SO_PEERCRED lands (admin CLI issue): the socket's 0660 mode and its
+ * directory's 0750 mode are the guard, and the peer is recorded as unknown (-1).
+ */
+function permissionOnlyPeerCheck(_socket: Socket): AdminPeer {
+  return { uid: -1, gid: -1, pid: -1 };
+}
+
+/** The runtime's lifetime: start in order, stop in reverse order, nothing left behind. */
+export class Runtime {
+  private readonly stops: Array<() => Promise<void> | void> = [];
+  private readonly startedAt = new Date();
+  store: Store | undefined;
+  admin: AdminServer | undefined;
+
+  constructor(
+    readonly config: ElastosConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stops.push(acquireRunLock(this.config.runDir));
+    const store = await Store.open(join(this.config.stateDir, 'store'));
+    this.store = store;
+    this.stops.push(() => store.close());
+
+    const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
+    admin.register('version', () => ({ version: RUNTIME_VERSION }));
+    admin.register('status', () => this.status());
+    await admin.listen();
+    this.admin = admin;
+    this.stops.push(() => admin.close());
+    this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      version: RUNTIME_VERSION,
+      profile: this.config.profile,
+      pid: process.pid,
+      startedAt: this.startedAt.toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      stateDir: this.config.stateDir,
+    };
+  }
+
+  async stop(): Promise<void> {
+    while (this.stops.length > 0) {
+      const stop = this.stops.pop();
+      try {
+        await stop?.();
+      } catch (err) {
+        this.log.error({ err }, 'error while stopping');
+      }
+    }
+    this.log.info('runtime stopped');
+  }
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RUNTIME_VERSION } from '@elastos/runtime';
+import { makeTempDir } from '@elastos/testkit';
+import { REPO_ROOT } from '../workspaces.js';
+
+const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
+const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
+
+async function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [ELASTOS, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('elastos CLI and elastosd', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let configPath: string;
+  let daemon: ChildProcess | undefined;
+
+  beforeEach(() => {
+    dir = makeTempDir();
+    configPath = join(dir.path, 'config.json');
+    writeFileSync(configPath, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn' }));
+  });
+  afterEach(async () => {
+    if (daemon && daemon.exitCode === null) {
+      daemon.kill('SIGKILL');
+      await new Promise((r) => daemon?.once('exit', r));
+    }
+    dir.remove();
+  });
+
+  it('prints its version and a help that lists its commands', async () => {
+    const v = await elastos(['--version']);
+    assert.equal(v.code, 0);
+    assert.equal(v.stdout.trim(), RUNTIME_VERSION);
+    const h = await elastos(['--help']);
+    assert.equal(h.code, 0);
+    assert.match(h.stdout, /status/);
+    assert.match(h.stdout, /--json/);
+  });
+
+  it('answers bad usage with error E_USAGE and exit 64', async () => {
+    const r = await elastos(['frobnicate']);
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /^error E_USAGE: unknown command 'frobnicate'/);
+  });
+
+  it('says E_DAEMON_UNREACHABLE in one line when no runtime runs', async () => {
+    const r = await elastos(['--config', configPath, 'status']);
+    assert.equal(r.code, 69);
+    assert.match(r.stderr, /^error E_DAEMON_UNREACHABLE: cannot reach the runtime at .*admin\.sock/);
+  });
+
+  it('refuses a bad config with the field and reason', async () => {
+    writeFileSync(configPath, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'loud' }));
+    const r = await elastos(['--config', configPath, 'status']);
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /^error E_CONFIG_INVALID: logLevel: must be one of trace, debug/);
+  });
+
+  it('reaches a running runtime, which stops cleanly on SIGTERM and leaves nothing behind', async () => {
+    daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const sock = join(dir.path, 'run', 'admin.sock');
+    await waitFor(() => existsSync(sock));
+    const r = await elastos(['--config', configPath, '--json', 'status']);
+    assert.equal(r.code, 0, r.stderr);
+    const status = JSON.parse(r.stdout) as { version: string; pid: number; profile: string };
+    assert.equal(status.version, RUNTIME_VERSION);
+    assert.equal(status.pid, daemon.pid);
+    assert.equal(status.profile, 'dev');
+
+    // A second runtime on the same run directory is refused.
+    const second = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    second.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise((r) => second.once('exit', r));
+    assert.equal(code, 75);
+    assert.match(err, /^error E_DAEMON_RUNNING: runtime pid \d+ already runs/);
+
+    daemon.kill('SIGTERM');
+    const exit = await new Promise((r) => daemon?.once('exit', r));
+    assert.equal(exit, 0);
+    assert.equal(existsSync(sock), false);
+    assert.equal(existsSync(join(dir.path, 'run', 'elastosd.pid')), false);
+  });
+});

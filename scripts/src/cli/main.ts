@@ -1,0 +1,17 @@
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.js';
+
+/** Entry of `elastos`; usage errors print `error E_USAGE: ...` and exit 64. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) process.exit(0); // --help, --version
+      process.stderr.write(`error E_USAGE: ${err.message.replace(/^error: /, '')}\n`);
+      process.exit(64);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Swtpm } from '@elastos/testkit';
+import { REPO_ROOT } from './workspaces.js';
+
+/**
+ * `npm start`: a private swtpm, then the runtime with its demo capsules, all under one run
+ * directory (.run/dev, or $ELASTOS_DEV_DIR). Ctrl-C or SIGTERM stops every process it started.
+ */
+const devDir = resolve(process.env.ELASTOS_DEV_DIR ?? join(REPO_ROOT, '.run', 'dev'));
+const say = (line: string) => process.stdout.write(`[dev-up] ${line}\n`);
+
+function writeDevConfig(tcti: string): string {
+  mkdirSync(devDir, { recursive: true });
+  const path = join(devDir, 'config.json');
+  const config = {
+    profile: 'dev',
+    runDir: 'run',
+    stateDir: 'state',
+    logLevel: 'info',
+    tpm: { tcti, pcr: 23, insecureNoTpm: false },
+    admin: { socket: 'admin.sock', group: 'elastos-admin' },
+  };
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}
+
+async function main(): Promise<void> {
+  const swtpm = new Swtpm(join(devDir, 'swtpm'));
+  const children: ChildProcess[] = [];
+  let stopping = false;
+
+  const stopAll = async (status: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping');
+    for (const child of children.reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    await swtpm.stop();
+    say('all stopped');
+    process.exit(status);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  say(`run directory ${devDir}`);
+  await swtpm.start();
+  say(`swtpm started (pid ${swtpm.pid}), TCTI ${swtpm.tcti}`);
+  const configPath = writeDevConfig(swtpm.tcti);
+  say(`config ${configPath}`);
+
+  const daemon = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
+  if (!existsSync(daemon)) throw new Error(`missing ${daemon}`);
+  const runtime = spawn(process.execPath, [daemon, '--config', configPath], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ELASTOS_LOG_PRETTY: '1' },
+  });
+  children.push(runtime);
+  say(`runtime started (pid ${runtime.pid}); try: npx elastos --config ${configPath} status`);
+  runtime.once('exit', (code, signal) => {
+    if (stopping) return;
+    say(`runtime exited (${signal ?? code}); stopping the rest`);
+    void stopAll(code === 0 ? 0 : 1);
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`error E_INTERNAL: ${(err as Error).message}\n`);
+  process.exit(1);
+});

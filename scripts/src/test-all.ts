@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { findTestFiles } from './test/find-tests.js';
+import { REPO_ROOT, workspaces } from './workspaces.js';
+
+/**
+ * `npm test`: lint and format check, typecheck, then every mocha suite of the workspaces
+ * in one run, ending with `N passed, N failed`. In CI (CI=true) a pending test fails the run.
+ */
+function step(title: string, cmd: string, args: string[]): void {
+  process.stdout.write(`\n== ${title}\n`);
+  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.stdout.write(`\n0 passed, 1 failed\n`);
+    process.stderr.write(`error E_INTERNAL: ${title} failed\n`);
+    process.exit(1);
+  }
+}
+
+const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
+const extra = process.argv.slice(2);
+
+step('lint and format (biome)', bin('biome'), ['check', '.']);
+step('typecheck and build (tsc -b)', bin('tsc'), ['-b']);
+
+const files = findTestFiles(REPO_ROOT, workspaces());
+process.stdout.write(`\n== tests (${files.length} files)\n`);
+const mochaArgs = [
+  '--reporter',
+  join(REPO_ROOT, 'scripts', 'dist', 'test', 'summary-reporter.js'),
+  '--timeout',
+  '20000',
+  '--exit',
+  ...(process.env.CI ? ['--forbid-pending', '--forbid-only'] : []),
+  ...extra,
+  ...files,
+];
+const r = spawnSync(bin('mocha'), mochaArgs, { cwd: REPO_ROOT, stdio: 'inherit' });
+process.exit(r.status ?? 1);

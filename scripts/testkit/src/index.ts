@@ -1,0 +1,2 @@
+export { Swtpm } from './swtpm.js';
+export { makeTempDir } from './tmp-dir.js';

@@ -1,0 +1,89 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * A private swtpm on a unix socket (FACTS.md: the `swtpm:path=` TCTI, not `mssim:`).
+ * Its state lives in `dir`, so a restart keeps the TPM's seeds, NV and counters.
+ */
+export class Swtpm {
+  private child: ChildProcess | undefined;
+  readonly socket: string;
+  readonly ctrl: string;
+
+  constructor(readonly dir: string) {
+    this.dir = resolve(dir);
+    this.socket = join(this.dir, 'sock');
+    this.ctrl = join(this.dir, 'sock.ctrl');
+  }
+
+  /** The TCTI string for tpm2-tss and tpm2-tools. */
+  get tcti(): string {
+    return `swtpm:path=${this.socket}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(join(this.dir, 'state'), { recursive: true });
+    const child = spawn(
+      'swtpm',
+      [
+        'socket',
+        '--tpm2',
+        '--tpmstate',
+        `dir=${join(this.dir, 'state')}`,
+        '--server',
+        `type=unixio,path=${this.socket}`,
+        '--ctrl',
+        `type=unixio,path=${this.ctrl}`,
+        '--flags',
+        'not-need-init,startup-clear',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    this.child = child;
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`swtpm exited with ${code}: ${stderr.trim()}`))),
+    );
+    exited.catch(() => {});
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(this.socket) || !existsSync(this.ctrl)) {
+      if (Date.now() > deadline) throw new Error(`swtpm did not create ${this.socket}`);
+      await Promise.race([new Promise((r) => setTimeout(r, 20)), exited]);
+    }
+    // Dev and tests only: killed clients must not lock the TPM out (FACTS.md).
+    await this.tpm2('tpm2_dictionarylockout', ['-s', '-n', '1000', '-t', '1', '-l', '1']);
+  }
+
+  /** Runs a tpm2-tools command against this TPM. */
+  async tpm2(tool: string, args: string[]): Promise<string> {
+    const { stdout } = await run(tool, ['-T', this.tcti, ...args], { encoding: 'utf8' });
+    return stdout;
+  }
+
+  /** Graceful stop through the control channel; a kill would raise the lockout counter. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      await run('swtpm_ioctl', ['-s', '--unix', this.ctrl]);
+    } catch {
+      child.kill('SIGTERM');
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+    this.child = undefined;
+  }
+}
