@@ -1,22 +1,8 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
-import { callDaemon, type GlobalOptions } from './daemon-call.js';
-import { failWith, printResult } from './output.js';
+import { registerBasicCommands } from './commands/basic.js';
 
-/** Wraps an action so every failure prints `error CODE: message` and exits with the code's status. */
-function action<A extends unknown[]>(program: Command, fn: (opts: GlobalOptions, ...args: A) => Promise<unknown>) {
-  return async (...args: A) => {
-    const opts = program.opts<GlobalOptions>();
-    try {
-      const result = await fn(opts, ...args);
-      if (result !== undefined) printResult(result, opts.json === true);
-    } catch (err) {
-      failWith(err, opts.json === true);
-    }
-  };
-}
-
-/** The `elastos` command tree; each issue adds its commands here. */
+/** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
 export function buildProgram(): Command {
   const program = new Command('elastos')
     .description('Administer the ElastOS runtime of a PC2 box')
@@ -27,25 +13,6 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => {} })
     .exitOverride();
 
-  program
-    .command('version')
-    .description('print the CLI version and, if it runs, the runtime version')
-    .action(
-      action(program, async (opts) => {
-        let runtime: unknown = null;
-        try {
-          runtime = ((await callDaemon(opts, 'version')) as { version: string }).version;
-        } catch {
-          runtime = 'not running';
-        }
-        return { cli: RUNTIME_VERSION, runtime };
-      }),
-    );
-
-  program
-    .command('status')
-    .description('show the running runtime: version, profile, uptime')
-    .action(action(program, (opts) => callDaemon(opts, 'status')));
-
+  registerBasicCommands(program);
   return program;
 }
