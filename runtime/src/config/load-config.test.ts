@@ -12,6 +12,7 @@ describe('config', () => {
     const c = parseConfig(minimal, '/etc/elastos');
     assert.equal(c.runDir, '/etc/elastos/run');
     assert.equal(c.stateDir, '/etc/elastos/state');
+    assert.equal(c.trustDir, '/etc/elastos/trust');
     assert.equal(c.admin.socket, '/etc/elastos/run/admin.sock');
     assert.equal(c.tpm.tcti, 'device:/dev/tpmrm0');
     assert.equal(c.tpm.pcr, 23);

@@ -42,6 +42,7 @@ export function parseConfig(raw: unknown, baseDir: string): ElastosConfig {
   const config = copy as ElastosConfig;
   config.runDir = resolve(baseDir, config.runDir);
   config.stateDir = resolve(baseDir, config.stateDir);
+  config.trustDir = resolve(baseDir, config.trustDir);
   if (!isAbsolute(config.admin.socket)) config.admin.socket = resolve(config.runDir, config.admin.socket);
   return config;
 }

@@ -6,6 +6,8 @@ export interface ElastosConfig {
   runDir: string;
   /** Store, installed capsules, capsule data: `/var/lib/elastos` on the box. */
   stateDir: string;
+  /** Publisher keys trusted to sign capsules (the trust store); measured at boot. `/etc/elastos/trust` on the box. */
+  trustDir: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   tpm: {
     /** Passed through to tpm2-tss: `device:/dev/tpmrm0`, `swtpm:path=S`, `swtpm:host=127.0.0.1,port=N`. */
@@ -43,6 +45,7 @@ export const CONFIG_SCHEMA = {
     profile: { type: 'string', enum: ['production', 'dev'] },
     runDir: { type: 'string', minLength: 1 },
     stateDir: { type: 'string', minLength: 1 },
+    trustDir: { type: 'string', minLength: 1, default: 'trust' },
     logLevel: {
       type: 'string',
       enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],
