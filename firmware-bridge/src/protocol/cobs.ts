@@ -10,12 +10,14 @@ export function cobsEncode(data: Uint8Array): Uint8Array {
   let codeAt = 0;
   let code = 1;
   let o = 1;
-  for (const byte of data) {
+  for (let i = 0; i < data.length; i++) {
+    const byte = data[i] ?? 0;
     if (byte !== 0) {
       out[o++] = byte;
       code++;
     }
-    if (byte === 0 || code === 0xff) {
+    // A full block (254 data bytes) closes without an implied zero; at the very end no new block opens.
+    if (byte === 0 || (code === 0xff && i + 1 < data.length)) {
       out[codeAt] = code;
       codeAt = o++;
       code = 1;

@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
+import type { AuditSink } from '../audit/audit-sink.js';
+import { type BoardService, startBoard } from '../board/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
@@ -21,6 +23,9 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** Set by the audit subsystem when it starts; subsystems started after it audit through it. */
+  audit: AuditSink | undefined;
+  board: BoardService | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -39,6 +44,14 @@ export class Runtime {
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
+
+    // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
+    if (this.config.serial.path !== '') {
+      const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });
+      this.board = board;
+      this.stops.push(() => board.stop());
+      admin.register('board.status', () => board.status());
+    }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
 
