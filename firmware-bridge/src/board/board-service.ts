@@ -37,6 +37,7 @@ export class McuBoardService implements BoardService {
   private led: BoardLed | undefined;
   private tamper: string | undefined;
   private reportedRejects = 0;
+  private lastDown: string | undefined;
   clockSource: 'system' | 'rtc' | 'none' = 'system';
 
   constructor(
@@ -53,6 +54,8 @@ export class McuBoardService implements BoardService {
     };
     this.bridge = new McuBridge(this.opts.transport, this.opts.bridge);
     this.bridge.on('ready', (id) => {
+      this.lastDown = undefined;
+      deps.log.info({ ...id }, 'MCU link up');
       this.audit({ type: 'mcu.link.up', details: { ...id } });
       void this.onReady();
     });
@@ -160,13 +163,19 @@ export class McuBoardService implements BoardService {
     }
   }
 
+  /** Audited on the way down and on each new reason, not on every retry of an absent device. */
   private onDown(err: ElastosError): void {
     this.led = undefined;
+    if (this.lastDown === err.code) return;
+    this.lastDown = err.code;
+    this.deps.log.warn({ code: err.code }, `MCU link down: ${err.message}`);
     this.audit({ type: 'mcu.link.down', code: err.code, details: { message: err.message } });
   }
 
   /** Acknowledged to the MCU only after this resolves: the audit record is durable first. */
   private async onMcuEvent(ev: McuEvent): Promise<void> {
+    if (ev.type !== 'log')
+      this.deps.log[ev.type === 'boot' && ev.reason === 'watchdog' ? 'warn' : 'info']({ ...ev }, 'MCU event');
     if (ev.type === 'boot') {
       await this.auditNow({ type: 'mcu.boot', details: { reason: ev.reason, bootCount: ev.bootCount } });
       if (this.bridge.state === 'ready') void this.onReady();
