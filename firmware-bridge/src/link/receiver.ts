@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import { encodeFrame, FLAG_ACK, FLAG_SYN, type Frame } from '../protocol/frame.js';
 import { MSG } from '../protocol/messages.js';
 
-/** What a DATA frame's handler answers: the ACK's reply payload, or a NAK reason (spec §5.4). */
+/** What a DATA frame's handler answers: the ACK's reply payload, or a NAK reason (spec §4.2). */
 export type HandlerResult = Uint8Array | { nak: number };
 export type DataHandler = (type: number, payload: Uint8Array) => Promise<HandlerResult> | HandlerResult;
 

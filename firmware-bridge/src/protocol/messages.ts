@@ -29,7 +29,7 @@ export const PRESS_KINDS = ['short', 'long'] as const;
 export type PressKind = (typeof PRESS_KINDS)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type McuLogLevel = (typeof LOG_LEVELS)[number];
-/** NAK reasons (§5.4). */
+/** NAK reasons (§4.2). */
 export const NAK_REASONS = ['?', 'unknown-type', 'bad-payload', 'bad-state'] as const;
 
 /** Watchdog timeout bounds (§5.2). */
