@@ -62,6 +62,7 @@ export class McuBridge extends EventEmitter<BridgeEvents> {
   private probeTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private lastSend = 0;
   reconnects = 0;
   badEvents = 0;
 
@@ -161,6 +162,7 @@ export class McuBridge extends EventEmitter<BridgeEvents> {
 
   private send(cmd: Command): Promise<Uint8Array> {
     const { type, payload } = encodeCommand(cmd);
+    this.lastSend = performance.now();
     return this.link.request(type, payload);
   }
 
@@ -179,7 +181,8 @@ export class McuBridge extends EventEmitter<BridgeEvents> {
   }
 
   private probe(): void {
-    if (this.stateValue !== 'ready' || this.link.depth > 0) return;
+    const idle = performance.now() - this.lastSend >= this.options.probeMs;
+    if (this.stateValue !== 'ready' || this.link.depth > 0 || !idle) return;
     this.ping().catch((err: unknown) => {
       // Silence from a device that is still open: drop the connection and say HELLO again.
       if (hasCode(err, 'E_SERIAL_TIMEOUT')) void this.transport.close();
