@@ -109,6 +109,11 @@ describe('board service: the runtime on the MCU, over a real pty pair', function
     assert.ok(audit.ofType('mcu.link.up')[0]?.details?.serial === 'SIM-0001');
     await rig.sim.log('warn', 'vbat low');
     assert.deepEqual(audit.ofType('mcu.log')[0]?.details, { level: 'warn', text: 'vbat low' });
+    // An event whose audit record cannot be made durable is not acknowledged: the MCU sends it again.
+    audit.failures = 2;
+    await rig.sim.log('error', 'rail fault');
+    assert.equal(audit.ofType('mcu.log').filter((e) => e.details?.text === 'rail fault').length, 1);
+    assert.equal(audit.failures, 0);
     rig.faults.faults.garbageRate = 1;
     await board.bridge.ping();
     rig.faults.faults.garbageRate = 0;

@@ -68,7 +68,9 @@ export class McuBoardService implements BoardService {
     const every = (ms: number, fn: () => void) => this.timers.push(setInterval(fn, ms));
     const { watchdogMs } = this.deps.serial;
     every(watchdogMs > 0 ? Math.max(50, Math.floor(watchdogMs / 4)) : 1000, () => this.tick());
-    every(this.opts.clockSyncMs, () => void this.syncClock());
+    every(this.opts.clockSyncMs, () => {
+      this.syncClock().catch((err: unknown) => this.logFailure('clock sync', err));
+    });
     every(this.opts.reportMs, () => this.reportRejects());
   }
 

@@ -175,8 +175,14 @@ export class McuBridge extends EventEmitter<BridgeEvents> {
       this.emit('reject', asElastosError(err));
       return { nak: (err as Error).message.startsWith('unknown event type') ? 1 : 2 };
     }
+    const settled = await Promise.allSettled(this.eventListeners.map(async (l) => l(ev)));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      // Not recorded (e.g. E_AUDIT_WRITE): no ACK, so the MCU sends the event again later.
+      this.emit('reject', asElastosError(failed.reason));
+      return null;
+    }
     this.emit('event', ev);
-    await Promise.allSettled(this.eventListeners.map(async (l) => l(ev)));
     return new Uint8Array(0);
   }
 
@@ -208,6 +214,10 @@ export class McuBridge extends EventEmitter<BridgeEvents> {
       await this.transport.open();
     } catch (err) {
       return asElastosError(err);
+    }
+    if (this.stopped) {
+      await this.transport.close();
+      return new ElastosError('E_SERIAL_CLOSED', 'the bridge is stopped');
     }
     const closed = new Promise<void>((resolve) => {
       this.wake = resolve;

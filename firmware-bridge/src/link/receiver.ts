@@ -2,8 +2,12 @@ import { crc32 } from 'node:zlib';
 import { encodeFrame, FLAG_ACK, FLAG_SYN, type Frame } from '../protocol/frame.js';
 import { MSG } from '../protocol/messages.js';
 
-/** What a DATA frame's handler answers: the ACK's reply payload, or a NAK reason (spec §4.2). */
-export type HandlerResult = Uint8Array | { nak: number };
+/**
+ * What a DATA frame's handler answers: the ACK's reply payload, a NAK reason (spec §4.2), or
+ * null for "not now": no ACK is sent and nothing is remembered, so the peer's retransmission
+ * runs the handler again.
+ */
+export type HandlerResult = Uint8Array | { nak: number } | null;
 export type DataHandler = (type: number, payload: Uint8Array) => Promise<HandlerResult> | HandlerResult;
 
 /**
@@ -43,6 +47,7 @@ export class Receiver {
     this.busy = { seq: frame.seq, crc };
     try {
       const ack = await this.answer(frame);
+      if (!ack) return;
       this.last = { seq: frame.seq, crc, syn, ack };
       this.send(ack);
     } finally {
@@ -50,13 +55,14 @@ export class Receiver {
     }
   }
 
-  private async answer(frame: Frame): Promise<Uint8Array> {
+  private async answer(frame: Frame): Promise<Uint8Array | null> {
     let result: HandlerResult;
     try {
       result = await this.handler(frame.type, frame.payload);
     } catch {
       result = { nak: 3 };
     }
+    if (result === null) return null;
     if (result instanceof Uint8Array) {
       return encodeFrame({ flags: FLAG_ACK, seq: frame.seq, type: frame.type, payload: result });
     }

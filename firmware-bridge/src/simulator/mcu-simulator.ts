@@ -84,7 +84,7 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     transport.onData((chunk) => {
       if (this.powered) this.link.receive(chunk);
     });
-    transport.onClose(() => this.reopen());
+    transport.onClose(() => void this.reopen());
   }
 
   /** Opens the device and powers on. */

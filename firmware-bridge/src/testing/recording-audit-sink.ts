@@ -1,3 +1,4 @@
+import { ElastosError } from '@elastos/runtime';
 import type { AuditEvent, AuditReceipt, AuditSink } from '@elastos/runtime/audit/audit-sink';
 
 /**
@@ -6,8 +7,14 @@ import type { AuditEvent, AuditReceipt, AuditSink } from '@elastos/runtime/audit
  */
 export class RecordingAuditSink implements AuditSink {
   readonly events: AuditEvent[] = [];
+  /** The next this-many appends fail with E_AUDIT_WRITE, as a full disk would make them. */
+  failures = 0;
 
   async append(event: AuditEvent): Promise<AuditReceipt> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new ElastosError('E_AUDIT_WRITE', 'disk full (test)');
+    }
     this.events.push(event);
     return { seq: this.events.length, hash: '' };
   }
