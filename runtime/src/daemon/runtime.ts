@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
+import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
@@ -21,6 +22,7 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  capsules: CapsuleManager | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -36,6 +38,9 @@ export class Runtime {
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
+    const { stateDir, trustDir } = this.config;
+    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log });
+    registerCapsuleAdmin(admin, this.capsules);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
