@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '@elastos/testkit';
 import { getPublicKeyAsync } from '@noble/ed25519';
@@ -224,6 +234,14 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
     removeTrustedKey(trustDir, keyIdOf(await getPublicKeyAsync(seed(PUBLISHER_SEED))));
     await assert.rejects(capsules.loadInstalled('photo-editor'), (e) => hasCode(e, 'E_CAPSULE_UNTRUSTED'));
     assert.deepEqual(refusedCodes(), ['E_CAPSULE_UNTRUSTED']);
+  });
+
+  it('gives a new name an empty data dir even if an interrupted remove left files behind', async () => {
+    const stale = join(dir.path, 'state', 'capsules', 'photo-editor', 'data');
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'secret.txt'), 'of the previous owner');
+    const c = await capsules.install(await pkg());
+    assert.deepEqual(readdirSync((await capsules.loadInstalled(c.name)).dataDir), []);
   });
 
   it('works without an audit sink (offline CLI), committing the index synchronously', async () => {

@@ -75,6 +75,8 @@ export class CapsuleManager {
   ): Promise<CapsuleSummary> {
     const { name, version, publisher } = v.parsed;
     const nameDir = join(this.root, name);
+    // A new name starts empty: leftovers of an interrupted remove never pass to another publisher.
+    if (!old) removeTree(nameDir);
     mkdirSync(join(nameDir, 'data'), { recursive: true, mode: 0o700 });
     writeVersion(nameDir, v.id, v, v.signature);
     const current = { id: v.id, version, publisher, installedAt: new Date().toISOString() };

@@ -55,7 +55,13 @@ function printList(rows: CapsuleSummary[], via: string): void {
 /** Publisher tooling (`new`, `keygen`, `pack`, `sign`, `verify`: offline) and the capsule store of the box. */
 export function registerCapsuleCommands(program: Command): void {
   const capsule = program.command('capsule').description('make, sign, verify and install capsule packages');
+  registerMakeCommands(program, capsule);
+  registerSignCommands(program, capsule);
+  registerStoreCommands(program, capsule);
+}
 
+/** `new`, `keygen`, `pack`. */
+function registerMakeCommands(program: Command, capsule: Command): void {
   capsule
     .command('new <name>')
     .description('scaffold a working capsule folder (manifest.json + main.js)')
@@ -99,7 +105,10 @@ export function registerCapsuleCommands(program: Command): void {
         return { package: out, id: decodePackage(bytes).id, bytes: bytes.length, signed: false };
       }),
     );
+}
 
+/** `sign`, `verify`. */
+function registerSignCommands(program: Command, capsule: Command): void {
   capsule
     .command('sign <file>')
     .description("sign a package with a publisher key (sets the manifest's publisher to the key id)")
@@ -138,10 +147,9 @@ export function registerCapsuleCommands(program: Command): void {
         };
       }),
     );
-
-  registerStoreCommands(program, capsule);
 }
 
+/** `install`, `list`, `remove`, `rollback`: through the runtime when it answers, else on the state dir. */
 function registerStoreCommands(program: Command, capsule: Command): void {
   capsule
     .command('install <file>')
