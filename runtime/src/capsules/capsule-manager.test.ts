@@ -182,6 +182,9 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
     assert.equal(back.id, v1.id);
     assert.equal(back.previous?.id, v2.id);
     assert.equal((await capsules.loadInstalled('photo-editor')).version, '1.0.0');
+    // The version rolled back from installs again (it is newer than the current one).
+    assert.equal((await capsules.install(await pkg({ version: '1.1.0' }))).id, v2.id);
+    await capsules.rollback('photo-editor');
     const v3 = await capsules.install(await pkg({ version: '1.2.0' }));
     assert.equal(v3.previous?.id, v1.id);
     assert.equal(existsSync(join(dir.path, 'state', 'capsules', 'photo-editor', v2.id)), false);
