@@ -13,9 +13,10 @@ import {
 import { join } from 'node:path';
 import { makeTempDir } from '@elastos/testkit';
 import { getPublicKeyAsync } from '@noble/ed25519';
-import type { AuditEvent, AuditReceipt, AuditSink } from '../audit/audit-sink.js';
+import { AuditLog, walkChain } from '../audit/index.js';
+import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
 import { hasCode } from '../errors/index.js';
-import { type BatchOp, Store } from '../store/index.js';
+import { Store } from '../store/index.js';
 import { CapsuleManager } from './capsule-manager.js';
 import {
   EXAMPLE_FILES,
@@ -30,18 +31,11 @@ import { buildPackage, signPackage } from './package-build.js';
 import { capsuleId, contentDigest, decodePackage, encodePackage } from './package-codec.js';
 import { addTrustedKey, keyIdOf, publicKeyEntry, removeTrustedKey } from './trust-store.js';
 
-/**
- * Named stand-in for the audit room's sink (not yet merged): records events and commits their
- * ops through the real store, as the AuditSink contract says.
- */
-class RecordingAuditSink implements AuditSink {
-  readonly events: AuditEvent[] = [];
-  constructor(private readonly store: Store) {}
-  async append(event: AuditEvent, ops: BatchOp[] = []): Promise<AuditReceipt> {
-    await this.store.batch(ops, { sync: true });
-    this.events.push(event);
-    return { seq: this.events.length, hash: '00'.repeat(32) };
-  }
+/** The audit trail as committed (real AuditLog, read back through the hash-chain walk). */
+async function auditEvents(store: Store): Promise<AuditRecord[]> {
+  const out: AuditRecord[] = [];
+  for await (const r of walkChain(store, { seq: 0, prev: GENESIS_HASH })) out.push(r.record);
+  return out;
 }
 
 const seed = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
@@ -54,7 +48,7 @@ async function pkg(change: Partial<CapsuleManifest> = {}, files = EXAMPLE_FILES,
 describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove', () => {
   let dir: ReturnType<typeof makeTempDir>;
   let store: Store;
-  let audit: RecordingAuditSink;
+  let audit: AuditLog;
   let capsules: CapsuleManager;
   let trustDir: string;
 
@@ -66,15 +60,17 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
       publicKeyEntry('test publisher', Buffer.from(await getPublicKeyAsync(seed(PUBLISHER_SEED))).toString('hex')),
     );
     store = await Store.open(join(dir.path, 'state', 'store'));
-    audit = new RecordingAuditSink(store);
+    audit = await AuditLog.open(store);
     capsules = new CapsuleManager({ stateDir: join(dir.path, 'state'), trustDir, store, audit });
   });
   afterEach(async () => {
+    await audit.close();
     await store.close();
     dir.remove();
   });
 
-  const refusedCodes = () => audit.events.filter((e) => e.type === 'capsule.refused').map((e) => e.code);
+  const refusedCodes = async () =>
+    (await auditEvents(store)).filter((e) => e.type === 'capsule.refused').map((e) => e.code);
 
   it('installs a signed package read-only and hands the supervisor what it needs', async () => {
     const summary = await capsules.install(await pkg(), 'admin:0');
@@ -89,7 +85,7 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
     assert.equal(statSync(join(c.codeDir, 'main.js')).mode & 0o777, 0o444);
     assert.equal(statSync(join(c.codeDir, 'lib')).mode & 0o777, 0o555);
     assert.deepEqual(
-      audit.events.map((e) => [e.type, e.actor]),
+      (await auditEvents(store)).map((e) => [e.type, e.actor]),
       [['capsule.install', 'admin:0']],
     );
     assert.deepEqual(
@@ -118,7 +114,7 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
     };
     const widened = encodePackage({ ...content, id: capsuleId(contentDigest(content)), signature: decoded.signature });
     await assert.rejects(capsules.install(widened), (e) => hasCode(e, 'E_CAPSULE_SIGNATURE'));
-    assert.deepEqual(refusedCodes(), [
+    assert.deepEqual(await refusedCodes(), [
       'E_CAPSULE_HASH',
       'E_CAPSULE_SIGNATURE',
       'E_CAPSULE_UNTRUSTED',
@@ -149,7 +145,7 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
       seed(PUBLISHER_SEED),
     );
     await assert.rejects(capsules.install(bad), (e) => hasCode(e, 'E_CAPSULE_INVALID'));
-    assert.deepEqual(refusedCodes(), ['E_CAPSULE_INVALID', 'E_CAPSULE_INVALID']);
+    assert.deepEqual(await refusedCodes(), ['E_CAPSULE_INVALID', 'E_CAPSULE_INVALID']);
   });
 
   it('refuses a duplicate name unless it is a newer version from the same publisher, which keeps the data', async () => {
@@ -172,7 +168,7 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
     assert.equal(readFileSync(dataFile, 'utf8'), 'my album');
     assert.equal((await capsules.loadInstalled('photo-editor')).id, v2.id);
     await assert.rejects(capsules.install(await pkg({ version: '1.0.1' })), (e) => hasCode(e, 'E_CAPSULE_EXISTS'));
-    assert.deepEqual(refusedCodes(), Array(4).fill('E_CAPSULE_EXISTS'));
+    assert.deepEqual(await refusedCodes(), Array(4).fill('E_CAPSULE_EXISTS'));
   });
 
   it('rolls back to the previous version and keeps one previous version on disk', async () => {
@@ -225,7 +221,7 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
       ['E_CAPSULE_HASH'],
     );
     assert.deepEqual(boot.capsules, []);
-    const refusals = audit.events.filter((e) => e.type === 'capsule.refused');
+    const refusals = (await auditEvents(store)).filter((e) => e.type === 'capsule.refused');
     assert.equal(refusals.length, 3);
     assert.ok(
       refusals.every((e) => (e.details as { stage: string }).stage === 'boot' && e.resource === 'capsule:photo-editor'),
@@ -236,7 +232,7 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
     await capsules.install(await pkg());
     removeTrustedKey(trustDir, keyIdOf(await getPublicKeyAsync(seed(PUBLISHER_SEED))));
     await assert.rejects(capsules.loadInstalled('photo-editor'), (e) => hasCode(e, 'E_CAPSULE_UNTRUSTED'));
-    assert.deepEqual(refusedCodes(), ['E_CAPSULE_UNTRUSTED']);
+    assert.deepEqual(await refusedCodes(), ['E_CAPSULE_UNTRUSTED']);
   });
 
   it('gives a new name an empty data dir even if an interrupted remove left files behind', async () => {

@@ -81,10 +81,9 @@ export class CapsuleManager {
     writeVersion(nameDir, v.id, v, v.signature);
     const current = { id: v.id, version, publisher, installedAt: new Date().toISOString() };
     const record: IndexRecord = { name, current, previous: old?.current ?? null };
-    const event = {
-      type: 'capsule.install',
-      details: { name, id: v.id, version, publisher, replaces: old?.current.id },
-    };
+    // No undefined fields: audit records are strict CBOR.
+    const details = { name, id: v.id, version, publisher, ...(old ? { replaces: old.current.id } : {}) };
+    const event = { type: 'capsule.install', details };
     await this.commit(actor, name, event, [putOp(this.opts.store, record)]);
     if (old?.previous && old.previous.id !== v.id) removeTree(join(nameDir, old.previous.id));
     this.opts.log?.info({ name, id: v.id, version }, 'capsule installed');
