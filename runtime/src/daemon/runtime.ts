@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { type BoardService, startBoard } from '../board/index.js';
+import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
@@ -26,6 +27,7 @@ export class Runtime {
   /** Set by the audit subsystem when it starts; subsystems started after it audit through it. */
   audit: AuditSink | undefined;
   board: BoardService | undefined;
+  capsules: CapsuleManager | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -41,6 +43,9 @@ export class Runtime {
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
+    const { stateDir, trustDir } = this.config;
+    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log });
+    registerCapsuleAdmin(admin, this.capsules);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
