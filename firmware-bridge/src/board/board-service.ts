@@ -1,6 +1,5 @@
-import type { BoardDeps, BoardLed, BoardService } from '@elastos/runtime';
+import type { AuditEvent, BoardDeps, BoardLed, BoardService } from '@elastos/runtime';
 import { asElastosError, type ElastosError } from '@elastos/runtime';
-import type { AuditEvent } from '@elastos/runtime/audit/audit-sink';
 import { type BridgeOptions, McuBridge } from '../bridge/bridge.js';
 import type { McuEvent } from '../protocol/messages.js';
 import { SerialPortTransport } from '../transport/serialport-transport.js';

@@ -1,5 +1,5 @@
+import type { AuditEvent, AuditReceipt, AuditSink } from '@elastos/runtime';
 import { ElastosError } from '@elastos/runtime';
-import type { AuditEvent, AuditReceipt, AuditSink } from '@elastos/runtime/audit/audit-sink';
 
 /**
  * An AuditSink that keeps events in memory, for tests of what the bridge audits. Named as the
