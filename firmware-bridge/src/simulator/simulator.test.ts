@@ -68,6 +68,21 @@ describe('bridge and MCU simulator over a real pty pair', function () {
     assert.ok(s.retries > 0 && rig.sim.stats().duplicates > 0);
   });
 
+  it('runs a command once when its ACK is slower than the retry timeout (delays)', async () => {
+    await open();
+    await bridge.whenReady(5000);
+    rig.faults.faults.delayMs = 40;
+    let leds = 0;
+    rig.sim.on('exec', (cmd: Command) => {
+      if (cmd.type === 'led') leds++;
+    });
+    for (const state of ['ok', 'attention', 'ok', 'tamper'] as const) await bridge.setLed(state);
+    rig.faults.faults.delayMs = 0;
+    assert.equal(leds, 4);
+    assert.ok(bridge.stats().retries > 0, 'the host retransmitted');
+    assert.ok(rig.sim.stats().duplicates > 0, 'the MCU answered the copies from its cache');
+  });
+
   it('resynchronises after garbage from the MCU side and reports what it dropped', async () => {
     await open();
     await bridge.whenReady(5000);
