@@ -14,13 +14,20 @@ export class TpmError extends Error {
   readonly code: TpmErrorCode;
   readonly rc: number;
   readonly decoded: string;
+  /** The ESYS call (or step) that failed, e.g. `Esys_Load`, `unmarshal private`. */
+  readonly op: string;
 
-  constructor(code: TpmErrorCode, message: string, options: { cause?: unknown; rc?: number; decoded?: string } = {}) {
+  constructor(
+    code: TpmErrorCode,
+    message: string,
+    options: { cause?: unknown; rc?: number; decoded?: string; op?: string } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'TpmError';
     this.code = code;
     this.rc = options.rc ?? 0;
     this.decoded = options.decoded ?? '';
+    this.op = options.op ?? '';
   }
 }
 
@@ -70,5 +77,5 @@ export function fromNative(err: unknown): TpmError {
   const op = typeof e.op === 'string' ? e.op : 'TPM';
   const decoded = typeof e.decoded === 'string' ? e.decoded : '';
   const hex = `0x${rc.toString(16).padStart(3, '0')}`;
-  return new TpmError(codeFor(rc), `${op}: ${decoded || 'failed'} (rc ${hex})`, { cause: err, rc, decoded });
+  return new TpmError(codeFor(rc), `${op}: ${decoded || 'failed'} (rc ${hex})`, { cause: err, rc, decoded, op });
 }

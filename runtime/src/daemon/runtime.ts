@@ -1,11 +1,21 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
+import type { AuditSink } from '../audit/audit-sink.js';
+import { registerTpmCommands } from '../boot/tpm-admin.js';
+import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import type { ElastosConfig } from '../config/index.js';
+import { ElastosError } from '../errors/index.js';
+import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { acquireRunLock } from './run-lock.js';
+
+export interface RuntimeOptions {
+  /** elastosd `--insecure-no-tpm` (dev profile only). */
+  insecureNoTpm?: boolean;
+}
 
 /**
  * Interim peer check until SO_PEERCRED lands (admin CLI issue): the socket's 0660 mode and its
@@ -21,21 +31,36 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** Where subsystems append audit events, once the audit trail runs. */
+  audit: AuditSink | undefined;
+  /** The measured boot: the TPM, `measureCapsule`, `attest` (runtime/spec/boot.md). */
+  boot: BootedRuntime | undefined;
 
   constructor(
     readonly config: ElastosConfig,
     private readonly log: Logger,
+    private readonly options: RuntimeOptions = {},
   ) {}
+
+  /** The runtime's signing key, unsealed from the TPM at boot. */
+  get key(): RuntimeKey {
+    if (!this.boot) throw new ElastosError('E_INTERNAL', 'the runtime key is not unsealed yet');
+    return this.boot.key;
+  }
 
   async start(): Promise<void> {
     this.stops.push(acquireRunLock(this.config.runDir));
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
+    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log, audit: this.audit });
+    this.boot = boot;
+    this.stops.push(() => boot.close());
 
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
+    registerTpmCommands(admin, this.config, store, boot);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
