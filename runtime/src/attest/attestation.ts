@@ -42,6 +42,15 @@ function akPem(akPublic: Uint8Array): string {
   }
 }
 
+/** TPM_RH_ENDORSEMENT: the AK is a primary key of the endorsement hierarchy (node-tpm2 templates). */
+const TPM_RH_ENDORSEMENT = Buffer.from([0x40, 0x00, 0x00, 0x0b]);
+
+/** The qualified name of a primary under the endorsement hierarchy (Part 1 §16.6): H(QN(hierarchy) || name). */
+function endorsementPrimaryQn(name: Uint8Array): Uint8Array {
+  const h = createHash('sha256').update(TPM_RH_ENDORSEMENT).update(name).digest();
+  return Buffer.concat([Buffer.from([0x00, 0x0b]), h]);
+}
+
 /** Quotes the PCR with `nonce` and packs the quote with the event log that explains it. */
 export async function makeAttestation(
   tpm: Tpm,
@@ -93,7 +102,7 @@ export function verifyAttestation(dir: string, options: { nonce?: Uint8Array } =
   if (!verify('sha256', attest, { key, dsaEncoding: 'ieee-p1363' }, sig)) {
     throw new ElastosError('E_ATTEST_INVALID', 'the quote signature does not verify with the attestation key');
   }
-  if (Buffer.compare(quote.signerName, ak.name) !== 0) {
+  if (Buffer.compare(quote.signerName, endorsementPrimaryQn(ak.name)) !== 0) {
     throw new ElastosError('E_ATTEST_INVALID', 'the quote was signed by another key');
   }
   if (options.nonce && Buffer.compare(quote.nonce, options.nonce) !== 0) {
