@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import fc from 'fast-check';
+import { provisionRuntimeKey } from '../boot/provision.js';
 import type { BootedRuntime } from '../boot/tpm-boot.js';
 import { bootRuntime } from '../boot/tpm-boot.js';
-import { provisionRuntimeKey } from '../boot/provision.js';
 import { parseConfig } from '../config/index.js';
 import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
@@ -48,7 +48,10 @@ describe('attestation: quote + event log, checked by tpm2_checkquote and verifyA
 
   before(async () => {
     await swtpm.start();
-    const config = parseConfig({ profile: 'dev', runDir: 'run', stateDir: 'state', tpm: { tcti: swtpm.tcti } }, dir.path);
+    const config = parseConfig(
+      { profile: 'dev', runDir: 'run', stateDir: 'state', tpm: { tcti: swtpm.tcti } },
+      dir.path,
+    );
     store = await Store.open(join(config.stateDir, 'store'));
     await provisionRuntimeKey(config, store, 'new');
     booted = await bootRuntime({ config, store, log: createLogger({ name: 't', level: 'fatal' }) });
@@ -79,7 +82,10 @@ describe('attestation: quote + event log, checked by tpm2_checkquote and verifyA
 
   it('is rejected for a wrong (stale) nonce by both verifiers', async () => {
     assert.equal(await checkquote(out, 'c0ffee0123456788'), false);
-    assert.equal(codeOf(() => verifyAttestation(out, { nonce: Buffer.from('c0ffee0123456788', 'hex') })), 'E_ATTEST_NONCE');
+    assert.equal(
+      codeOf(() => verifyAttestation(out, { nonce: Buffer.from('c0ffee0123456788', 'hex') })),
+      'E_ATTEST_NONCE',
+    );
   });
 
   it('is rejected for an edited event log', () => {
@@ -89,10 +95,16 @@ describe('attestation: quote + event log, checked by tpm2_checkquote and verifyA
     assert.ok(capsule);
     capsule.digest = 'cd'.repeat(32);
     writeFileSync(path, JSON.stringify(log));
-    assert.equal(codeOf(() => verifyAttestation(out)), 'E_EVENTLOG_MISMATCH');
+    assert.equal(
+      codeOf(() => verifyAttestation(out)),
+      'E_EVENTLOG_MISMATCH',
+    );
     log.events.pop();
     writeFileSync(path, JSON.stringify(log));
-    assert.equal(codeOf(() => verifyAttestation(out)), 'E_EVENTLOG_MISMATCH');
+    assert.equal(
+      codeOf(() => verifyAttestation(out)),
+      'E_EVENTLOG_MISMATCH',
+    );
   });
 
   it('is rejected for edited PCR values, quote or signature, and a missing file', async () => {
@@ -102,16 +114,28 @@ describe('attestation: quote + event log, checked by tpm2_checkquote and verifyA
       writeFileSync(join(out, name), b);
     };
     edit('pcrs.values', 0);
-    assert.equal(codeOf(() => verifyAttestation(out)), 'E_ATTEST_INVALID');
+    assert.equal(
+      codeOf(() => verifyAttestation(out)),
+      'E_ATTEST_INVALID',
+    );
     assert.equal(await checkquote(out, nonce), false);
     writeAttestation(out, await booted.attest(Buffer.from(nonce, 'hex')));
     edit('quote.msg', 40);
-    assert.equal(codeOf(() => verifyAttestation(out)), 'E_ATTEST_INVALID');
+    assert.equal(
+      codeOf(() => verifyAttestation(out)),
+      'E_ATTEST_INVALID',
+    );
     writeAttestation(out, await booted.attest(Buffer.from(nonce, 'hex')));
     edit('quote.sig', 10);
-    assert.equal(codeOf(() => verifyAttestation(out)), 'E_ATTEST_INVALID');
+    assert.equal(
+      codeOf(() => verifyAttestation(out)),
+      'E_ATTEST_INVALID',
+    );
     rmSync(join(out, 'ak.pub'));
-    assert.equal(codeOf(() => verifyAttestation(out)), 'E_ATTEST_INVALID');
+    assert.equal(
+      codeOf(() => verifyAttestation(out)),
+      'E_ATTEST_INVALID',
+    );
   });
 
   it('never crashes on arbitrary bytes in any part: it rejects with a code', () => {

@@ -6,8 +6,8 @@ import { makeTempDir, Swtpm } from '@elastos/testkit';
 import * as ed from '@noble/ed25519';
 import type { AuditEvent, AuditReceipt, AuditSink } from '../audit/audit-sink.js';
 import { type ElastosConfig, parseConfig } from '../config/index.js';
-import { createLogger } from '../log/index.js';
 import { readSealedRecord, SEALED_KEY } from '../keys/sealed-key.js';
+import { createLogger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { parseEventLog, replay } from './event-log.js';
 import type { CodeRoot } from './measure.js';
@@ -40,7 +40,9 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
   const swtpm = new Swtpm(join(dir.path, 'swtpm'));
   const log = createLogger({ name: 'boot-test', level: 'fatal' });
   const codeDir = join(dir.path, 'code');
-  const codeRoots: CodeRoot[] = [{ type: 'runtime.code', name: 'test', root: codeDir, include: ['package.json', 'dist'] }];
+  const codeRoots: CodeRoot[] = [
+    { type: 'runtime.code', name: 'test', root: codeDir, include: ['package.json', 'dist'] },
+  ];
   let config: ElastosConfig;
   let store: Store;
 
@@ -95,7 +97,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
           file.events.map((e) => e.type),
           ['runtime.code', 'runtime.config', 'trust.store'],
         );
-        const pcr = Buffer.from(await booted.tpm?.pcrRead(23) ?? []).toString('hex');
+        const pcr = Buffer.from((await booted.tpm?.pcrRead(23)) ?? []).toString('hex');
         assert.equal(replay(file.events, 23), pcr);
         assert.equal(pcr, first.pcrValue);
       } finally {
@@ -146,7 +148,10 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
     const tpm = await Tpm.open(config.tpm.tcti);
     const booted = await boot();
     const seed = Buffer.from(
-      await tpm.unseal({ private: Buffer.from(record.private, 'base64'), public: Buffer.from(record.public, 'base64') }, 23),
+      await tpm.unseal(
+        { private: Buffer.from(record.private, 'base64'), public: Buffer.from(record.public, 'base64') },
+        23,
+      ),
     );
     await booted.close();
     await tpm.close();
