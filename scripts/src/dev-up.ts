@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { hasCode, loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
 import { Swtpm } from '@elastos/testkit';
 import { REPO_ROOT } from './workspaces.js';
 
@@ -24,6 +25,25 @@ function writeDevConfig(tcti: string): string {
   };
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;
+}
+
+/**
+ * Dev only: provision the runtime key on first run; when the runtime was rebuilt since (its PCR
+ * no longer matches), reseal a new key, saying so. On a box `elastos provision` is an admin act.
+ */
+async function ensureProvisioned(configPath: string): Promise<void> {
+  const config = loadConfig(configPath);
+  const store = await Store.open(join(config.stateDir, 'store'));
+  try {
+    const r = await provisionRuntimeKey(config, store, 'if-needed').catch(async (err: unknown) => {
+      if (!hasCode(err, 'E_TPM_PCR_MISMATCH')) throw err;
+      say('the runtime, its config or trust store changed since provisioning: dev reseals a NEW runtime key');
+      return provisionRuntimeKey(config, store, 'reseal');
+    });
+    say(`runtime key ${r.keyId} ${r.action} (sealed to PCR ${r.pcr})`);
+  } finally {
+    await store.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -55,6 +75,7 @@ async function main(): Promise<void> {
   say(`swtpm started (pid ${swtpm.pid}), TCTI ${swtpm.tcti}`);
   const configPath = writeDevConfig(swtpm.tcti);
   say(`config ${configPath}`);
+  await ensureProvisioned(configPath);
 
   const daemon = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
   if (!existsSync(daemon)) throw new Error(`missing ${daemon}`);
