@@ -1,8 +1,8 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
-import { registerTpmCommands } from './commands/tpm.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
+import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
