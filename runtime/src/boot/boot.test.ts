@@ -4,22 +4,44 @@ import { dirname, join } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import * as ed from '@noble/ed25519';
-import type { AuditEvent, AuditReceipt, AuditSink } from '../audit/audit-sink.js';
+import {
+  type AuditEvent,
+  AuditLog,
+  type AuditReceipt,
+  type AuditRecord,
+  type AuditSink,
+  decodeRecord,
+} from '../audit/index.js';
 import { type ElastosConfig, parseConfig } from '../config/index.js';
 import { readSealedRecord, SEALED_KEY } from '../keys/sealed-key.js';
 import { createLogger } from '../log/index.js';
-import { Store } from '../store/index.js';
+import { type BatchOp, Store } from '../store/index.js';
 import { parseEventLog, replay } from './event-log.js';
 import type { CodeRoot } from './measure.js';
 import { provisionRuntimeKey } from './provision.js';
 import { bootRuntime, eventLogPath } from './tpm-boot.js';
 
-/** Test double of the audit room's AuditSink (the real trail is another room's): it records events. */
-class RecordingAuditSink implements AuditSink {
-  readonly events: AuditEvent[] = [];
-  async append(event: AuditEvent): Promise<AuditReceipt> {
-    this.events.push(event);
-    return { seq: this.events.length - 1, hash: '00'.repeat(32) };
+/** The real audit trail over the test store; each view reads back what was committed after it was made. */
+class AuditView implements AuditSink {
+  private static committed: AuditRecord[] = [];
+  private static log: AuditLog | undefined;
+  private readonly mark = AuditView.committed.length;
+
+  static async open(store: Store): Promise<void> {
+    AuditView.log = await AuditLog.open(store);
+    AuditView.log.onCommit((rs) => {
+      for (const r of rs) AuditView.committed.push(decodeRecord(r.bytes));
+    });
+  }
+  static close(): Promise<void> | undefined {
+    return AuditView.log?.close();
+  }
+  get events(): AuditRecord[] {
+    return AuditView.committed.slice(this.mark);
+  }
+  append(event: AuditEvent, ops?: BatchOp[]): Promise<AuditReceipt> {
+    if (!AuditView.log) throw new Error('AuditView.open first');
+    return AuditView.log.append(event, ops);
   }
 }
 
@@ -54,6 +76,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
     writeFileSync(join(dir.path, 'package.json'), '{}');
     config = parseConfig({ profile: 'dev', runDir: 'run', stateDir: 'state', tpm: { tcti: swtpm.tcti } }, dir.path);
     store = await Store.open(join(config.stateDir, 'store'));
+    await AuditView.open(store);
   });
   beforeEach(() => {
     makeCodeTree(codeDir);
@@ -62,13 +85,14 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
     await swtpm.assertNoLeaks();
   });
   after(async () => {
+    await AuditView.close();
     await store.close();
     await swtpm.stop();
     dir.remove();
   });
 
   it('refuses to boot before provisioning, audited', async () => {
-    const audit = new RecordingAuditSink();
+    const audit = new AuditView();
     await rejectsWith(boot({ audit }), 'E_TPM_NOT_PROVISIONED');
     assert.deepEqual(
       audit.events.map((e) => [e.type, e.code]),
@@ -81,7 +105,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
     assert.equal(first.action, 'provisioned');
     await rejectsWith(provisionRuntimeKey(config, store, 'new', codeRoots), 'E_TPM_PROVISIONED');
     for (let i = 0; i < 2; i++) {
-      const audit = new RecordingAuditSink();
+      const audit = new AuditView();
       const booted = await boot({ audit });
       try {
         assert.equal(booted.key.keyId, first.keyId);
@@ -109,7 +133,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
 
   it('refuses a changed runtime file, config or trust store with E_TPM_PCR_MISMATCH, audited', async () => {
     writeFileSync(join(codeDir, 'dist', 'main.js'), 'export const tampered = true;\n');
-    const audit = new RecordingAuditSink();
+    const audit = new AuditView();
     const err = await rejectsWith(boot({ audit }), 'E_TPM_PCR_MISMATCH');
     assert.match(err.message, /refusing to start/);
     assert.equal(audit.events.at(-1)?.type, 'boot.refused');
@@ -176,7 +200,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
   });
 
   it('measures a capsule into the PCR and the event log, and audits a refusal', async () => {
-    const audit = new RecordingAuditSink();
+    const audit = new AuditView();
     const booted = await boot({ audit });
     try {
       const digest = '11'.repeat(32);
@@ -195,7 +219,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
   });
 
   it('runs without a TPM only in dev with --insecure-no-tpm, audited', async () => {
-    const audit = new RecordingAuditSink();
+    const audit = new AuditView();
     const insecure = await boot({ audit, insecureNoTpm: true });
     assert.equal(insecure.insecure, true);
     assert.equal(insecure.key.keyId.length, 16);

@@ -2,12 +2,12 @@ import type { Tpm } from '@elastos/node-tpm2';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { ElastosConfig } from '../config/index.js';
 import { ElastosError, type ErrorCode } from '../errors/index.js';
+import { capsuleDigestHex } from './capsule-digest.js';
 import { EventLog } from './event-log.js';
 import { type CodeRoot, configDigest, installedCodeRoots, treeDigest } from './measure.js';
 
 /** PCRs resettable at locality 0 in the PC Client profile (16 debug, 23 application). */
 export const RESETTABLE_PCRS: readonly number[] = [16, 23];
-const HEX64 = /^[0-9a-f]{64}$/;
 
 /**
  * Measured boot (runtime/spec/boot.md): reset the runtime's PCR, then extend, in this order,
@@ -44,9 +44,9 @@ export class MeasuredBoot {
     return value;
   }
 
-  /** Extends a capsule's content digest into the PCR and the event log; call before spawning it. */
-  async measureCapsule(name: string, digestHex: string): Promise<void> {
-    if (!HEX64.test(digestHex)) throw new RangeError('capsule digest must be 64 lowercase hex characters');
+  /** Extends a capsule's content digest (hex, or its `cap1…` id) into the PCR and the event log; call before spawning it. */
+  async measureCapsule(name: string, digestOrId: string): Promise<void> {
+    const digestHex = capsuleDigestHex(digestOrId);
     await this.extend('capsule', name, digestHex);
     await this.audit?.append({
       actor: 'runtime',

@@ -43,8 +43,8 @@ export class BootedRuntime {
   }
 
   /** Measure a capsule before spawning it (runtime/spec/boot.md §Capsules). */
-  async measureCapsule(name: string, digestHex: string): Promise<void> {
-    if (this.measured) return this.measured.measureCapsule(name, digestHex);
+  async measureCapsule(name: string, digestOrId: string): Promise<void> {
+    if (this.measured) return this.measured.measureCapsule(name, digestOrId);
     await this.audit?.append({ actor: 'runtime', type: 'capsule.unmeasured', resource: name, code: 'E_TPM_INSECURE' });
   }
 
