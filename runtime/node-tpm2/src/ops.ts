@@ -1,4 +1,4 @@
-import { fromNative, rcBase, TPM_RC } from './errors.js';
+import { fromNative, rcBase, TPM_RC, TpmError } from './errors.js';
 import type { NativeContext, NativeResult } from './native.js';
 
 export type PrimaryKind = 'storage' | 'ak';
@@ -65,17 +65,23 @@ function num(r: NativeResult, key: string): number {
  * Not serialised: `Tpm` runs these one at a time from its queue.
  */
 export class TpmOps {
+  /** Set once the transport failed: ESYS is then out of sequence, so every later call fails the same way. */
+  private lost: TpmError | undefined;
+
   constructor(private readonly ctx: NativeContext) {}
 
   /** One native call; retryable TPM warnings (RETRY, YIELDED, TESTING) are retried a few times. */
   async call(op: string, ...args: Array<number | string | boolean | Buffer>): Promise<NativeResult> {
+    if (this.lost) throw new TpmError('E_TPM_UNAVAILABLE', `the TPM connection was lost: ${this.lost.message}`);
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.ctx.call(op, ...args);
       } catch (err) {
         const rc = (err as { rc?: unknown }).rc;
         if (attempt < 3 && typeof rc === 'number' && RETRYABLE.includes(rcBase(rc))) continue;
-        throw fromNative(err);
+        const e = fromNative(err);
+        if (e.code === 'E_TPM_UNAVAILABLE') this.lost = e;
+        throw e;
       }
     }
   }

@@ -156,6 +156,16 @@ describe('node-tpm2 against swtpm', function () {
     assert.ok(err.rc > 0);
   });
 
+  it('answers a TPM that went away mid-connection with E_TPM_UNAVAILABLE, without crashing', async () => {
+    await swtpm.stop();
+    await rejectsWith(tpm.getRandom(8), 'E_TPM_UNAVAILABLE');
+    await rejectsWith(tpm.pcrRead(23), 'E_TPM_UNAVAILABLE');
+    await swtpm.start();
+    await tpm.close();
+    tpm = await Tpm.open(swtpm.tcti);
+    assert.equal((await tpm.getRandom(8)).length, 8);
+  });
+
   it('reports dictionary-attack lockout as E_TPM_LOCKOUT; NODA objects keep working', async () => {
     const guarded = 0x01500020;
     await tpm.nvDefine(guarded, 'counter', { noDA: false });
