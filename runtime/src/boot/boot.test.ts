@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
@@ -213,6 +214,48 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
       assert.equal(refused?.code, 'E_CAPSULE_SIGNATURE');
       assert.equal(refused?.resource, 'evil');
       await assert.rejects(booted.measureCapsule('x', 'nothex'), RangeError);
+    } finally {
+      await booted.close();
+    }
+  });
+
+  it('keeps boot events until the audit trail is attached, then appends them first, in order', async () => {
+    const booted = await boot();
+    try {
+      assert.deepEqual(booted.audit.waiting, ['boot.measured', 'boot.unsealed']);
+      const audit = new AuditView();
+      await booted.attachAudit(audit);
+      await booted.measureCapsule('late', '22'.repeat(32));
+      assert.deepEqual(
+        audit.events.map((e) => e.type),
+        ['boot.measured', 'boot.unsealed', 'capsule.measured'],
+      );
+      assert.deepEqual(booted.audit.waiting, []);
+    } finally {
+      await booted.close();
+    }
+  });
+
+  it('anchors audit checkpoints in an NV extend index and counter on the same connection', async () => {
+    const booted = await boot();
+    try {
+      const indices = { extendIndex: 0x01500200, counterIndex: 0x01500201 };
+      const anchor = await booted.nvAnchor(indices);
+      const first = await anchor.read();
+      assert.equal(Buffer.from(first.extend).toString('hex'), '00'.repeat(32));
+      const hash = createHash('sha256').update('checkpoint 1').digest();
+      await anchor.extend(hash);
+      await anchor.increment();
+      const second = await (await booted.nvAnchor(indices)).read();
+      const expected = createHash('sha256').update(Buffer.alloc(32)).update(hash).digest('hex');
+      assert.equal(Buffer.from(second.extend).toString('hex'), expected);
+      assert.equal(second.counter, first.counter + 1);
+      // The stock tools read the same index with owner auth (the offline audit verifier does).
+      const file = join(dir.path, 'nv.bin');
+      await swtpm.tpm2('tpm2_nvread', ['-C', 'o', '-s', '32', '-o', file, '0x1500200']);
+      assert.equal(readFileSync(file).toString('hex'), expected);
+      await booted.tpm?.nvUndefine(indices.extendIndex);
+      await booted.tpm?.nvUndefine(indices.counterIndex);
     } finally {
       await booted.close();
     }

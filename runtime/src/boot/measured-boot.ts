@@ -1,7 +1,7 @@
 import type { Tpm } from '@elastos/node-tpm2';
-import type { AuditSink } from '../audit/audit-sink.js';
 import type { ElastosConfig } from '../config/index.js';
 import { ElastosError, type ErrorCode } from '../errors/index.js';
+import type { BootAuditTrail } from './boot-audit.js';
 import { capsuleDigestHex } from './capsule-digest.js';
 import { EventLog } from './event-log.js';
 import { type CodeRoot, configDigest, installedCodeRoots, treeDigest } from './measure.js';
@@ -21,7 +21,7 @@ export class MeasuredBoot {
     private readonly tpm: Tpm,
     readonly pcr: number,
     logPath: string,
-    private readonly audit?: AuditSink,
+    private readonly audit?: BootAuditTrail,
   ) {
     if (!RESETTABLE_PCRS.includes(pcr)) {
       throw new ElastosError('E_CONFIG_INVALID', `tpm.pcr: must be a resettable PCR (16 or 23), got ${pcr}`);
@@ -36,7 +36,7 @@ export class MeasuredBoot {
     await this.extend('runtime.config', 'effective config', configDigest(config));
     await this.extend('trust.store', config.trustDir, treeDigest(config.trustDir, ['.']));
     const value = Buffer.from(await this.tpm.pcrRead(this.pcr)).toString('hex');
-    await this.audit?.append({
+    await this.audit?.record({
       actor: 'runtime',
       type: 'boot.measured',
       details: { pcr: this.pcr, value, events: this.log.events.length },
@@ -48,7 +48,7 @@ export class MeasuredBoot {
   async measureCapsule(name: string, digestOrId: string): Promise<void> {
     const digestHex = capsuleDigestHex(digestOrId);
     await this.extend('capsule', name, digestHex);
-    await this.audit?.append({
+    await this.audit?.record({
       actor: 'runtime',
       type: 'capsule.measured',
       resource: name,
@@ -58,7 +58,7 @@ export class MeasuredBoot {
 
   /** Records a capsule the runtime refused to spawn (bad signature, hash, untrusted publisher). */
   async refuseCapsule(name: string, code: ErrorCode, reason: string): Promise<void> {
-    await this.audit?.append({
+    await this.audit?.record({
       actor: 'runtime',
       type: 'capsule.refused',
       resource: name,

@@ -9,13 +9,16 @@ import type { RuntimeKey } from '../keys/runtime-key.js';
 import { readSealedRecord, unsealKey } from '../keys/sealed-key.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
+import { BootAuditTrail } from './boot-audit.js';
 import type { CodeRoot } from './measure.js';
 import { MeasuredBoot } from './measured-boot.js';
+import { TpmNvAnchor } from './nv-anchor.js';
 
 export interface BootOptions {
   config: ElastosConfig;
   store: Store;
   log: Logger;
+  /** Boot events go here; without one they wait for `BootedRuntime.attachAudit` (the trail needs the key first). */
   audit?: AuditSink;
   /** elastosd's `--insecure-no-tpm` (config `tpm.insecureNoTpm` says the same). */
   insecureNoTpm?: boolean;
@@ -35,8 +38,19 @@ export class BootedRuntime {
     readonly key: RuntimeKey,
     readonly tpm: Tpm | undefined,
     readonly measured: MeasuredBoot | undefined,
-    private readonly audit: AuditSink | undefined,
+    readonly audit: BootAuditTrail,
   ) {}
+
+  /** Hands boot's waiting events, then every later capsule event, to the audit trail. */
+  attachAudit(sink: AuditSink): Promise<void> {
+    return this.audit.attach(sink);
+  }
+
+  /** The NV extend index + counter for audit checkpoints, on this TPM connection. */
+  nvAnchor(indices: { extendIndex: number; counterIndex: number }): Promise<TpmNvAnchor> {
+    if (!this.tpm) return Promise.reject(new ElastosError('E_TPM_INSECURE', 'no TPM: nothing to anchor in'));
+    return TpmNvAnchor.open(this.tpm, indices);
+  }
 
   get insecure(): boolean {
     return this.tpm === undefined;
@@ -45,12 +59,12 @@ export class BootedRuntime {
   /** Measure a capsule before spawning it (runtime/spec/boot.md §Capsules). */
   async measureCapsule(name: string, digestOrId: string): Promise<void> {
     if (this.measured) return this.measured.measureCapsule(name, digestOrId);
-    await this.audit?.append({ actor: 'runtime', type: 'capsule.unmeasured', resource: name, code: 'E_TPM_INSECURE' });
+    await this.audit.record({ actor: 'runtime', type: 'capsule.unmeasured', resource: name, code: 'E_TPM_INSECURE' });
   }
 
   async refuseCapsule(name: string, code: ErrorCode, reason: string): Promise<void> {
     if (this.measured) return this.measured.refuseCapsule(name, code, reason);
-    await this.audit?.append({ actor: 'runtime', type: 'capsule.refused', resource: name, decision: 'deny', code });
+    await this.audit.record({ actor: 'runtime', type: 'capsule.refused', resource: name, decision: 'deny', code });
   }
 
   async attest(nonce: Uint8Array): Promise<AttestationFiles> {
@@ -81,13 +95,9 @@ async function bootInsecure(opts: BootOptions): Promise<BootedRuntime> {
     throw new ElastosError('E_TPM_INSECURE', 'the production profile never runs without a TPM');
   }
   opts.log.warn({ code: 'E_TPM_INSECURE' }, INSECURE_BANNER);
-  await opts.audit?.append({
-    actor: 'runtime',
-    type: 'boot.insecure-no-tpm',
-    decision: 'allow-log',
-    code: 'E_TPM_INSECURE',
-  });
-  return new BootedRuntime(await loadOrCreateDevKey(opts.store), undefined, undefined, opts.audit);
+  const trail = new BootAuditTrail(opts.audit);
+  await trail.record({ actor: 'runtime', type: 'boot.insecure-no-tpm', decision: 'allow-log', code: 'E_TPM_INSECURE' });
+  return new BootedRuntime(await loadOrCreateDevKey(opts.store), undefined, undefined, trail);
 }
 
 /**
@@ -95,23 +105,26 @@ async function bootInsecure(opts: BootOptions): Promise<BootedRuntime> {
  * store into its PCR, unseal the runtime key. Any failure refuses the start with one line.
  */
 export async function bootRuntime(opts: BootOptions): Promise<BootedRuntime> {
-  const { config, store, audit } = opts;
+  const { config, store } = opts;
   if (opts.insecureNoTpm || config.tpm.insecureNoTpm) return bootInsecure(opts);
+  const trail = new BootAuditTrail(opts.audit);
   let tpm: Tpm | undefined;
   try {
     tpm = await openTpm(config);
     const record = await readSealedRecord(store);
     if (!record) throw new ElastosError('E_TPM_NOT_PROVISIONED', 'no sealed runtime key: run `elastos provision`');
-    const measured = new MeasuredBoot(tpm, config.tpm.pcr, eventLogPath(config), audit);
+    const measured = new MeasuredBoot(tpm, config.tpm.pcr, eventLogPath(config), trail);
     await measured.measureRuntime(config, opts.codeRoots);
     const key = await unsealKey(tpm, record, config.tpm.pcr);
-    await audit?.append({ actor: 'runtime', type: 'boot.unsealed', details: { keyId: key.keyId } });
+    await trail.record({ actor: 'runtime', type: 'boot.unsealed', details: { keyId: key.keyId } });
     opts.log.info({ keyId: key.keyId, pcr: config.tpm.pcr }, 'runtime key unsealed');
-    return new BootedRuntime(key, tpm, measured, audit);
+    return new BootedRuntime(key, tpm, measured, trail);
   } catch (err) {
     await tpm?.close();
     const e = asElastosError(err);
-    await audit?.append({ actor: 'runtime', type: 'boot.refused', decision: 'deny', code: e.code }).catch(() => {});
+    await opts.audit
+      ?.append({ actor: 'runtime', type: 'boot.refused', decision: 'deny', code: e.code })
+      .catch(() => {});
     throw e;
   }
 }

@@ -6,7 +6,6 @@ import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
-import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
@@ -34,8 +33,10 @@ export class Runtime {
   admin: AdminServer | undefined;
   /** Where subsystems append audit events, once the audit trail runs. */
   audit: AuditSink | undefined;
-  /** The measured boot: the TPM, `measureCapsule`, `attest` (runtime/spec/boot.md). */
+  /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
   boot: BootedRuntime | undefined;
+  /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
+  key: RuntimeKey | undefined;
   capsules: CapsuleManager | undefined;
 
   constructor(
@@ -44,12 +45,6 @@ export class Runtime {
     private readonly options: RuntimeOptions = {},
   ) {}
 
-  /** The runtime's signing key, unsealed from the TPM at boot. */
-  get key(): RuntimeKey {
-    if (!this.boot) throw new ElastosError('E_INTERNAL', 'the runtime key is not unsealed yet');
-    return this.boot.key;
-  }
-
   async start(): Promise<void> {
     this.stops.push(acquireRunLock(this.config.runDir));
     const store = await Store.open(join(this.config.stateDir, 'store'));
@@ -57,6 +52,7 @@ export class Runtime {
     this.stops.push(() => store.close());
     const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log, audit: this.audit });
     this.boot = boot;
+    this.key = boot.key;
     this.stops.push(() => boot.close());
 
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);

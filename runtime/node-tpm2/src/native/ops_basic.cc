@@ -75,7 +75,7 @@ TSS2_RC op_nv_define(ESYS_CONTEXT* c, uint32_t index, NvKind kind, bool noDA, Ou
   pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
   TPM2_NT nt = kind == NvKind::Counter ? TPM2_NT_COUNTER : TPM2_NT_EXTEND;
   pub.nvPublic.attributes = (static_cast<TPMA_NV>(nt) << TPMA_NV_TPM2_NT_SHIFT) | TPMA_NV_AUTHREAD |
-                            TPMA_NV_AUTHWRITE | TPMA_NV_OWNERREAD | (noDA ? TPMA_NV_NO_DA : 0);
+                            TPMA_NV_AUTHWRITE | TPMA_NV_OWNERREAD | TPMA_NV_OWNERWRITE | (noDA ? TPMA_NV_NO_DA : 0);
   pub.nvPublic.dataSize = kind == NvKind::Counter ? 8 : TPM2_SHA256_DIGEST_SIZE;
   TPM2B_AUTH auth{};
   ESYS_TR tr = N;
