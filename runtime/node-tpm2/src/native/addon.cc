@@ -6,6 +6,7 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 
@@ -70,7 +71,7 @@ uint32_t u32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); 
 /** Wraps an op that needs an open context. */
 template <typename F>
 Fn open_only(F f) {
-  return [f](Esys& e, Out& out) -> TSS2_RC {
+  return [f](Esys& e, Out& out) mutable -> TSS2_RC {
     if (!e.esys) {
       out.op = "TPM context is closed";
       return kNotOpen;
@@ -153,8 +154,10 @@ class Context : public Napi::ObjectWrap<Context> {
     }
     if (n == "flush") return open_only([h = u32(a[1])](ESYS_CONTEXT* c, Out& o) { return op_flush(c, h, o); });
     if (n == "createSealed")
-      return open_only([p = u32(a[1]), d = bytes(a[2]), pol = bytes(a[3])](ESYS_CONTEXT* c, Out& o) {
-        return op_create_sealed(c, p, d, pol, o);
+      return open_only([p = u32(a[1]), d = bytes(a[2]), pol = bytes(a[3])](ESYS_CONTEXT* c, Out& o) mutable {
+        TSS2_RC rc = op_create_sealed(c, p, d, pol, o);
+        std::fill(d.begin(), d.end(), 0);  // the secret's copy on this side
+        return rc;
       });
     if (n == "load")
       return open_only([p = u32(a[1]), pr = bytes(a[2]), pu = bytes(a[3])](ESYS_CONTEXT* c, Out& o) {
