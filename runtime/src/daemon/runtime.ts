@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
+import { type BoardService, startBoard } from '../board/index.js';
 import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
@@ -37,6 +38,7 @@ export class Runtime {
   boot: BootedRuntime | undefined;
   /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
   key: RuntimeKey | undefined;
+  board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
 
   constructor(
@@ -65,6 +67,14 @@ export class Runtime {
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
+
+    // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
+    if (this.config.serial.path !== '') {
+      const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });
+      this.board = board;
+      this.stops.push(() => board.stop());
+      admin.register('board.status', () => board.status());
+    }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
 
