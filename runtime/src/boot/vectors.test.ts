@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { pcrPolicyDigest, pcrSelection } from '@elastos/node-tpm2';
 import { makeTempDir } from '@elastos/testkit';
 import fc from 'fast-check';
+import { capsuleId } from '../capsules/package-codec.js';
 import { ElastosError } from '../errors/index.js';
+import { capsuleDigestHex } from './capsule-digest.js';
 import { type BootEvent, parseEventLog, replay } from './event-log.js';
 import { canonicalJson, treeDigest, treeManifest } from './measure.js';
 
@@ -45,6 +47,15 @@ describe('boot formats (runtime/spec/boot.md, spec/boot-vectors.json)', () => {
     const p = vectors.pcrPolicy;
     assert.equal(Buffer.from(pcrSelection(p.pcr)).toString('hex'), p.selection);
     assert.equal(Buffer.from(pcrPolicyDigest(p.pcr, Buffer.from(p.pcrValue, 'hex'))).toString('hex'), p.policy);
+  });
+
+  it('a capsule id decodes to the content digest it was made from', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (digest) => {
+        return capsuleDigestHex(capsuleId(digest)) === Buffer.from(digest).toString('hex');
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('an event log parser that rejects anything malformed with a code', () => {
