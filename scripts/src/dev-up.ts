@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hasCode, loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
 import { SocatPtyPair, Swtpm } from '@elastos/testkit';
-import { adminCaller, followStory, setUpStory } from './demo/story.js';
+import { adminCaller, followStory, setUpStory, trustDevPublisher } from './demo/story.js';
 import { REPO_ROOT } from './workspaces.js';
 
 /**
@@ -94,6 +94,9 @@ async function main(): Promise<void> {
   );
   const configPath = writeDevConfig(swtpm.tcti, serial.host);
   say(`config ${configPath}`);
+  say(
+    `dev publisher key ${await trustDevPublisher(loadConfig(configPath), devDir)} trusted (its secret stays in ${devDir})`,
+  );
   await ensureProvisioned(configPath);
 
   const daemon = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');

@@ -107,10 +107,18 @@ async function install(call: Call, config: ElastosConfig, built: BuiltCapsule[],
   return fresh;
 }
 
-/** Installs what changed and starts what is not running, in start order. */
-export async function setUpStory(call: Call, config: ElastosConfig, devDir: string, say: Say): Promise<void> {
+/**
+ * Trusts the dev publisher key (made on first use in `devDir`). Before the runtime is provisioned:
+ * the trust store is measured at boot, so changing it later means resealing the runtime key.
+ */
+export async function trustDevPublisher(config: ElastosConfig, devDir: string): Promise<string> {
   const key = await devPublisherKey(join(devDir, 'publisher.key'));
   addTrustedKey(config.trustDir, publicKeyEntry('elastos-dev', Buffer.from(key.publicKey).toString('hex')));
+  return key.keyId;
+}
+
+/** Installs what changed and starts what is not running, in start order. */
+export async function setUpStory(call: Call, config: ElastosConfig, devDir: string, say: Say): Promise<void> {
   const built = await buildFirstParty(join(devDir, 'capsules'), join(devDir, 'publisher.key'));
   await install(call, config, built, say);
   const rows = (await call('capsule.status')) as Array<{ name: string; state: string }>;
