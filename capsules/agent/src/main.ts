@@ -42,11 +42,9 @@ async function main(): Promise<void> {
   await attempt('request read of storage://notes/', () =>
     requestCapability({ audience: 'storage', resource: 'storage://notes/', action: 'read', ttlMs: MINUTES_30 }),
   );
-  say('agent done');
 }
 
 idle();
-main().catch((err) => {
-  say(`agent failed: ${(err as Error).message}`);
-  process.exitCode = 1;
-});
+main()
+  .catch((err) => say(`agent failed: ${(err as Error).message}`))
+  .finally(() => say('agent done'));

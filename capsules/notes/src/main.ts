@@ -39,11 +39,9 @@ async function main(): Promise<void> {
       );
     }
   }
-  say('notes done');
 }
 
 idle();
-main().catch((err) => {
-  say(`notes failed: ${(err as Error).message}`);
-  process.exitCode = 1;
-});
+main()
+  .catch((err) => say(`notes failed: ${(err as Error).message}`))
+  .finally(() => say('notes done'));

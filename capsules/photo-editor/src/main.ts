@@ -34,11 +34,9 @@ async function main(): Promise<void> {
   await attempt('request read of all of storage://', () =>
     requestCapability({ audience: 'storage', resource: 'storage://', action: 'read', ttlMs: HOUR }),
   );
-  say('photo-editor done');
 }
 
 idle();
-main().catch((err) => {
-  say(`photo-editor failed: ${(err as Error).message}`);
-  process.exitCode = 1;
-});
+main()
+  .catch((err) => say(`photo-editor failed: ${(err as Error).message}`))
+  .finally(() => say('photo-editor done'));

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signPackage } from '@elastos/runtime';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { REPO_ROOT } from '../workspaces.js';
 import { packDir } from './pack-dir.js';
 import { generateKey, type PublisherKey, readSecretKey } from './publisher-key.js';
@@ -30,6 +30,22 @@ export async function devPublisherKey(keyFile: string): Promise<PublisherKey> {
   return generateKey('elastos-dev', keyFile);
 }
 
+/**
+ * A capsule may take the error table from the runtime package, never the trusted core itself
+ * (its store, TPM binding and launcher paths mean nothing inside a capsule, and would not load):
+ * the bare `@elastos/runtime` resolves to its errors module, so importing anything else from it
+ * fails the build loudly. Deep imports of self-contained modules (`@elastos/runtime/broker/frame`)
+ * resolve as usual.
+ */
+const runtimeErrorsOnly: Plugin = {
+  name: 'runtime-errors-only',
+  setup(b) {
+    b.onResolve({ filter: /^@elastos\/runtime$/ }, () => ({
+      path: join(REPO_ROOT, 'runtime', 'dist', 'errors', 'index.js'),
+    }));
+  },
+};
+
 async function bundle(name: string): Promise<Uint8Array> {
   const entry = join(REPO_ROOT, 'capsules', name, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`missing ${entry}: run tsc -b first`);
@@ -42,6 +58,7 @@ async function bundle(name: string): Promise<Uint8Array> {
     write: false,
     legalComments: 'none',
     logLevel: 'error',
+    plugins: [runtimeErrorsOnly],
   });
   const file = out.outputFiles[0];
   if (!file) throw new Error(`esbuild made no output for ${name}`);

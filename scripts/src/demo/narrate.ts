@@ -39,7 +39,9 @@ export function storyLine(r: TrailRecord): string | undefined {
     case 'token.issue':
       return `${n}  GRANT  ${who(r.actor)} approves (${r.decision ?? 'allow'}): token ${short(r.tokenId)} to ${String(d.holder ?? '?')} for ${what(r)}`;
     case 'capability.decision':
-      return `${n}  ${r.decision === 'ask' ? 'ASK   ' : 'DENY  '} ${who(r.actor)} ${r.decision === 'ask' ? 'asks the admin about' : 'refuses'} request ${String(d.requestId ?? '')}${r.code ? ` (${r.code})` : ''}`;
+      if (r.decision === 'ask')
+        return `${n}  ASK    ${who(r.actor)} asks the admin about ${String(d.holder ?? '?')}: ${what(r)}`;
+      return `${n}  DENY   ${who(r.actor)} refuses ${String(d.holder ?? '?')}: ${what(r)} (${r.code ?? 'denied'})`;
     case 'invoke':
       if (r.decision === 'deny') return `${n}  DENY   ${who(r.actor)} ${what(r)}: ${r.code ?? 'refused'}`;
       return `${n}  USE    ${who(r.actor)} ${what(r)} with token ${short(r.tokenId)}`;
