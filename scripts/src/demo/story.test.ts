@@ -106,6 +106,9 @@ describe('the seed story end to end (swtpm, launcher, broker, shell, audit)', fu
         (await logsOf(app)).some((l) => l.endsWith(`${app} done`)) ? true : undefined,
       );
     }
+    for (const app of ['notes', 'photo-editor', 'agent']) {
+      assert.equal((await logsOf(app)).filter((l) => l.includes(`${app} failed`)).length, 0, `${app} did not fail`);
+    }
     const rows = (await call('capsule.status')) as Array<{ name: string; state: string; pid: number | null }>;
     for (const r of rows) assert.equal(r.state, 'running', `${r.name} runs`);
     await refresh();
