@@ -1,14 +1,13 @@
 /**
  * Runs the installed capsules (runtime/spec/capsule-package.md §7.3, boot.md, ipc.md): each is
- * re-verified from disk, measured into the TPM, then spawned confined by the supervisor, whose
- * channel (the capsule's fd 3) goes to the broker. The shell starts first, then providers,
+ * re-verified from disk, measured into the TPM, then spawned confined by the supervisor (whose
+ * `onChannel` hands the capsule's fd 3 to the broker, in the daemon's wiring). The shell starts first, then providers,
  * then apps. Output goes to a bounded log file per capsule. Mechanism only: what a capsule may
  * do is decided by the shell and enforced by the broker.
  */
 import { existsSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { asElastosError, ElastosError, type ErrorCode } from '../errors/index.js';
+import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { CapsuleLogs } from './capsule-logs.js';
 import type { CapsuleManager, InstalledCapsule } from './capsule-manager.js';
@@ -37,12 +36,6 @@ export interface CapsuleRunner {
     lastExit: unknown;
     usage: unknown;
   }>;
-}
-
-/** The broker as the host uses it (structurally `Broker` of runtime/src/broker). */
-export interface CapsuleBroker {
-  attach(capsule: string, socket: Socket): unknown;
-  onStopped(listener: (capsule: string, code: ErrorCode | undefined) => void): void;
 }
 
 export interface CapsuleHostOptions {
@@ -78,15 +71,6 @@ export class CapsuleHost {
   private readonly types = new Map<string, string>();
 
   constructor(private readonly opts: CapsuleHostOptions) {}
-
-  /** The supervisor's `onChannel`: the capsule's fd 3 goes to the broker. */
-  connect(broker: CapsuleBroker): (name: string, socket: Socket) => void {
-    // A capsule the broker cuts off (flood, garbage) is stopped, not restarted.
-    broker.onStopped((name) => void this.stop(name).catch(() => undefined));
-    return (name, socket) => {
-      broker.attach(name, socket);
-    };
-  }
 
   /** Starts every installed capsule that re-verifies; a refused one is recorded (and audited by the manager). */
   async startAll(): Promise<{ started: string[]; refused: Array<{ name: string; code: string }> }> {
