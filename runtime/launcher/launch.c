@@ -3,7 +3,7 @@
  *   1. no_new_privs              5. drop privileges: groups, gid, uid, every capability
  *   2. join the capsule's cgroups 6. user namespace where asked (uid mapped to itself), caps dropped again
  *   3. unshare namespaces         7. rlimits, parent-death signal, close stray fds
- *   4. build the filesystem view  8. seccomp filter, then exec the program (fd 3, the IPC channel, kept)
+ *   4. build the filesystem view  8. seccomp filter, then fork+exec the program (fd 3, the IPC channel, kept)
  * The parent stays outside the pid namespace as a small monitor: it drops to the capsule's uid,
  * forwards termination signals and exits with the capsule's status (128+N when killed by signal N).
  * It is mechanism only: every path, limit and rule comes from the arguments.
@@ -97,7 +97,32 @@ static void set_rlimits(const struct policy *p) {
   }
 }
 
-/* The capsule side: runs as pid 1 of the new pid namespace until exec. */
+static volatile pid_t relay_to = 0;
+
+static void forward(int sig) {
+  if (relay_to > 0) kill(relay_to, sig);
+}
+
+/* Forwards termination signals to `child` and returns its status as a shell would (128+N for signal N).
+   As pid 1 (`reap_all`) it also reaps orphans until `child` itself is gone. */
+static int relay(pid_t child, int reap_all) {
+  relay_to = child;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward;
+  int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+  int status = 0;
+  for (;;) {
+    pid_t got = waitpid(reap_all ? -1 : child, &status, 0);
+    if (got == child) break;
+    if (got < 0 && errno != EINTR) die("waitpid");
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+/* The capsule side: pid 1 of the new pid namespace; it sets up, then forks the program. */
 static void capsule(const struct policy *p) {
   if (close_range((unsigned)p->keep_fd + 1, ~0U, 0) != 0) die("close_range");
   build_view(p);
@@ -113,33 +138,25 @@ static void capsule(const struct policy *p) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die("pdeathsig");
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die("not dumpable");
   install_seccomp(p);
-  execv(p->argv[0], p->argv);
-  die(p->argv[0]);
-}
-
-static volatile pid_t child_pid = 0;
-
-static void forward(int sig) {
-  if (child_pid > 0) kill(child_pid, sig);
+  /* A tiny init stays pid 1 so that the program, as pid 2, keeps the default signal actions
+     (pid 1 ignores SIGTERM without a handler) and orphans are reaped. */
+  pid_t program = fork();
+  if (program < 0) die("fork program");
+  if (program == 0) {
+    execv(p->argv[0], p->argv);
+    die(p->argv[0]);
+  }
+  if (p->keep_fd > 2) close_range(3, ~0U, 0);
+  _exit(relay(program, 1));
 }
 
 /* The monitor: no privileges, no channel; it only relays signals and the exit status. */
 static int monitor(const struct policy *p, pid_t child) {
-  child_pid = child;
   if (p->keep_fd > 2) close_range(3, ~0U, 0);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = forward;
-  int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
   drop_bounding();
   become_user(p);
   clear_caps();
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0)
-    if (errno != EINTR) die("waitpid");
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  return relay(child, 0);
 }
 
 int main(int argc, char **argv) {

@@ -13,8 +13,9 @@
 
 static void add_rule(scmp_filter_ctx ctx, const struct rule_item *r) {
   int nr = seccomp_syscall_resolve_name(r->name);
-  /* A name this architecture lacks (e.g. an old syscall on arm64) needs no rule. */
-  if (nr == __NR_SCMP_ERROR) return;
+  /* A name this architecture lacks (vm86 on x86_64, an old syscall on arm64: libseccomp gives
+     an error or a negative pseudo number) needs no rule: the kernel has no such entry point. */
+  if (nr == __NR_SCMP_ERROR || nr < 0) return;
   int rc;
   if (r->has_arg) {
     struct scmp_arg_cmp cmp = SCMP_CMP(r->idx, SCMP_CMP_MASKED_EQ, r->mask, r->value);

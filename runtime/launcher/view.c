@@ -68,12 +68,12 @@ static void mount_one(const struct mount_item *m, int src_fd) {
   char data[64];
   switch (m->kind) {
   case M_RO: bind(src_fd, target, SAFE | MS_RDONLY); break;
-  case M_RW: bind(src_fd, target, SAFE); break;
+  case M_RW: bind(src_fd, target, SAFE | MS_NOEXEC); break; /* writable is never executable */
   case M_DEV: bind(src_fd, target, MS_NOSUID | MS_NOEXEC | MS_RDONLY); break; /* device nodes: no MS_NODEV */
   case M_TMPFS:
     mkdir_p(target);
     snprintf(data, sizeof data, "size=%s,mode=1777", m->opt);
-    if (mount("tmpfs", target, "tmpfs", SAFE, data) != 0) die(target);
+    if (mount("tmpfs", target, "tmpfs", SAFE | MS_NOEXEC, data) != 0) die(target);
     break;
   }
 }

@@ -1,0 +1,3 @@
+export type { RunExit } from './capsule-run.js';
+export { DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
+export { type CapsuleState, type CapsuleStatus, Supervisor, type SupervisorOptions } from './supervisor.js';
