@@ -1,2 +1,3 @@
+export { HOSTILE_CAPSULE, LineReader, makeCapsuleDirs } from './capsule-kit.js';
 export { Swtpm } from './swtpm.js';
 export { makeTempDir } from './tmp-dir.js';
