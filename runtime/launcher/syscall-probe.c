@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <sched.h>
@@ -87,6 +88,12 @@ int main(int argc, char **argv) {
   report("tiocsti", ioctl(0, TIOCSTI, &c));
   report("setuid_root", setuid(0));
   report("mknod", mknod("/tmp/null", 0020666, 0x0103));
+  /* Below Node's permission model, the view alone: no /etc, a read-only root, no shell. */
+  report("open_shadow", open("/etc/shadow", O_RDONLY));
+  report("create_in_root", open("/pwned", O_CREAT | O_WRONLY, 0644));
+  report("create_in_code", open("/capsule/code/pwned", O_CREAT | O_WRONLY, 0644));
+  char *sh[] = {"/bin/sh", "-c", "true", NULL};
+  report("exec_sh", execv("/bin/sh", sh));
   report("socket_unix", try_socket(AF_UNIX, SOCK_STREAM)); /* allowed: the one family a capsule has */
   printf("}\n");
   return 0;

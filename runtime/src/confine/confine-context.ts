@@ -3,7 +3,7 @@ import type { AuditSink } from '../audit/audit-sink.js';
 import type { Logger } from '../log/index.js';
 import type { CgroupDriver } from './cgroup.js';
 import { detectCgroupDriver } from './cgroup-detect.js';
-import { type LayerStatus, layerReport, missingLayers, probeKernel } from './doctor.js';
+import { type KernelLayers, type LayerStatus, layerReport, missingLayers, probeKernel } from './doctor.js';
 import { nodeBinds } from './node-files.js';
 
 /** The launcher as this package builds it (runtime/launcher/build); config may name another. */
@@ -19,6 +19,8 @@ export interface ConfineOptions {
   cgroupParent: string;
   log: Logger;
   audit?: AuditSink;
+  /** The kernel's layers as already probed (e.g. by `elastos doctor`); probed here when absent. */
+  layers?: KernelLayers;
 }
 
 /** Everything decided once per runtime about how capsules are confined on this machine. */
@@ -40,7 +42,7 @@ export interface ConfineContext {
 export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineContext> {
   const launcher = opts.launcher || BUNDLED_LAUNCHER;
   const nodePath = opts.nodePath || process.execPath;
-  const report = layerReport(probeKernel(launcher));
+  const report = layerReport(opts.layers ?? probeKernel(launcher));
   const degraded = missingLayers(report, opts.profile);
   for (const layer of degraded) {
     opts.log.warn(

@@ -35,6 +35,8 @@ export interface CapsuleStatus {
   restarts: number;
   lastExit: Omit<RunExit, 'stderrTail'> | null;
   usage: CapsuleUsage | null;
+  /** The running capsule's cgroup directories. */
+  cgroup: string[];
 }
 
 interface Entry {
@@ -231,6 +233,7 @@ export class Supervisor extends EventEmitter {
       restarts: e.restarts,
       lastExit,
       usage: e.run?.usage() ?? null,
+      cgroup: e.run?.cgroup.dirs ?? [],
     };
   }
 
