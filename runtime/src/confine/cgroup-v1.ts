@@ -7,6 +7,7 @@ import {
   cpuQuotaUsec,
   killUntilEmpty,
   parsePids,
+  rmdirIfEmpty,
   rmdirRetry,
   WANTED_CONTROLLERS,
 } from './cgroup.js';
@@ -33,6 +34,13 @@ export class CgroupV1Driver implements CgroupDriver {
     const mount = this.layout.v1.get(controller);
     if (mount === undefined) return null;
     return join(mount, this.layout.v1Own.get(controller) ?? '/', this.parent, name);
+  }
+
+  removeParent(): void {
+    for (const c of ['memory', 'pids', 'cpu', 'cpuacct']) {
+      const dir = this.dirFor(c, '');
+      if (dir) rmdirIfEmpty(dir);
+    }
   }
 
   create(name: string, limits: CapsuleLimits): CapsuleCgroup {

@@ -7,6 +7,7 @@ import {
   cpuQuotaUsec,
   killUntilEmpty,
   parsePids,
+  rmdirIfEmpty,
   rmdirRetry,
   WANTED_CONTROLLERS,
 } from './cgroup.js';
@@ -54,6 +55,11 @@ export class CgroupV2Driver implements CgroupDriver {
     this.enable(parentDir);
     this.prepared = true;
     return parentDir;
+  }
+
+  removeParent(): void {
+    rmdirIfEmpty(join(this.mount, this.own, this.parent));
+    this.prepared = false;
   }
 
   create(name: string, limits: CapsuleLimits): CapsuleCgroup {

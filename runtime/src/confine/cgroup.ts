@@ -1,3 +1,4 @@
+import { rmdirSync } from 'node:fs';
 import { ElastosError } from '../errors/index.js';
 import type { CapsuleLimits, CapsuleUsage, LimitEvents } from './types.js';
 
@@ -19,6 +20,8 @@ export interface CgroupDriver {
   /** Controllers this driver can limit with: a subset of memory, pids, cpu. */
   readonly controllers: string[];
   create(name: string, limits: CapsuleLimits): CapsuleCgroup;
+  /** Removes the shared parent cgroup(s) if no capsule cgroup is left in them (best effort). */
+  removeParent(): void;
 }
 
 export const WANTED_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
@@ -52,6 +55,15 @@ export function parsePids(text: string): number[] {
     .split('\n')
     .filter((l) => /^\d+$/.test(l))
     .map(Number);
+}
+
+/** rmdir that leaves a busy or non-empty directory alone. */
+export function rmdirIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still in use, or already gone
+  }
 }
 
 /** rmdir of a cgroup can fail with EBUSY for a moment after its last process exits. */

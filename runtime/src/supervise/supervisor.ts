@@ -195,8 +195,10 @@ export class Supervisor extends EventEmitter {
     return this.start(entry.spec);
   }
 
+  /** Stops every capsule and removes the shared parent cgroup when nothing else uses it. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.entries.keys()].map((n) => this.stop(n)));
+    this.ctx.cgroups.removeParent();
   }
 
   /** CPU, memory and pids of a running capsule, read from its cgroup. */

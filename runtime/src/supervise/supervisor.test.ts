@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { LineReader, makeCapsuleDirs, makeTempDir, RecordingAuditSink, requireFeature } from '@elastos/testkit';
+import { type ConfineContext, prepareConfinement } from '../confine/confine-context.js';
+import type { CapsuleSpec } from '../confine/types.js';
+import { ElastosError } from '../errors/index.js';
+import { createLogger } from '../log/index.js';
+import type { RunExit } from './capsule-run.js';
+import { Supervisor } from './supervisor.js';
+
+const log = createLogger({ name: 'supervisor-test', level: 'fatal' });
+const MiB = 1024 * 1024;
+
+describe('Supervisor (real launcher and cgroups)', function () {
+  this.timeout(30_000);
+  let ctx: ConfineContext;
+  let tmp: ReturnType<typeof makeTempDir>;
+  let audit: RecordingAuditSink;
+  const sups: Supervisor[] = [];
+
+  before(async function () {
+    try {
+      ctx = await prepareConfinement({ profile: 'production', cgroupParent: `elastos-test-${process.pid}`, log });
+    } catch (err) {
+      if (!(err instanceof ElastosError) || err.code !== 'E_CONFINE_UNAVAILABLE') throw err;
+      requireFeature(this, false, err.message);
+    }
+  });
+  beforeEach(() => {
+    tmp = makeTempDir('elastos-supervise-');
+    audit = new RecordingAuditSink();
+  });
+  afterEach(async () => {
+    for (const s of sups.splice(0)) await s.stopAll();
+    tmp.remove();
+  });
+
+  function supervisor(restart = {}, onChannel?: (name: string, socket: Socket) => void): Supervisor {
+    const sup = new Supervisor(ctx, { log, audit, stopGraceMs: 1000, restart, uidBase: 310_000, onChannel });
+    sups.push(sup);
+    return sup;
+  }
+
+  function spec(name: string, attack: string, memoryMiB = 128): CapsuleSpec {
+    const dirs = makeCapsuleDirs(tmp.path, name);
+    const limits = { memoryBytes: memoryMiB * MiB, pids: 32, cpuPercent: 50 };
+    return { name, id: `test-${name}`, ...dirs, limits, network: false, env: { ATTACK: attack } };
+  }
+
+  it('hands over the channel, reads usage from the cgroup, and removes the cgroup on stop', async () => {
+    let socket: Socket | undefined;
+    const sup = supervisor({}, (_name, s) => {
+      socket = s;
+    });
+    await sup.start(spec('echo', 'serve'));
+    assert.ok(socket);
+    const reader = new LineReader(socket);
+    const hello = await reader.next<{ ready: boolean; pid: number; uid: number }>();
+    assert.deepEqual([hello.ready, hello.pid, hello.uid], [true, 2, 310_000], 'pid 2 in its own pid ns, its own uid');
+    socket.write('{"n":7}\n');
+    assert.deepEqual(await reader.next(), { n: 7 });
+    const status = sup.status('echo');
+    assert.equal(status.state, 'running');
+    assert.ok(status.usage && status.usage.memoryBytes > 4 * MiB && status.usage.pids >= 3 && status.usage.cpuUsec > 0);
+    const dirs = status.cgroup;
+    assert.ok(dirs.length > 0 && dirs.every((d) => existsSync(d)));
+    const t0 = Date.now();
+    await sup.stop('echo');
+    assert.ok(Date.now() - t0 < 900, 'SIGTERM stops a capsule without a handler (it is not pid 1)');
+    assert.equal(sup.status('echo').state, 'stopped');
+    assert.deepEqual(
+      dirs.filter((d) => existsSync(d)),
+      [],
+      'cgroups removed',
+    );
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(tmp.path), 'no mount left on the host');
+    assert.equal(sup.status('echo').lastExit?.requested, true);
+  });
+
+  it('restarts a crashing capsule with doubling backoff, then stops it with E_CAPSULE_CRASHLOOP', async () => {
+    const sup = supervisor({ initialDelayMs: 100, maxDelayMs: 1000, crashLimit: 3, crashWindowMs: 60_000 });
+    const starts: number[] = [];
+    const exits: number[] = [];
+    sup.on('channel', () => starts.push(Date.now()));
+    sup.on('exit', () => exits.push(Date.now()));
+    const looped = new Promise<ElastosError>((r) => sup.once('crashloop', (_n, err: ElastosError) => r(err)));
+    await sup.start(spec('crasher', 'crash'));
+    const err = await looped;
+    assert.equal(err.code, 'E_CAPSULE_CRASHLOOP');
+    assert.equal(starts.length, 4, 'the first start and three restarts');
+    const gaps = [0, 1, 2].map((i) => (starts[i + 1] ?? 0) - (exits[i] ?? 0));
+    assert.ok(gaps[0] !== undefined && gaps[0] >= 95, `first backoff ~100 ms (${gaps})`);
+    assert.ok(gaps[1] !== undefined && gaps[1] >= 195, `second ~200 ms (${gaps})`);
+    assert.ok(gaps[2] !== undefined && gaps[2] >= 395, `third ~400 ms (${gaps})`);
+    const status = sup.status('crasher');
+    assert.equal(status.state, 'crashloop');
+    assert.equal(status.restarts, 3);
+    assert.equal(audit.ofType('capsule.crashloop')[0]?.code, 'E_CAPSULE_CRASHLOOP');
+    assert.equal(audit.ofType('capsule.exit').length, 4);
+    assert.deepEqual(status.cgroup, []);
+  });
+
+  it('detects an OOM kill, reports its cause and audits it', async () => {
+    const sup = supervisor({ initialDelayMs: 60_000 });
+    const exited = new Promise<RunExit>((r) => sup.once('exit', (_n, e: RunExit) => r(e)));
+    await sup.start(spec('hog', 'memhog', 48));
+    const exit = await exited;
+    assert.equal(exit.cause, 'E_CONFINE_OOM');
+    assert.equal(exit.code, 137, 'SIGKILL from the OOM killer');
+    assert.ok(exit.limitEvents.oomKills >= 1);
+    assert.equal(sup.status('hog').state, 'backoff', 'an OOM kill is a crash: it restarts after backoff');
+    const [event] = audit.ofType('capsule.oom');
+    assert.equal(event?.code, 'E_CONFINE_OOM');
+    assert.equal(event?.resource, 'capsule:hog');
+  });
+
+  it('refuses a second capsule of the same name and a bad name', async () => {
+    const sup = supervisor();
+    await sup.start(spec('once', 'serve'));
+    await assert.rejects(sup.start(spec('once', 'serve')), { code: 'E_CAPSULE_EXISTS' });
+    await assert.rejects(sup.start({ ...spec('other', 'serve'), name: '../x' }), { code: 'E_CAPSULE_INVALID' });
+    assert.throws(() => sup.status('nope'), { code: 'E_NOT_FOUND' });
+  });
+
+  it('reports a launcher set-up failure as E_CONFINE_LAUNCH', async () => {
+    const sup = supervisor({ initialDelayMs: 60_000 });
+    const exited = new Promise<RunExit>((r) => sup.once('exit', (_n, e: RunExit) => r(e)));
+    const bad = spec('broken', 'serve');
+    await sup.start({ ...bad, codeDir: `${tmp.path}/missing-code` });
+    const exit = await exited;
+    assert.equal(exit.cause, 'E_CONFINE_LAUNCH');
+    assert.match(exit.stderrTail, /elastos-launch: .*missing-code/);
+  });
+});
