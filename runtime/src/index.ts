@@ -1,7 +1,9 @@
 export * from './admin/index.js';
 export * from './config/index.js';
+export * from './confine/index.js';
 export { Runtime } from './daemon/runtime.js';
 export * from './errors/index.js';
 export * from './log/index.js';
 export * from './store/index.js';
+export * from './supervise/index.js';
 export { RUNTIME_VERSION } from './version.js';

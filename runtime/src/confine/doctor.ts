@@ -168,3 +168,15 @@ export function missingLayers(report: LayerStatus[], profile: 'production' | 'de
   }
   return missing.filter((r) => r.required);
 }
+
+export interface DoctorReport {
+  /** True when production may start capsules here. */
+  ok: boolean;
+  layers: LayerStatus[];
+}
+
+/** `elastos doctor` and the `confine.doctor` admin command: every layer, and whether production can run. */
+export function doctorReport(launcher: string): DoctorReport {
+  const layers = layerReport(probeKernel(launcher));
+  return { ok: layers.every((l) => l.available || !l.required), layers };
+}

@@ -2,8 +2,10 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
 import type { ElastosConfig } from '../config/index.js';
+import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
+import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { acquireRunLock } from './run-lock.js';
 
@@ -21,6 +23,8 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** Starts and stops capsules (the capsule room wires verified packages into it). */
+  supervisor: Supervisor | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -39,6 +43,12 @@ export class Runtime {
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
+
+    const supervisor = supervisorFromConfig(this.config, this.log);
+    this.supervisor = supervisor;
+    this.stops.push(() => supervisor.stopAll());
+    admin.register('supervise.list', () => supervisor.list());
+    admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
 

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { LineReader, makeCapsuleDirs, makeTempDir, RecordingAuditSink, requireFeature } from '@elastos/testkit';
+import { parseConfig } from '../config/index.js';
 import { type ConfineContext, prepareConfinement } from '../confine/confine-context.js';
 import type { CapsuleSpec } from '../confine/types.js';
 import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import type { RunExit } from './capsule-run.js';
+import { supervisorFromConfig } from './from-config.js';
 import { Supervisor } from './supervisor.js';
 
 const log = createLogger({ name: 'supervisor-test', level: 'fatal' });
@@ -121,6 +123,17 @@ describe('Supervisor (real launcher and cgroups)', function () {
     await assert.rejects(sup.start(spec('once', 'serve')), { code: 'E_CAPSULE_EXISTS' });
     await assert.rejects(sup.start({ ...spec('other', 'serve'), name: '../x' }), { code: 'E_CAPSULE_INVALID' });
     assert.throws(() => sup.status('nope'), { code: 'E_NOT_FOUND' });
+  });
+
+  it('production refuses to start a capsule when a required layer is missing (E_CONFINE_UNAVAILABLE)', async () => {
+    const config = parseConfig(
+      { profile: 'production', runDir: 'run', stateDir: 'state', confine: { launcher: 'no-such-launcher' } },
+      tmp.path,
+    );
+    const sup = supervisorFromConfig(config, log, { audit });
+    sups.push(sup);
+    await assert.rejects(sup.start(spec('refused', 'serve')), { code: 'E_CONFINE_UNAVAILABLE', message: /launcher/ });
+    assert.deepEqual(sup.list(), []);
   });
 
   it('reports a launcher set-up failure as E_CONFINE_LAUNCH', async () => {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import type { ConfineContext } from '../confine/confine-context.js';
-import { launchPlan } from '../confine/launch-plan.js';
+import { type LaunchPlan, launchPlan } from '../confine/launch-plan.js';
 import type { CapsuleSpec, CapsuleUsage } from '../confine/types.js';
 import { ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -60,19 +60,38 @@ export class Supervisor extends EventEmitter {
   private readonly entries = new Map<string, Entry>();
   private readonly policy: RestartPolicy;
   private readonly uids: UidPool;
+  private ctx: ConfineContext | null = null;
+  private pending: Promise<ConfineContext> | null = null;
 
+  /**
+   * `confinement` is the prepared context, or a function preparing it on the first start (the
+   * daemon's way: production then refuses capsules, not its own start, when a layer is missing).
+   */
   constructor(
-    private readonly ctx: ConfineContext,
+    private readonly confinement: ConfineContext | (() => Promise<ConfineContext>),
     private readonly opts: SupervisorOptions,
   ) {
     super();
+    if (typeof confinement !== 'function') this.ctx = confinement;
     this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
     this.uids = new UidPool(opts.uidBase ?? 200_000, opts.uidCount ?? 10_000);
+  }
+
+  /** The confinement context; a failed preparation (E_CONFINE_UNAVAILABLE) is retried on the next start. */
+  private async context(): Promise<ConfineContext> {
+    if (this.ctx) return this.ctx;
+    if (typeof this.confinement !== 'function') return this.confinement;
+    this.pending ??= this.confinement().finally(() => {
+      this.pending = null;
+    });
+    this.ctx = await this.pending;
+    return this.ctx;
   }
 
   /** Starts a capsule; resolves once its process is spawned (its channel is handed to onChannel). */
   async start(spec: CapsuleSpec): Promise<CapsuleStatus> {
     if (!NAME.test(spec.name)) throw new ElastosError('E_CAPSULE_INVALID', `bad capsule name ${spec.name}`);
+    const ctx = await this.context();
     const existing = this.entries.get(spec.name);
     if (existing && existing.state !== 'stopped' && existing.state !== 'crashloop')
       throw new ElastosError('E_CAPSULE_EXISTS', `capsule ${spec.name} is already running`);
@@ -88,23 +107,31 @@ export class Supervisor extends EventEmitter {
       timer: null,
     };
     this.entries.set(spec.name, entry);
-    this.launch(entry);
+    try {
+      this.launch(entry, ctx);
+    } catch (err) {
+      this.entries.delete(spec.name);
+      throw err;
+    }
     return this.statusOf(entry);
   }
 
-  private launch(entry: Entry): void {
+  private launch(entry: Entry, ctx: ConfineContext): void {
     const { spec } = entry;
     prepareDataDir(spec.dataDir, entry.uid);
-    const cgroup = this.ctx.cgroups.create(spec.name, spec.limits);
-    const plan = launchPlan(spec, {
-      launcher: this.ctx.launcher,
-      nodePath: this.ctx.nodePath,
-      nodeBinds: this.ctx.nodeBinds,
-      cgroupDirs: cgroup.dirs,
-      uid: entry.uid,
-      seccomp: this.ctx.seccomp,
-      tmpBytes: this.opts.tmpBytes ?? 16 * 1024 * 1024,
-    });
+    const cgroup = ctx.cgroups.create(spec.name, spec.limits);
+    let plan: LaunchPlan;
+    try {
+      plan = launchPlan(spec, {
+        ...ctx,
+        cgroupDirs: cgroup.dirs,
+        uid: entry.uid,
+        tmpBytes: this.opts.tmpBytes ?? 16 * 1024 * 1024,
+      });
+    } catch (err) {
+      void cgroup.remove().catch(() => undefined);
+      throw err;
+    }
     const log = this.opts.log.child({ capsule: spec.name });
     const run = new CapsuleRun(plan, cgroup, (stream, line) => log.info({ stream }, line));
     entry.run = run;
@@ -167,7 +194,8 @@ export class Supervisor extends EventEmitter {
       if (entry.state !== 'backoff') return;
       entry.restarts++;
       try {
-        this.launch(entry);
+        if (this.ctx === null) throw new ElastosError('E_INTERNAL', 'restart before confinement was prepared');
+        this.launch(entry, this.ctx);
       } catch (err) {
         log.error({ err }, 'restart failed');
         this.scheduleRestart(entry, log);
@@ -198,7 +226,7 @@ export class Supervisor extends EventEmitter {
   /** Stops every capsule and removes the shared parent cgroup when nothing else uses it. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.entries.keys()].map((n) => this.stop(n)));
-    this.ctx.cgroups.removeParent();
+    this.ctx?.cgroups.removeParent();
   }
 
   /** CPU, memory and pids of a running capsule, read from its cgroup. */
