@@ -1,7 +1,9 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
+import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerDoctorCommands } from './commands/doctor.js';
+import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
 export function buildProgram(): Command {
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .exitOverride();
 
   registerBasicCommands(program);
+  registerCapsuleCommands(program);
+  registerTrustCommands(program);
   registerDoctorCommands(program);
   return program;
 }
