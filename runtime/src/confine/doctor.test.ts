@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import { RecordingAuditSink, requireFeature } from '@elastos/testkit';
+import { join } from 'node:path';
+import { makeTempDir, requireFeature } from '@elastos/testkit';
 import { pino } from 'pino';
+import { AuditLog, walkChain } from '../audit/index.js';
+import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
 import { createLogger } from '../log/index.js';
+import { Store } from '../store/index.js';
 import { BUNDLED_LAUNCHER, prepareConfinement } from './confine-context.js';
 import { type KernelLayers, layerReport, missingLayers, probeKernel } from './doctor.js';
 
@@ -53,7 +57,9 @@ describe('confinement doctor', () => {
   });
 
   it('dev with a missing layer warns loudly and writes an audit entry naming it', async () => {
-    const audit = new RecordingAuditSink();
+    const tmp = makeTempDir('elastos-doctor-');
+    const store = await Store.open(join(tmp.path, 'store'));
+    const audit = await AuditLog.open(store);
     const lines: string[] = [];
     const loud = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
     const ctx = await prepareConfinement({
@@ -64,9 +70,14 @@ describe('confinement doctor', () => {
       layers: { ...probeKernel(BUNDLED_LAUNCHER), seccompFilter: false },
     });
     assert.equal(ctx.seccomp, false);
+    await audit.close();
+    const records: AuditRecord[] = [];
+    for await (const r of walkChain(store, { seq: 0, prev: GENESIS_HASH })) records.push(r.record);
+    await store.close();
+    tmp.remove();
     assert.deepEqual(
-      audit.ofType('confine.degraded').map((e) => [e.resource, e.code]),
-      [['layer:seccomp', 'E_CONFINE_UNAVAILABLE']],
+      records.map((e) => [e.type, e.resource, e.code]),
+      [['confine.degraded', 'layer:seccomp', 'E_CONFINE_UNAVAILABLE']],
     );
     assert.match(lines[0] ?? '', /"level":40.*CONFINEMENT DEGRADED: seccomp is missing/);
     await assert.rejects(

@@ -3,9 +3,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { LineReader, makeCapsuleDirs, makeTempDir, RecordingAuditSink, requireFeature } from '@elastos/testkit';
+import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
+import { AuditLog, walkChain } from '../audit/index.js';
+import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
 import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
+import { Store } from '../store/index.js';
 import { Supervisor } from '../supervise/index.js';
 import { type ConfineContext, prepareConfinement } from './confine-context.js';
 import { launchPlan } from './launch-plan.js';
@@ -33,12 +36,38 @@ function show(report: Report): void {
   for (const [k, v] of Object.entries(report.results)) process.stdout.write(`      ${report.attack}.${k} -> ${v}\n`);
 }
 
+/** The real audit trail (AuditLog over a Store), read back through the hash-chain walk. */
+class Trail {
+  private constructor(
+    readonly store: Store,
+    readonly log: AuditLog,
+  ) {}
+
+  static async open(dir: string): Promise<Trail> {
+    const store = await Store.open(join(dir, 'audit-store'));
+    return new Trail(store, await AuditLog.open(store));
+  }
+
+  async ofType(type: string): Promise<AuditRecord[]> {
+    await this.log.flush();
+    const out: AuditRecord[] = [];
+    for await (const r of walkChain(this.store, { seq: 0, prev: GENESIS_HASH }))
+      if (r.record.type === type) out.push(r.record);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.log.close();
+    await this.store.close();
+  }
+}
+
 describe('hostile capsules (real launcher)', function () {
   this.timeout(30_000);
   let ctx: ConfineContext;
   let sup: Supervisor;
   let tmp: ReturnType<typeof makeTempDir>;
-  let audit: RecordingAuditSink;
+  let trail: Trail;
   const conns = new Map<string, Conn>();
 
   before(async function () {
@@ -50,13 +79,13 @@ describe('hostile capsules (real launcher)', function () {
     }
   });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     tmp = makeTempDir('elastos-hostile-');
-    audit = new RecordingAuditSink();
+    trail = await Trail.open(tmp.path);
     conns.clear();
     sup = new Supervisor(ctx, {
       log,
-      audit,
+      audit: trail.log,
       stopGraceMs: 500,
       restart: { initialDelayMs: 60_000 },
       uidBase: 300_000,
@@ -66,6 +95,7 @@ describe('hostile capsules (real launcher)', function () {
 
   afterEach(async () => {
     await sup.stopAll();
+    await trail.close();
     tmp.remove();
   });
 
@@ -148,7 +178,7 @@ describe('hostile capsules (real launcher)', function () {
     const report = await attack('forkbomb', { ATTACK: 'forkbomb' }, { childProcess: true, limits: lim(256, 24) });
     assert.equal(report.results.forkBomb, 'EAGAIN');
     assert.equal(await exited, 'E_CONFINE_PIDS');
-    assert.equal(audit.ofType('capsule.pids')[0]?.code, 'E_CONFINE_PIDS');
+    assert.equal((await trail.ofType('capsule.pids'))[0]?.code, 'E_CONFINE_PIDS');
   });
 
   it('a memory hog is OOM-killed inside its cgroup; the runtime and its neighbours go on', async () => {
@@ -158,7 +188,7 @@ describe('hostile capsules (real launcher)', function () {
     await run('memhog', { ATTACK: 'memhog' }, { limits: lim(64, 32) });
     assert.equal(await exited, 'E_CONFINE_OOM');
     assert.equal(sup.status('memhog').lastExit?.cause, 'E_CONFINE_OOM');
-    assert.equal(audit.ofType('capsule.oom')[0]?.code, 'E_CONFINE_OOM');
+    assert.equal((await trail.ofType('capsule.oom'))[0]?.code, 'E_CONFINE_OOM');
     assert.ok(process.memoryUsage().rss < 512 * MiB, 'the runtime is unaffected');
     await echo(neighbour);
   });

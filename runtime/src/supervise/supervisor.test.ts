@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { LineReader, makeCapsuleDirs, makeTempDir, RecordingAuditSink, requireFeature } from '@elastos/testkit';
+import { join } from 'node:path';
+import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
+import { AuditLog, walkChain } from '../audit/index.js';
+import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
 import { parseConfig } from '../config/index.js';
 import { type ConfineContext, prepareConfinement } from '../confine/confine-context.js';
 import type { CapsuleSpec } from '../confine/types.js';
 import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
+import { Store } from '../store/index.js';
 import type { RunExit } from './capsule-run.js';
 import { supervisorFromConfig } from './from-config.js';
 import { Supervisor } from './supervisor.js';
@@ -14,11 +18,37 @@ import { Supervisor } from './supervisor.js';
 const log = createLogger({ name: 'supervisor-test', level: 'fatal' });
 const MiB = 1024 * 1024;
 
+/** The real audit trail (AuditLog over a Store), read back through the hash-chain walk. */
+class Trail {
+  private constructor(
+    readonly store: Store,
+    readonly log: AuditLog,
+  ) {}
+
+  static async open(dir: string): Promise<Trail> {
+    const store = await Store.open(join(dir, 'audit-store'));
+    return new Trail(store, await AuditLog.open(store));
+  }
+
+  async ofType(type: string): Promise<AuditRecord[]> {
+    await this.log.flush();
+    const out: AuditRecord[] = [];
+    for await (const r of walkChain(this.store, { seq: 0, prev: GENESIS_HASH }))
+      if (r.record.type === type) out.push(r.record);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.log.close();
+    await this.store.close();
+  }
+}
+
 describe('Supervisor (real launcher and cgroups)', function () {
   this.timeout(30_000);
   let ctx: ConfineContext;
   let tmp: ReturnType<typeof makeTempDir>;
-  let audit: RecordingAuditSink;
+  let trail: Trail;
   const sups: Supervisor[] = [];
 
   before(async function () {
@@ -29,17 +59,18 @@ describe('Supervisor (real launcher and cgroups)', function () {
       requireFeature(this, false, err.message);
     }
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     tmp = makeTempDir('elastos-supervise-');
-    audit = new RecordingAuditSink();
+    trail = await Trail.open(tmp.path);
   });
   afterEach(async () => {
     for (const s of sups.splice(0)) await s.stopAll();
+    await trail.close();
     tmp.remove();
   });
 
   function supervisor(restart = {}, onChannel?: (name: string, socket: Socket) => void): Supervisor {
-    const sup = new Supervisor(ctx, { log, audit, stopGraceMs: 1000, restart, uidBase: 310_000, onChannel });
+    const sup = new Supervisor(ctx, { log, audit: trail.log, stopGraceMs: 1000, restart, uidBase: 310_000, onChannel });
     sups.push(sup);
     return sup;
   }
@@ -98,8 +129,8 @@ describe('Supervisor (real launcher and cgroups)', function () {
     const status = sup.status('crasher');
     assert.equal(status.state, 'crashloop');
     assert.equal(status.restarts, 3);
-    assert.equal(audit.ofType('capsule.crashloop')[0]?.code, 'E_CAPSULE_CRASHLOOP');
-    assert.equal(audit.ofType('capsule.exit').length, 4);
+    assert.equal((await trail.ofType('capsule.crashloop'))[0]?.code, 'E_CAPSULE_CRASHLOOP');
+    assert.equal((await trail.ofType('capsule.exit')).length, 4);
     assert.deepEqual(status.cgroup, []);
   });
 
@@ -112,7 +143,7 @@ describe('Supervisor (real launcher and cgroups)', function () {
     assert.equal(exit.code, 137, 'SIGKILL from the OOM killer');
     assert.ok(exit.limitEvents.oomKills >= 1);
     assert.equal(sup.status('hog').state, 'backoff', 'an OOM kill is a crash: it restarts after backoff');
-    const [event] = audit.ofType('capsule.oom');
+    const [event] = await trail.ofType('capsule.oom');
     assert.equal(event?.code, 'E_CONFINE_OOM');
     assert.equal(event?.resource, 'capsule:hog');
   });
@@ -130,7 +161,7 @@ describe('Supervisor (real launcher and cgroups)', function () {
       { profile: 'production', runDir: 'run', stateDir: 'state', confine: { launcher: 'no-such-launcher' } },
       tmp.path,
     );
-    const sup = supervisorFromConfig(config, log, { audit });
+    const sup = supervisorFromConfig(config, log, { audit: trail.log });
     sups.push(sup);
     await assert.rejects(sup.start(spec('refused', 'serve')), { code: 'E_CONFINE_UNAVAILABLE', message: /launcher/ });
     assert.deepEqual(sup.list(), []);

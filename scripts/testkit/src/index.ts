@@ -1,5 +1,4 @@
 export { HOSTILE_CAPSULE, LineReader, makeCapsuleDirs } from './capsule-kit.js';
 export { requireFeature } from './kernel-feature.js';
-export { type RecordedEvent, RecordingAuditSink } from './recording-audit.js';
 export { Swtpm } from './swtpm.js';
 export { makeTempDir } from './tmp-dir.js';
