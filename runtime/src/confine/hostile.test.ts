@@ -87,6 +87,7 @@ describe('hostile capsules (real launcher)', function () {
       log,
       audit: trail.log,
       stopGraceMs: 500,
+      sampleMs: 50,
       restart: { initialDelayMs: 60_000 },
       uidBase: 300_000,
       onChannel: (name, socket) => conns.set(name, { socket, reader: new LineReader(socket) }),
@@ -173,11 +174,17 @@ describe('hostile capsules (real launcher)', function () {
     assert.equal(denied.create_in_root, 30, 'EROFS: the root is read-only');
   });
 
-  it('a fork bomb stops at pids.max and is reported as E_CONFINE_PIDS', async () => {
+  it('a fork bomb stops at pids.max and is reported as E_CONFINE_PIDS, while running and at exit', async () => {
+    const limited = new Promise<{ pidsMax: number }>((r) => sup.once('limit', (_n, e) => r(e)));
     const exited = new Promise<string | undefined>((r) => sup.once('exit', (_n, e) => r(e.cause)));
-    const report = await attack('forkbomb', { ATTACK: 'forkbomb' }, { childProcess: true, limits: lim(256, 24) });
+    const conn = await run('forkbomb', { ATTACK: 'forkbomb' }, { childProcess: true, limits: lim(256, 24) });
+    const report = await conn.reader.next<Report>();
+    show(report);
     assert.equal(report.results.forkBomb, 'EAGAIN');
+    assert.ok((await limited).pidsMax > 0, 'reported while it still runs');
+    conn.socket.write('go\n');
     assert.equal(await exited, 'E_CONFINE_PIDS');
+    assert.equal((await trail.ofType('capsule.limit'))[0]?.code, 'E_CONFINE_PIDS');
     assert.equal((await trail.ofType('capsule.pids'))[0]?.code, 'E_CONFINE_PIDS');
   });
 

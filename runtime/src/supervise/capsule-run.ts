@@ -74,6 +74,18 @@ export class CapsuleRun {
     return { oomKills: now.oomKills - this.baseline.oomKills, pidsMax: now.pidsMax - this.baseline.pidsMax };
   }
 
+  /** Calls `onHit` whenever the pids limit refused more forks since the last look (sampled every `ms`). */
+  watchLimits(ms: number, onHit: (events: LimitEvents) => void): void {
+    let seen = 0;
+    const timer = setInterval(() => {
+      const now = this.limitEvents();
+      if (now.pidsMax > seen) onHit(now);
+      seen = now.pidsMax;
+    }, ms);
+    timer.unref();
+    void this.exited.finally(() => clearInterval(timer));
+  }
+
   /** SIGTERM (the launcher forwards it), then after `graceMs` SIGKILL of everything in the cgroup. */
   async stop(graceMs: number): Promise<RunExit> {
     this.stopRequested = true;

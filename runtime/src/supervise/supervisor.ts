@@ -22,6 +22,8 @@ export interface SupervisorOptions {
   uidBase?: number;
   uidCount?: number;
   tmpBytes?: number;
+  /** How often a running capsule's limit counters are read (pids-limit hits are reported while it runs). */
+  sampleMs?: number;
   /** Called with the runtime's end of each capsule run's channel (fd 3 in the capsule). */
   onChannel?: (capsuleName: string, socket: Socket) => void;
 }
@@ -54,7 +56,8 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /**
  * Starts, stops and restarts confined capsules. Events: `channel` (name, socket) for each run,
- * `exit` (name, RunExit), `crashloop` (name), `limit` (name, code) when a run hits its pids limit.
+ * `exit` (name, RunExit), `crashloop` (name, err), `limit` (name, LimitEvents) when a running capsule's
+ * forks were refused by its pids limit (also audited as `capsule.limit`, E_CONFINE_PIDS).
  */
 export class Supervisor extends EventEmitter {
   private readonly entries = new Map<string, Entry>();
@@ -142,6 +145,16 @@ export class Supervisor extends EventEmitter {
       type: 'capsule.start',
       resource: `capsule:${spec.name}`,
       details: { id: spec.id, uid: entry.uid },
+    });
+    run.watchLimits(this.opts.sampleMs ?? 1000, (events) => {
+      log.warn({ code: 'E_CONFINE_PIDS', ...events }, 'capsule hit its pids limit');
+      void this.audit({
+        type: 'capsule.limit',
+        resource: `capsule:${spec.name}`,
+        code: 'E_CONFINE_PIDS',
+        details: { ...events },
+      });
+      this.emit('limit', spec.name, events);
     });
     void run.exited.then((exit) => this.onExit(entry, run, exit));
   }

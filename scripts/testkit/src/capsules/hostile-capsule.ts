@@ -95,7 +95,8 @@ async function forkBomb(): Promise<void> {
     if (refusal === 'none') spawned++;
   }
   send({ attack: 'forkbomb', results: { forkBomb: refusal === 'none' ? 'ESCAPED 64 children' : refusal }, spawned });
-  channel.end(() => process.exit(3));
+  // Lingers (as a real bomb would) until told to go, so the supervisor's sampler sees it running.
+  channel.once('data', () => channel.end(() => process.exit(3)));
 }
 
 function memoryHog(): void {
