@@ -75,7 +75,7 @@ static void parse_rule(char *s, struct policy *p) {
     r.value = num(value, "value");
     if (r.idx > 5) dief("bad --seccomp argument index", idx);
   }
-  if (p->n_rules >= MAX_ITEMS) dief("too many", "--seccomp");
+  if (p->n_rules >= MAX_RULES) dief("too many", "--seccomp");
   p->rules[p->n_rules++] = r;
 }
 

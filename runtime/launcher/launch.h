@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #define MAX_ITEMS 128
+#define MAX_RULES 512 /* seccomp rules: the runtime sends ~150 */
 #define EXIT_SETUP 125 /* the launcher failed before exec: the supervisor reports E_CONFINE_LAUNCH */
 
 enum mount_kind { M_RO, M_RW, M_DEV, M_TMPFS };
@@ -44,7 +45,7 @@ struct policy {
   gid_t gid;
   struct rlimit_item rlimits[16];
   size_t n_rlimits;
-  struct rule_item rules[MAX_ITEMS];
+  struct rule_item rules[MAX_RULES];
   size_t n_rules;
   int keep_fd; /* highest inherited fd kept open (3: the IPC channel) */
   char **argv; /* program and its arguments */

@@ -71,6 +71,7 @@ describe('launch plan and seccomp policy', () => {
     assert.ok(rules.includes('1:ioctl:1:0xffffffff:0x5412'), 'TIOCSTI');
     assert.ok(rules.includes('1:clone:0:0x10000000:0x10000000'), 'clone(CLONE_NEWUSER)');
     assert.ok(rules.includes('38:clone3'), 'clone3 -> ENOSYS');
+    assert.ok(rules.length <= 512, 'within the launcher’s MAX_RULES (launch.h)');
     assert.ok(
       rules.every((r) => /^\d+:[a-z0-9_]+(:\d:0x[0-9a-f]+:(0x[0-9a-f]+|\d+))?$/.test(r)),
       'launcher grammar',

@@ -84,6 +84,20 @@ export const DENIED_SYSCALLS: readonly string[] = [
   'open_by_handle_at',
   'name_to_handle_at',
   'personality',
+  // NUMA placement of other processes' memory (Docker: CAP_SYS_NICE only), x86 LDT (@cpu-emulation)
+  'mbind',
+  'set_mempolicy',
+  'get_mempolicy',
+  'migrate_pages',
+  'move_pages',
+  'modify_ldt',
+  // @obsolete entry points the kernel no longer implements: refuse before it is asked
+  'afs_syscall',
+  'getpmsg',
+  'putpmsg',
+  'security',
+  'tuxcall',
+  'vserver',
   'mknod',
   'mknodat',
 ];
