@@ -5,6 +5,7 @@ import {
   type CgroupDriver,
   CPU_PERIOD_USEC,
   cpuQuotaUsec,
+  cpuWeight,
   killUntilEmpty,
   parsePids,
   rmdirIfEmpty,
@@ -60,6 +61,7 @@ export class CgroupV1Driver implements CgroupDriver {
     if (cpu) {
       writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_USEC));
       writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(cpuQuotaUsec(limits.cpuPercent)));
+      writeFileSync(join(cpu, 'cpu.shares'), String(cpuWeight(limits.cpuPercent, 1)));
     }
     return new CgroupV1(dirs, memory, pids, dir('cpuacct'));
   }

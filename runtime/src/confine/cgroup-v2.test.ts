@@ -35,6 +35,7 @@ describe('cgroup v2 driver (emulated cgroupfs: this kernel offers no v2 controll
     assert.equal(readFileSync(join(dir, 'memory.max'), 'utf8'), String(64 << 20));
     assert.equal(readFileSync(join(dir, 'pids.max'), 'utf8'), '32');
     assert.equal(readFileSync(join(dir, 'cpu.max'), 'utf8'), '25000 100000');
+    assert.equal(readFileSync(join(dir, 'cpu.weight'), 'utf8'), '25');
     writeFileSync(join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
     writeFileSync(join(dir, 'pids.events'), 'max 2\n');
     writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 4200\nuser_usec 4000\n');

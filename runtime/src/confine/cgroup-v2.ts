@@ -5,6 +5,7 @@ import {
   type CgroupDriver,
   CPU_PERIOD_USEC,
   cpuQuotaUsec,
+  cpuWeight,
   killUntilEmpty,
   parsePids,
   rmdirIfEmpty,
@@ -71,7 +72,10 @@ export class CgroupV2Driver implements CgroupDriver {
       if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
     }
     if (has('pids')) writeFileSync(join(dir, 'pids.max'), String(limits.pids));
-    if (has('cpu')) writeFileSync(join(dir, 'cpu.max'), `${cpuQuotaUsec(limits.cpuPercent)} ${CPU_PERIOD_USEC}`);
+    if (has('cpu')) {
+      writeFileSync(join(dir, 'cpu.max'), `${cpuQuotaUsec(limits.cpuPercent)} ${CPU_PERIOD_USEC}`);
+      writeFileSync(join(dir, 'cpu.weight'), String(cpuWeight(limits.cpuPercent, 2)));
+    }
     return new CgroupV2(dir);
   }
 }

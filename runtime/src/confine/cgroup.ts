@@ -29,6 +29,15 @@ export const WANTED_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
 /** cpu.cfs_period_us / cpu.max period. */
 export const CPU_PERIOD_USEC = 100_000;
 
+/**
+ * The capsule's weight under contention, proportional to its grant: 100% (one core) weighs as much
+ * as one ordinary process (v1 cpu.shares 1024, v2 cpu.weight 100), 200% as two.
+ */
+export function cpuWeight(cpuPercent: number, version: 1 | 2): number {
+  const [unit, min, max] = version === 1 ? [1024, 2, 262_144] : [100, 1, 10_000];
+  return Math.min(max, Math.max(min, Math.round((unit * cpuPercent) / 100)));
+}
+
 export function cpuQuotaUsec(cpuPercent: number): number {
   return Math.max(1000, Math.round((cpuPercent / 100) * CPU_PERIOD_USEC));
 }

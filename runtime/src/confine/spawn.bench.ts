@@ -14,7 +14,7 @@ import { createLogger } from '../log/index.js';
 import { Supervisor } from '../supervise/index.js';
 import { prepareConfinement } from './confine-context.js';
 
-const ROUNDS = 15;
+const ROUNDS = 21;
 // Each round starts one of each, interleaved, so that load from other users hits all alike.
 const ENV = { ATTACK: 'serve' };
 const MB = 1e6;
