@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -134,8 +135,15 @@ static int relay(pid_t child, int reap_all) {
 }
 
 /* The capsule side: pid 1 of the new pid namespace; it sets up, then forks the program. */
-static void capsule(const struct policy *p) {
-  if (close_range((unsigned)p->keep_fd + 1, ~0U, 0) != 0) die("close_range");
+/* Closes every fd from `from` up, except `except`. */
+static void close_from_except(int from, int except) {
+  if (except > from && close_range((unsigned)from, (unsigned)except - 1, 0) != 0) die("close_range");
+  if (close_range((unsigned)(except >= from ? except + 1 : from), ~0U, 0) != 0) die("close_range");
+}
+
+static void capsule(const struct policy *p, int alive_fd) {
+  /* Everything above the channel goes, except the monitor's liveness pipe (close-on-exec). */
+  close_from_except(p->keep_fd + 1, alive_fd);
   build_view(p);
   if (p->hostname != NULL && sethostname(p->hostname, strlen(p->hostname)) != 0) die("sethostname");
   if (p->chdir != NULL && chdir(p->chdir) != 0) die(p->chdir);
@@ -147,6 +155,9 @@ static void capsule(const struct policy *p) {
   set_rlimits(p);
   /* Set last: credential changes above reset it. SIGKILL is the one signal pid 1 cannot ignore. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die("pdeathsig");
+  /* The monitor may have died before that: its end of the pipe is then closed. */
+  struct pollfd pfd = {alive_fd, POLLIN, 0};
+  if (poll(&pfd, 1, 0) != 0) dief("monitor", "gone before exec");
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die("not dumpable");
   install_seccomp(p);
   /* A tiny init stays pid 1 so that the program, as pid 2, keeps the default signal actions
@@ -161,24 +172,38 @@ static void capsule(const struct policy *p) {
   _exit(relay(program, 1));
 }
 
-/* The monitor: no privileges, no channel; it only relays signals and the exit status. */
-static int monitor(const struct policy *p, pid_t child) {
-  if (p->keep_fd > 2) close_range(3, ~0U, 0);
+/* The monitor: no privileges, no channel; it only relays signals and the exit status. It dies with
+   the runtime (parent-death signal), and the capsule's init dies with it: a runtime killed with
+   SIGKILL leaves no capsule running. */
+static int monitor(const struct policy *p, pid_t child, pid_t runtime, int alive_fd) {
+  close_from_except(3, alive_fd); /* the channel is the capsule's, not the monitor's */
   drop_bounding();
   become_user(p);
   clear_caps();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die("monitor pdeathsig");
+  if (getppid() != runtime) {
+    kill(child, SIGKILL);
+    return 128 + SIGKILL;
+  }
   return relay(child, 0);
 }
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--probe") == 0) return probe();
+  pid_t runtime = getppid();
   struct policy p;
   parse_policy(argc, argv, &p);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
   join_cgroups(&p);
   if (unshare(p.ns_flags) != 0) die("unshare");
+  int alive[2];
+  if (pipe2(alive, O_CLOEXEC) != 0) die("pipe");
   pid_t child = fork();
   if (child < 0) die("fork");
-  if (child == 0) capsule(&p);
-  return monitor(&p, child);
+  if (child == 0) {
+    close(alive[1]);
+    capsule(&p, alive[0]);
+  }
+  close(alive[0]);
+  return monitor(&p, child, runtime, alive[1]);
 }

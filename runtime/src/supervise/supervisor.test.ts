@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
 import { AuditLog, walkChain } from '../audit/index.js';
 import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
@@ -109,6 +110,36 @@ describe('Supervisor (real launcher and cgroups)', function () {
     );
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(tmp.path), 'no mount left on the host');
     assert.equal(sup.status('echo').lastExit?.requested, true);
+  });
+
+  it('leaves no capsule running when the runtime itself is killed with SIGKILL', async () => {
+    const dirs = makeCapsuleDirs(tmp.path, 'orphan');
+    const here = new URL('.', import.meta.url).pathname;
+    const script = `
+      import { prepareConfinement } from '${here}../confine/confine-context.js';
+      import { Supervisor } from '${here}supervisor.js';
+      import { createLogger } from '${here}../log/index.js';
+      const log = createLogger({ name: 'orphan', level: 'fatal' });
+      const ctx = await prepareConfinement({ profile: 'production', cgroupParent: 'elastos-orphan-${process.pid}', log });
+      const sup = new Supervisor(ctx, { log, uidBase: 311000, onChannel: (_n, s) => s.once('data', () => {
+        process.stdout.write(JSON.stringify(sup.status('orphan').cgroup) + '\\n');
+      }) });
+      await sup.start(${JSON.stringify({ name: 'orphan', id: 'x', ...dirs, limits: { memoryBytes: 128 * MiB, pids: 32, cpuPercent: 50 }, network: false, env: { ATTACK: 'linger' } })});
+    `;
+    const runtime = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve) => runtime.stdout.once('data', (d) => resolve(String(d))));
+    const cgroups = JSON.parse(line) as string[];
+    const procs = () =>
+      cgroups.flatMap((d) => readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean));
+    assert.ok(procs().length >= 3, 'monitor, init and Node run');
+    runtime.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (procs().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(procs(), [], 'the capsule died with its runtime');
+    for (const d of cgroups) rmdirSync(d);
+    for (const d of cgroups) rmdirSync(dirname(d));
   });
 
   it('restarts a crashing capsule with doubling backoff, then stops it with E_CAPSULE_CRASHLOOP', async () => {

@@ -125,6 +125,12 @@ function serve(): void {
 async function main(): Promise<void> {
   const attack = env.ATTACK ?? 'serve';
   if (attack === 'serve') return serve();
+  if (attack === 'linger') {
+    // Outlives its channel: only the confinement can end it.
+    send({ ready: true, lingering: true });
+    setInterval(() => {}, 60_000);
+    return;
+  }
   if (attack === 'crash') {
     send({ ready: true, crashing: true });
     channel.end(() => process.exit(1));
