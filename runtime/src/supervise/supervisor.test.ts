@@ -110,6 +110,9 @@ describe('Supervisor (real launcher and cgroups)', function () {
     );
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(tmp.path), 'no mount left on the host');
     assert.equal(sup.status('echo').lastExit?.requested, true);
+    const again = await sup.restart('echo');
+    assert.equal(again.state, 'running');
+    assert.equal((await new LineReader(socket).next<{ ready: boolean }>()).ready, true, 'a fresh channel');
   });
 
   it('leaves no capsule running when the runtime itself is killed with SIGKILL', async () => {
