@@ -26,14 +26,11 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
-<<<<<<< HEAD
   /** Starts and stops capsules (the capsule room wires verified packages into it). */
   supervisor: Supervisor | undefined;
-=======
   /** Set by the audit subsystem when it starts; subsystems started after it audit through it. */
   audit: AuditSink | undefined;
   board: BoardService | undefined;
->>>>>>> main
   capsules: CapsuleManager | undefined;
 
   constructor(
@@ -57,13 +54,11 @@ export class Runtime {
     this.admin = admin;
     this.stops.push(() => admin.close());
 
-<<<<<<< HEAD
-    const supervisor = supervisorFromConfig(this.config, this.log);
+    const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit });
     this.supervisor = supervisor;
     this.stops.push(() => supervisor.stopAll());
     admin.register('supervise.list', () => supervisor.list());
     admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
-=======
     // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
     if (this.config.serial.path !== '') {
       const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });
@@ -71,7 +66,6 @@ export class Runtime {
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status());
     }
->>>>>>> main
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
 
