@@ -70,6 +70,8 @@ export class CgroupV2Driver implements CgroupDriver {
     if (has('memory')) {
       writeFileSync(join(dir, 'memory.max'), String(limits.memoryBytes));
       if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
+      // An OOM kill takes the whole capsule, not one of its processes (cgroup-v2.rst, memory.oom.group).
+      if (existsSync(join(dir, 'memory.oom.group'))) writeFileSync(join(dir, 'memory.oom.group'), '1');
     }
     if (has('pids')) writeFileSync(join(dir, 'pids.max'), String(limits.pids));
     if (has('cpu')) {

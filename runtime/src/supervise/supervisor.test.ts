@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
 import { AuditLog, walkChain } from '../audit/index.js';
 import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
 import { parseConfig } from '../config/index.js';
+import { CgroupV1Driver } from '../confine/cgroup-v1.js';
 import { type ConfineContext, prepareConfinement } from '../confine/confine-context.js';
 import type { CapsuleSpec } from '../confine/types.js';
 import { ElastosError } from '../errors/index.js';
@@ -198,6 +199,17 @@ describe('Supervisor (real launcher and cgroups)', function () {
     const sup = supervisorFromConfig(config, log, { audit: trail.log });
     sups.push(sup);
     await assert.rejects(sup.start(spec('refused', 'serve')), { code: 'E_CONFINE_UNAVAILABLE', message: /launcher/ });
+    assert.deepEqual(sup.list(), []);
+  });
+
+  it('refuses a capsule whose cgroup cannot be created (E_CONFINE_UNAVAILABLE), leaving no entry', async () => {
+    // A "hierarchy" nothing can be created in (a plain file), as an undelegated cgroup v2 would refuse.
+    const notADir = join(tmp.path, 'not-a-hierarchy');
+    writeFileSync(notADir, '');
+    const layout = { v1: new Map([['memory', notADir]]), v1Own: new Map(), v2: null, v2Own: '/', v2Controllers: [] };
+    const sup = new Supervisor({ ...ctx, cgroups: new CgroupV1Driver(layout, 'elastos') }, { log, uidBase: 310_000 });
+    sups.push(sup);
+    await assert.rejects(sup.start(spec('nocgroup', 'serve')), { code: 'E_CONFINE_UNAVAILABLE', message: /cgroup/ });
     assert.deepEqual(sup.list(), []);
   });
 

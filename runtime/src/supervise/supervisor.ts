@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
+import type { CapsuleCgroup } from '../confine/cgroup.js';
 import type { ConfineContext } from '../confine/confine-context.js';
 import { type LaunchPlan, launchPlan } from '../confine/launch-plan.js';
 import type { CapsuleSpec, CapsuleUsage } from '../confine/types.js';
@@ -122,7 +123,14 @@ export class Supervisor extends EventEmitter {
   private launch(entry: Entry, ctx: ConfineContext): void {
     const { spec } = entry;
     prepareDataDir(spec.dataDir, entry.uid);
-    const cgroup = ctx.cgroups.create(spec.name, spec.limits);
+    let cgroup: CapsuleCgroup;
+    try {
+      cgroup = ctx.cgroups.create(spec.name, spec.limits);
+    } catch (cause) {
+      // Typically a cgroup v2 hierarchy not delegated to the runtime (systemd: Delegate=yes).
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new ElastosError('E_CONFINE_UNAVAILABLE', `cannot create the capsule's cgroup: ${why}`, { cause });
+    }
     let plan: LaunchPlan;
     try {
       plan = launchPlan(spec, {
