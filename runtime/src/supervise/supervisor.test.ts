@@ -213,6 +213,13 @@ describe('Supervisor (real launcher and cgroups)', function () {
     assert.deepEqual(sup.list(), []);
   });
 
+  it('does not start a capsule whose start cannot be audited (E_AUDIT_WRITE)', async () => {
+    const sup = supervisor();
+    await trail.log.close(); // a real audit log that refuses appends
+    await assert.rejects(sup.start(spec('unaudited', 'serve')), { code: 'E_AUDIT_WRITE' });
+    assert.deepEqual(sup.list(), []);
+  });
+
   it('reports a launcher set-up failure as E_CONFINE_LAUNCH', async () => {
     const sup = supervisor({ initialDelayMs: 60_000 });
     const exited = new Promise<RunExit>((r) => sup.once('exit', (_n, e: RunExit) => r(e)));

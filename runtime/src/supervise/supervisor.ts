@@ -1,17 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
-import type { CapsuleCgroup } from '../confine/cgroup.js';
 import type { ConfineContext } from '../confine/confine-context.js';
-import { type LaunchPlan, launchPlan } from '../confine/launch-plan.js';
 import type { CapsuleSpec, CapsuleUsage } from '../confine/types.js';
 import { ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { CapsuleRun, type RunExit } from './capsule-run.js';
+import type { CapsuleRun, RunExit } from './capsule-run.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
-import { prepareDataDir, UidPool } from './uid-pool.js';
+import { startRun } from './start-run.js';
+import { UidPool } from './uid-pool.js';
 
-export type CapsuleState = 'running' | 'backoff' | 'stopped' | 'crashloop';
+export type CapsuleState = 'starting' | 'running' | 'backoff' | 'stopped' | 'crashloop';
 
 export interface SupervisorOptions {
   log: Logger;
@@ -103,7 +102,7 @@ export class Supervisor extends EventEmitter {
     const entry: Entry = {
       spec,
       uid,
-      state: 'running',
+      state: 'starting',
       run: null,
       crashes: new CrashTracker(this.policy),
       restarts: 0,
@@ -112,7 +111,7 @@ export class Supervisor extends EventEmitter {
     };
     this.entries.set(spec.name, entry);
     try {
-      this.launch(entry, ctx);
+      await this.launch(entry, ctx);
     } catch (err) {
       this.entries.delete(spec.name);
       throw err;
@@ -120,48 +119,30 @@ export class Supervisor extends EventEmitter {
     return this.statusOf(entry);
   }
 
-  private launch(entry: Entry, ctx: ConfineContext): void {
+  /**
+   * One run: audited first (a start that cannot be recorded does not happen: E_AUDIT_WRITE), then
+   * spawned unless a stop came in meanwhile.
+   */
+  private async launch(entry: Entry, ctx: ConfineContext): Promise<void> {
     const { spec } = entry;
-    prepareDataDir(spec.dataDir, entry.uid);
-    let cgroup: CapsuleCgroup;
-    try {
-      cgroup = ctx.cgroups.create(spec.name, spec.limits);
-    } catch (cause) {
-      // Typically a cgroup v2 hierarchy not delegated to the runtime (systemd: Delegate=yes).
-      const why = cause instanceof Error ? cause.message : String(cause);
-      throw new ElastosError('E_CONFINE_UNAVAILABLE', `cannot create the capsule's cgroup: ${why}`, { cause });
-    }
-    let plan: LaunchPlan;
-    try {
-      plan = launchPlan(spec, {
-        ...ctx,
-        cgroupDirs: cgroup.dirs,
-        uid: entry.uid,
-        tmpBytes: this.opts.tmpBytes ?? 16 * 1024 * 1024,
-      });
-    } catch (err) {
-      void cgroup.remove().catch(() => undefined);
-      throw err;
-    }
+    await this.opts.audit?.append({
+      actor: 'runtime',
+      type: 'capsule.start',
+      resource: `capsule:${spec.name}`,
+      details: { id: spec.id, uid: entry.uid, restarts: entry.restarts },
+    });
+    if (entry.state !== 'starting') return;
     const log = this.opts.log.child({ capsule: spec.name });
-    const run = new CapsuleRun(plan, cgroup, (stream, line) => log.info({ stream }, line));
+    const tmpBytes = this.opts.tmpBytes ?? 16 * 1024 * 1024;
+    const run = startRun(spec, entry.uid, ctx, tmpBytes, (stream, line) => log.info({ stream }, line));
     entry.run = run;
     entry.state = 'running';
     this.opts.onChannel?.(spec.name, run.channel);
     this.emit('channel', spec.name, run.channel);
-    void this.audit({
-      type: 'capsule.start',
-      resource: `capsule:${spec.name}`,
-      details: { id: spec.id, uid: entry.uid },
-    });
     run.watchLimits(this.opts.sampleMs ?? 1000, (events) => {
       log.warn({ code: 'E_CONFINE_PIDS', ...events }, 'capsule hit its pids limit');
-      void this.audit({
-        type: 'capsule.limit',
-        resource: `capsule:${spec.name}`,
-        code: 'E_CONFINE_PIDS',
-        details: { ...events },
-      });
+      const resource = `capsule:${spec.name}`;
+      void this.audit({ type: 'capsule.limit', resource, code: 'E_CONFINE_PIDS', details: { ...events } });
       this.emit('limit', spec.name, events);
     });
     void run.exited.then((exit) => this.onExit(entry, run, exit));
@@ -212,15 +193,13 @@ export class Supervisor extends EventEmitter {
     log.warn({ delayMs: delay }, 'capsule exited; restarting after backoff');
     entry.timer = setTimeout(() => {
       entry.timer = null;
-      if (entry.state !== 'backoff') return;
+      if (entry.state !== 'backoff' || this.ctx === null) return;
       entry.restarts++;
-      try {
-        if (this.ctx === null) throw new ElastosError('E_INTERNAL', 'restart before confinement was prepared');
-        this.launch(entry, this.ctx);
-      } catch (err) {
+      entry.state = 'starting';
+      this.launch(entry, this.ctx).catch((err: unknown) => {
         log.error({ err }, 'restart failed');
-        this.scheduleRestart(entry, log);
-      }
+        if (entry.state === 'starting') this.scheduleRestart(entry, log);
+      });
     }, delay);
   }
 
