@@ -70,7 +70,8 @@ static void drop_bounding(void) {
 }
 
 /* Empties the permitted, effective and inheritable sets. */
-static void clear_caps(void) {  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+static void clear_caps(void) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
   if (syscall(SYS_capset, &hdr, data) != 0) die("capset");
@@ -134,13 +135,13 @@ static int relay(pid_t child, int reap_all) {
   return WEXITSTATUS(status);
 }
 
-/* The capsule side: pid 1 of the new pid namespace; it sets up, then forks the program. */
 /* Closes every fd from `from` up, except `except`. */
 static void close_from_except(int from, int except) {
   if (except > from && close_range((unsigned)from, (unsigned)except - 1, 0) != 0) die("close_range");
   if (close_range((unsigned)(except >= from ? except + 1 : from), ~0U, 0) != 0) die("close_range");
 }
 
+/* The capsule side: pid 1 of the new pid namespace; it sets up, then forks the program. */
 static void capsule(const struct policy *p, int alive_fd) {
   /* Everything above the channel goes, except the monitor's liveness pipe (close-on-exec). */
   close_from_except(p->keep_fd + 1, alive_fd);
