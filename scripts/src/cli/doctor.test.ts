@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, requireFeature } from '@elastos/testkit';
 import { REPO_ROOT } from '../workspaces.js';
 
 const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
+const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
 
 function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -18,7 +19,15 @@ function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr
   });
 }
 
-describe('elastos doctor', () => {
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('elastos doctor and ps', () => {
   it('reports every confinement layer as JSON and exits 0 when production can run', async function () {
     const r = await elastos(['doctor', '--json']);
     const report = JSON.parse(r.stdout) as { ok: boolean; layers: { layer: string; available: boolean }[] };
@@ -35,6 +44,25 @@ describe('elastos doctor', () => {
       assert.ok(names.includes(n), n);
     requireFeature(this, report.ok, 'a required confinement layer');
     assert.equal(r.code, 0);
+  });
+
+  it('ps asks the running runtime for its supervised capsules', async () => {
+    const tmp = makeTempDir();
+    const config = join(tmp.path, 'config.json');
+    writeFileSync(config, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn' }));
+    const daemon = spawn(process.execPath, [ELASTOSD, '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      await waitFor(() => existsSync(join(tmp.path, 'run', 'admin.sock')));
+      const json = await elastos(['--config', config, '--json', 'ps']);
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual(JSON.parse(json.stdout), []);
+      const text = await elastos(['--config', config, 'ps']);
+      assert.equal(text.stdout, 'no capsules supervised\n');
+    } finally {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+      tmp.remove();
+    }
   });
 
   it('names a missing layer and exits 69 (E_CONFINE_UNAVAILABLE)', async () => {

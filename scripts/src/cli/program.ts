@@ -4,6 +4,7 @@ import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerDoctorCommands } from './commands/doctor.js';
+import { registerSuperviseCommands } from './commands/supervise.js';
 import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
   registerCapsuleCommands(program);
   registerTrustCommands(program);
   registerDoctorCommands(program);
+  registerSuperviseCommands(program);
   return program;
 }
