@@ -13,7 +13,15 @@ export interface KernelLayers {
   namespaces: boolean;
   userNamespace: boolean;
   landlockAbi: number;
-  cgroup: { v1: string[]; v2: string[]; version: 1 | 2 | null; controllers: string[] };
+  /** v1/v2: the wanted controllers (memory, pids, cpu) each version offers; `all*`: every controller. */
+  cgroup: {
+    v1: string[];
+    v2: string[];
+    version: 1 | 2 | null;
+    controllers: string[];
+    allV1?: string[];
+    allV2?: string[];
+  };
 }
 
 export interface LayerStatus {
@@ -61,7 +69,14 @@ export function probeKernel(launcher: string): KernelLayers {
     namespaces: p?.namespaces ?? false,
     userNamespace: p?.userNamespace ?? false,
     landlockAbi: p?.landlockAbi ?? 0,
-    cgroup: { v1, v2, version, controllers: version === 2 ? v2 : v1 },
+    cgroup: {
+      v1,
+      v2,
+      version,
+      controllers: version === 2 ? v2 : v1,
+      allV1: [...layout.v1.keys()].sort(),
+      allV2: layout.v2 === null ? [] : layout.v2Controllers,
+    },
   };
 }
 
@@ -121,6 +136,12 @@ const ROWS: Record<string, Row> = {
     degradable: true,
     meaning: 'capsule uids are not isolated in their own user namespace (they still run unprivileged)',
   },
+  hierarchies: {
+    layer: 'cgroup.hierarchies',
+    required: false,
+    degradable: true,
+    meaning: 'no cgroup hierarchy is mounted: capsules cannot be limited at all',
+  },
   landlock: {
     layer: 'landlock',
     required: false,
@@ -151,6 +172,11 @@ export function layerReport(k: KernelLayers): LayerStatus[] {
     cg('pids'),
     cg('cpu'),
     row('userNamespace', k.userNamespace, 'unshare(CLONE_NEWUSER) as an unprivileged uid'),
+    row(
+      'hierarchies',
+      k.cgroup.version !== null,
+      `v1: ${(k.cgroup.allV1 ?? k.cgroup.v1).join(',') || 'none'}; v2: ${(k.cgroup.allV2 ?? k.cgroup.v2).join(',') || 'none'}`,
+    ),
     row('landlock', k.landlockAbi > 0, k.landlockAbi > 0 ? `ABI ${k.landlockAbi}` : 'absent'),
   ];
 }
