@@ -3,14 +3,22 @@ import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { type BoardService, startBoard } from '../board/index.js';
+import { registerTpmCommands } from '../boot/tpm-admin.js';
+import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
+import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { acquireRunLock } from './run-lock.js';
+
+export interface RuntimeOptions {
+  /** elastosd `--insecure-no-tpm` (dev profile only). */
+  insecureNoTpm?: boolean;
+}
 
 /**
  * Interim peer check until SO_PEERCRED lands (admin CLI issue): the socket's 0660 mode and its
@@ -28,14 +36,19 @@ export class Runtime {
   admin: AdminServer | undefined;
   /** Starts and stops capsules (the capsule room wires verified packages into it). */
   supervisor: Supervisor | undefined;
-  /** Set by the audit subsystem when it starts; subsystems started after it audit through it. */
+  /** Where subsystems append audit events, once the audit trail runs. */
   audit: AuditSink | undefined;
+  /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
+  boot: BootedRuntime | undefined;
+  /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
+  key: RuntimeKey | undefined;
   board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
 
   constructor(
     readonly config: ElastosConfig,
     private readonly log: Logger,
+    private readonly options: RuntimeOptions = {},
   ) {}
 
   async start(): Promise<void> {
@@ -43,10 +56,15 @@ export class Runtime {
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
+    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log, audit: this.audit });
+    this.boot = boot;
+    this.key = boot.key;
+    this.stops.push(() => boot.close());
 
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
+    registerTpmCommands(admin, this.config, store, boot);
     const { stateDir, trustDir } = this.config;
     this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log });
     registerCapsuleAdmin(admin, this.capsules);

@@ -49,7 +49,9 @@ describe('elastos doctor and ps', () => {
   it('ps asks the running runtime for its supervised capsules', async () => {
     const tmp = makeTempDir();
     const config = join(tmp.path, 'config.json');
-    writeFileSync(config, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn' }));
+    // No TPM here (tpm.test.ts runs the runtime on swtpm): the dev profile's explicit insecure mode.
+    const cfg = { profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn', tpm: { insecureNoTpm: true } };
+    writeFileSync(config, JSON.stringify(cfg));
     const daemon = spawn(process.execPath, [ELASTOSD, '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
     try {
       await waitFor(() => existsSync(join(tmp.path, 'run', 'admin.sock')));

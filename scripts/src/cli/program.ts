@@ -5,6 +5,7 @@ import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerDoctorCommands } from './commands/doctor.js';
 import { registerSuperviseCommands } from './commands/supervise.js';
+import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   registerBasicCommands(program);
+  registerTpmCommands(program);
   registerBoardCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);
