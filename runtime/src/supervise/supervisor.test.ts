@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
@@ -88,7 +88,8 @@ describe('Supervisor (real launcher and cgroups)', function () {
     const sup = supervisor({}, (_name, s) => {
       socket = s;
     });
-    await sup.start(spec('echo', 'serve'));
+    const echoSpec = spec('echo', 'serve');
+    await sup.start(echoSpec);
     assert.ok(socket);
     const reader = new LineReader(socket);
     const hello = await reader.next<{ ready: boolean; pid: number; uid: number }>();
@@ -98,6 +99,8 @@ describe('Supervisor (real launcher and cgroups)', function () {
     const status = sup.status('echo');
     assert.equal(status.state, 'running');
     assert.ok(status.usage && status.usage.memoryBytes > 4 * MiB && status.usage.pids >= 3 && status.usage.cpuUsec > 0);
+    const data = statSync(echoSpec.dataDir);
+    assert.deepEqual([data.uid, data.mode & 0o777], [310_000, 0o700], 'data dir private to the capsule uid');
     const dirs = status.cgroup;
     assert.ok(dirs.length > 0 && dirs.every((d) => existsSync(d)));
     const t0 = Date.now();

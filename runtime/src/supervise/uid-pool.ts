@@ -1,4 +1,4 @@
-import { lchownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElastosError } from '../errors/index.js';
 
@@ -43,4 +43,6 @@ export function prepareDataDir(dir: string, uid: number): void {
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new ElastosError('E_CONFINE_LAUNCH', `data dir ${dir} is not a directory`);
   if (st.uid !== uid) chownTree(dir, uid);
+  // Private to its capsule even outside the views (another capsule's uid must not enter it).
+  if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
 }
