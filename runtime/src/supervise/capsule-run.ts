@@ -5,6 +5,7 @@ import type { CapsuleCgroup } from '../confine/cgroup.js';
 import type { LaunchPlan } from '../confine/launch-plan.js';
 import type { CapsuleUsage, LimitEvents } from '../confine/types.js';
 import type { ErrorCode } from '../errors/index.js';
+import { LogBudget } from './log-budget.js';
 
 /** Exit status of the launcher when its own set-up failed (runtime/launcher/launch.h). */
 const EXIT_SETUP = 125;
@@ -23,11 +24,17 @@ export interface RunExit {
   limitEvents: LimitEvents;
 }
 
-function tail(stream: Readable | null, keep: { text: string }, onLine: (line: string) => void): void {
+function tail(
+  stream: Readable | null,
+  keep: { text: string },
+  budget: LogBudget,
+  onLine: (line: string) => void,
+): void {
   stream?.setEncoding('utf8');
   stream?.on('data', (chunk: string) => {
     keep.text = (keep.text + chunk).slice(-TAIL_BYTES);
-    for (const line of chunk.split('\n')) if (line.trim() !== '') onLine(line);
+    for (const line of chunk.split('\n'))
+      if (line.trim() !== '') for (const l of budget.admit(line, Date.now())) onLine(l);
   });
 }
 
@@ -52,8 +59,9 @@ export class CapsuleRun {
     this.child = spawn(plan.command, plan.args, { env: plan.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     this.channel = this.child.stdio[3] as Socket;
     const err = { text: '' };
-    tail(this.child.stdout, { text: '' }, (l) => onOutput('stdout', l));
-    tail(this.child.stderr, err, (l) => onOutput('stderr', l));
+    const budget = new LogBudget();
+    tail(this.child.stdout, { text: '' }, budget, (l) => onOutput('stdout', l));
+    tail(this.child.stderr, err, budget, (l) => onOutput('stderr', l));
     this.exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
       this.child.once('error', () => resolve({ code: null, signal: null }));
