@@ -42,7 +42,7 @@ export interface CapsuleHostOptions {
   manager: CapsuleManager;
   runner: CapsuleRunner;
   logs: CapsuleLogs;
-  /** The runtime's Ed25519 public key: capsules get it (hex) to re-verify tokens. */
+  /** The runtime's Ed25519 public key: capsules get it (hex, `ELASTOS_RUNTIME_KEY`) to re-verify tokens. */
   runtimePublicKey?: Uint8Array;
   /** Extends the capsule's digest into the PCR and event log (boot.md); called before each spawn. */
   measure?: (name: string, id: string) => Promise<void>;
@@ -162,7 +162,8 @@ export class CapsuleHost {
       ELASTOS_DATA_DIR: CAPSULE_DATA_VIEW,
       TZ: 'UTC',
     };
-    if (this.opts.runtimePublicKey) env.ELASTOS_RUNTIME_KEY = Buffer.from(this.opts.runtimePublicKey).toString('hex');
+    const key = this.opts.runtimePublicKey;
+    if (key) env.ELASTOS_RUNTIME_KEY = Buffer.from(key).toString('hex');
     // The shell's rules live in its own data dir, where the admin puts them (capsules/shell/README.md).
     if (c.manifest.type === 'shell' && existsSync(join(c.dataDir, 'rules.json')))
       env.ELASTOS_SHELL_RULES = `${CAPSULE_DATA_VIEW}/rules.json`;

@@ -5,7 +5,13 @@ import type { AuditSink } from '../audit/audit-sink.js';
 import { type BoardService, startBoard } from '../board/index.js';
 import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
-import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
+import {
+  CapsuleHost,
+  CapsuleLogs,
+  CapsuleManager,
+  registerCapsuleAdmin,
+  registerCapsuleHostAdmin,
+} from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
@@ -44,6 +50,8 @@ export class Runtime {
   key: RuntimeKey | undefined;
   board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
+  /** Runs the installed capsules through the supervisor (capsules/README.md). */
+  host: CapsuleHost | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -72,9 +80,26 @@ export class Runtime {
     this.admin = admin;
     this.stops.push(() => admin.close());
 
-    const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit });
+    // Capsules (capsules/README.md): output to bounded per-capsule logs; verified, measured, then spawned.
+    const logs = new CapsuleLogs(join(stateDir, 'logs', 'capsules'));
+    const supervisor = supervisorFromConfig(this.config, this.log, {
+      audit: this.audit,
+      onOutput: (name, stream, line) => logs.append(name, stream, line),
+    });
     this.supervisor = supervisor;
     this.stops.push(() => supervisor.stopAll());
+    const measure = (name: string, id: string) => boot.measureCapsule(name, id);
+    const runtimePublicKey = boot.key.publicKey;
+    const host = new CapsuleHost({
+      manager: this.capsules,
+      runner: supervisor,
+      logs,
+      measure,
+      runtimePublicKey,
+      log: this.log,
+    });
+    this.host = host;
+    registerCapsuleHostAdmin(admin, host, logs);
     admin.register('supervise.list', () => supervisor.list());
     admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
     // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
@@ -84,10 +109,11 @@ export class Runtime {
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status());
     }
-    this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
+    const capsules = await host.startAll();
+    this.log.info({ socket: this.config.admin.socket, profile: this.config.profile, capsules }, 'runtime ready');
   }
 
-  status(): Record<string, unknown> {
+  async status(): Promise<Record<string, unknown>> {
     return {
       version: RUNTIME_VERSION,
       profile: this.config.profile,
@@ -95,6 +121,7 @@ export class Runtime {
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       stateDir: this.config.stateDir,
+      capsules: (await this.host?.status()) ?? [],
     };
   }
 
