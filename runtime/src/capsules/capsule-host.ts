@@ -106,7 +106,7 @@ export class CapsuleHost {
   }
 
   async stop(name: string): Promise<CapsuleRow> {
-    if (!this.opts.runner.list().some((r) => r.name === name)) {
+    if (!this.opts.runner.list().some((r) => r.name === name && r.state !== 'stopped' && r.state !== 'crashloop')) {
       throw new ElastosError('E_CAPSULE_NOT_RUNNING', `capsule ${name} is not running`);
     }
     await this.opts.runner.stop(name);
