@@ -5,7 +5,10 @@
 import { ElastosError } from '../errors/index.js';
 import type { BatchOp, Store } from '../store/index.js';
 import type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
-import { lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
+import { unpackCheckpoint } from './checkpoint.js';
+import { Checkpointer, type CheckpointOptions } from './checkpointer.js';
+import { checkpointKey, lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
+import { readPrune } from './prune.js';
 import {
   type AuditRecord,
   chainHash,
@@ -34,6 +37,8 @@ export interface AuditLogOptions {
   clock?: () => number;
   /** Most records in one synced batch. */
   maxBatch?: number;
+  /** Signed, TPM-anchored checkpoints (spec §6-§7); without them the log is a bare chain. */
+  checkpoints?: CheckpointOptions;
 }
 
 interface Pending {
@@ -48,9 +53,16 @@ interface Pending {
 export async function readHead(store: Store): Promise<ChainHead> {
   const last = await lastEntry(store, RECORD_PREFIX);
   if (!last) {
-    const prune = await store.get('audit', 'prune');
-    if (prune) throw new ElastosError('E_AUDIT_TRUNCATED', 'the audit log was pruned and has no records left');
-    return { next: 0, hash: GENESIS_HASH };
+    const prune = await readPrune(store);
+    if (!prune) return { next: 0, hash: GENESIS_HASH };
+    // Everything was pruned: the chain goes on from the head of the checkpoint kept (spec §8).
+    const c = await store.get('audit', checkpointKey(prune.checkpoint));
+    if (!c)
+      throw new ElastosError(
+        'E_AUDIT_TRUNCATED',
+        `pruned below ${prune.from} but checkpoint ${prune.checkpoint} is gone`,
+      );
+    return { next: prune.from, hash: unpackCheckpoint(c).body.head };
   }
   const { hash, bytes } = unpackRecord(last.value, last.n);
   const record = decodeRecord(bytes);
@@ -72,6 +84,8 @@ export class AuditLog implements AuditSink {
   private readonly listeners = new Set<(records: CommittedRecord[]) => void>();
   private readonly clock: () => number;
   private readonly maxBatch: number;
+  /** Present when the log was opened with `checkpoints`. */
+  checkpoints: Checkpointer | undefined;
 
   private constructor(
     readonly store: Store,
@@ -83,7 +97,9 @@ export class AuditLog implements AuditSink {
   }
 
   static async open(store: Store, options: AuditLogOptions = {}): Promise<AuditLog> {
-    return new AuditLog(store, await readHead(store), options);
+    const log = new AuditLog(store, await readHead(store), options);
+    if (options.checkpoints) log.checkpoints = await Checkpointer.open(store, log, options.checkpoints);
+    return log;
   }
 
   get head(): ChainHead {
@@ -112,10 +128,14 @@ export class AuditLog implements AuditSink {
     }
   }
 
-  /** Refuses new appends and waits for the ones already made. The store stays open (its owner closes it). */
+  /**
+   * Refuses new appends, waits for the ones already made, then makes the final checkpoint.
+   * The store stays open (its owner closes it).
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    await this.checkpoints?.close();
   }
 
   private schedule(): void {
