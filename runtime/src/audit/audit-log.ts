@@ -106,6 +106,11 @@ export class AuditLog implements AuditSink {
     return { next: this.headState.next, hash: this.headState.hash };
   }
 
+  /** Runs `fn` while no checkpoint is being made (verification, pruning). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.checkpoints ? this.checkpoints.exclusive(fn) : fn();
+  }
+
   /** Called after each durable batch, in log order. */
   onCommit(listener: (records: CommittedRecord[]) => void): () => void {
     this.listeners.add(listener);

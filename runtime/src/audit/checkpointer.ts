@@ -113,6 +113,13 @@ export class Checkpointer {
     return run;
   }
 
+  /** Runs `fn` under the checkpoint lock: no checkpoint is stored or anchored meanwhile. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
   /** Final checkpoint; stops following the log. */
   async close(): Promise<void> {
     this.unsubscribe();

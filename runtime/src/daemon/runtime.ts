@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
+import { type AuditLog, openRuntimeAudit, registerAuditAdmin } from '../audit/index.js';
 import type { ElastosConfig } from '../config/index.js';
+import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { RUNTIME_VERSION } from '../version.js';
@@ -20,6 +22,9 @@ export class Runtime {
   private readonly stops: Array<() => Promise<void> | void> = [];
   private readonly startedAt = new Date();
   store: Store | undefined;
+  /** The runtime's signing key, set by the keys subsystem before the audit trail opens. */
+  key: RuntimeKey | undefined;
+  audit: AuditLog | undefined;
   admin: AdminServer | undefined;
 
   constructor(
@@ -32,10 +37,14 @@ export class Runtime {
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
+    const audit = await openRuntimeAudit(store, this.config, this.log, this.key);
+    this.audit = audit.log;
+    this.stops.push(() => audit.log.close()); // flush + final checkpoint, before the store closes
 
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
+    registerAuditAdmin(admin, { ...audit, publicKey: this.key?.publicKey });
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());

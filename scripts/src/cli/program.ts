@@ -1,5 +1,6 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerBasicCommands } from './commands/basic.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
@@ -14,5 +15,6 @@ export function buildProgram(): Command {
     .exitOverride();
 
   registerBasicCommands(program);
+  registerAuditCommands(program);
   return program;
 }

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, loadConfig, Runtime, Store } from '@elastos/runtime';
+import { TestEd25519Key } from '@elastos/runtime/audit/fixtures/test-key';
+import { makeTempDir, Swtpm } from '@elastos/testkit';
+import { REPO_ROOT } from '../workspaces.js';
+
+const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
+
+function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [ELASTOS, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('elastos audit (runtime with a real swtpm)', function () {
+  this.timeout(60_000);
+  let dir: ReturnType<typeof makeTempDir>;
+  let swtpm: Swtpm;
+  let config: string;
+  let key: TestEd25519Key;
+  let pub: string;
+
+  before(async () => {
+    dir = makeTempDir();
+    swtpm = new Swtpm(join(dir.path, 'tpm'));
+    await swtpm.start();
+    key = await TestEd25519Key.generate();
+    pub = Buffer.from(key.publicKey).toString('hex');
+    config = join(dir.path, 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        profile: 'dev',
+        runDir: 'run',
+        stateDir: 'state',
+        logLevel: 'warn',
+        tpm: { tcti: swtpm.tcti },
+        audit: { checkpointEntries: 40, checkpointMs: 200 },
+      }),
+    );
+  });
+  after(async () => {
+    await swtpm.stop();
+    dir.remove();
+  });
+
+  it('verifies, tails, exports and proves through the admin socket, then offline after stop', async () => {
+    const runtime = new Runtime(loadConfig(config), createLogger({ name: 'test', level: 'warn' }));
+    runtime.key = key;
+    await runtime.start();
+    try {
+      const audit = runtime.audit;
+      assert.ok(audit);
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          audit.append({ actor: i % 2 ? 'capsule:photos' : 'runtime', type: 'invoke', details: { i } }),
+        ),
+      );
+      const cp = await elastos(['--config', config, '--json', 'audit', 'checkpoint']);
+      assert.equal(cp.code, 0, cp.stderr);
+      const v = await elastos(['--config', config, '--json', 'audit', 'verify']);
+      assert.equal(v.code, 0, v.stderr);
+      const report = JSON.parse(v.stdout) as { records: number; anchor: string; unchecked: number };
+      assert.equal(report.records, 100);
+      assert.equal(report.anchor, 'anchored');
+
+      const t = await elastos(['--config', config, '--json', 'audit', 'tail', '-n', '3', '--capsule', 'photos']);
+      assert.equal(t.code, 0, t.stderr);
+      const tailed = t.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { seq: number; actor: string });
+      assert.deepEqual(
+        tailed.map((r) => r.seq),
+        [95, 97, 99],
+      );
+
+      const p = await elastos(['--config', config, '--json', 'audit', 'proof', '42']);
+      assert.equal(p.code, 0, p.stderr);
+      assert.equal((JSON.parse(p.stdout) as { record: { seq: number } }).record.seq, 42);
+
+      const e = await elastos(['--config', config, 'audit', 'export', '--from', '10', '--to', '60']);
+      assert.equal(e.code, 0, e.stderr);
+      const file = join(dir.path, 'export.jsonl');
+      writeFileSync(file, e.stdout);
+      const c = await elastos(['--json', 'audit', 'check', file, '--public-key', pub]);
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal((JSON.parse(c.stdout) as { records: number }).records, 51);
+      // An outsider notices a record changed in the export.
+      writeFileSync(file, e.stdout.replace('"i":20}', '"i":21}'));
+      const bad = await elastos(['audit', 'check', file, '--public-key', pub]);
+      assert.equal(bad.code, 65);
+      assert.match(bad.stderr, /^error E_AUDIT_CHAIN: seq 20: /);
+      await audit.append({ actor: 'runtime', type: 'last' });
+    } finally {
+      await runtime.stop();
+    }
+
+    // Offline: the final checkpoint at stop covers the last record.
+    const store = join(dir.path, 'state', 'store');
+    const ok = await elastos(['--config', config, '--json', 'audit', 'verify', '--store', store, '--public-key', pub]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const report = JSON.parse(ok.stdout) as { records: number; unchecked: number; anchor: string };
+    assert.deepEqual([report.records, report.unchecked, report.anchor], [101, 0, 'anchored']);
+
+    const s = await Store.open(store);
+    await s.ns('audit').del('r/0000000000000033');
+    await s.close();
+    const broken = await elastos(['--config', config, 'audit', 'verify', '--store', store, '--public-key', pub]);
+    assert.equal(broken.code, 65);
+    assert.match(broken.stderr, /^error E_AUDIT_CHAIN: seq 33: record missing/);
+  });
+});
