@@ -12,6 +12,7 @@ import { readPrune } from './prune.js';
 import {
   type AuditRecord,
   chainHash,
+  checkEvent,
   decodeRecord,
   encodeRecord,
   GENESIS_HASH,
@@ -204,8 +205,8 @@ export class AuditLog implements AuditSink {
     for (const p of batch) {
       let bytes: Uint8Array;
       try {
+        checkEvent(p.event); // never write what the verifier's decodeRecord would reject
         bytes = encodeRecord({ ...p.event, v: RECORD_VERSION, seq: next, time: p.time } as AuditRecord);
-        decodeRecord(bytes); // the same checks the verifier makes: never write what it would reject
       } catch (cause) {
         p.reject(
           new ElastosError('E_AUDIT_WRITE', `audit event does not encode: ${(cause as Error).message}`, { cause }),
