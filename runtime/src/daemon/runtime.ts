@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
 import { type AuditLog, openRuntimeAudit, registerAuditAdmin } from '../audit/index.js';
+import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
@@ -26,6 +27,7 @@ export class Runtime {
   key: RuntimeKey | undefined;
   audit: AuditLog | undefined;
   admin: AdminServer | undefined;
+  capsules: CapsuleManager | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -45,6 +47,9 @@ export class Runtime {
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
     registerAuditAdmin(admin, { ...audit, publicKey: this.key?.publicKey });
+    const { stateDir, trustDir } = this.config;
+    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
+    registerCapsuleAdmin(admin, this.capsules);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());

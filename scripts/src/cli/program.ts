@@ -2,6 +2,8 @@ import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerBasicCommands } from './commands/basic.js';
+import { registerCapsuleCommands } from './commands/capsule.js';
+import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
 export function buildProgram(): Command {
@@ -16,5 +18,7 @@ export function buildProgram(): Command {
 
   registerBasicCommands(program);
   registerAuditCommands(program);
+  registerCapsuleCommands(program);
+  registerTrustCommands(program);
   return program;
 }
