@@ -12,7 +12,7 @@ export interface TailQuery {
   after?: number;
   /** Only records at or after this time (ms since the epoch). */
   since?: number;
-  /** Only records of this capsule: actor `capsule:<name>` or `details.capsule` = name. */
+  /** Only records by or about this capsule: actor or resource `capsule:<name>`, or `details.capsule` = name. */
   capsule?: string;
   /** At most this many (the newest ones unless `after` is given). */
   limit?: number;
@@ -24,7 +24,10 @@ export interface ShownRecord extends AuditRecord {
 
 function matches(r: AuditRecord, q: TailQuery): boolean {
   if (q.since !== undefined && r.time < q.since) return false;
-  if (q.capsule !== undefined && r.actor !== `capsule:${q.capsule}` && r.details?.capsule !== q.capsule) return false;
+  if (q.capsule !== undefined) {
+    const tag = `capsule:${q.capsule}`;
+    if (r.actor !== tag && r.resource !== tag && r.details?.capsule !== q.capsule) return false;
+  }
   return true;
 }
 
