@@ -142,6 +142,22 @@ describe('audit tampering, detected against a real swtpm (spec/audit.md §9)', f
     );
   });
 
+  it('detects a wiped store, or a tail cut together with its checkpoints (E_AUDIT_ROLLBACK)', async () => {
+    await build(120);
+    const keep = cps[0] as CheckpointInfo;
+    for (let seq = keep.to + 1; seq < 120; seq++) await sub().del(recordKey(seq));
+    for (let k = 1; k < cps.length; k++) await sub().del(checkpointKey(k));
+    await assert.rejects(verify(), faultAt('E_AUDIT_ROLLBACK', keep.to + 1));
+    await store.close();
+    rmSync(dbPath, { recursive: true });
+    store = await Store.open(dbPath);
+    await assert.rejects(verify(), faultAt('E_AUDIT_ROLLBACK', 0));
+    await assert.rejects(
+      AuditLog.open(store, { checkpoints: { key, anchor, entries: 50, ms: 60_000 } }),
+      (e) => hasCode(e, 'E_AUDIT_ROLLBACK'),
+    );
+  });
+
   it('points at a forged checkpoint: another key, or an altered body (E_AUDIT_CHECKPOINT)', async () => {
     await build(230);
     const c1 = unpackCheckpoint((await sub().get(checkpointKey(1))) as Uint8Array);

@@ -113,11 +113,11 @@ function checkAnchor(cps: SignedCheckpoint[], state: AnchorState): 'anchored' | 
   for (const c of cps) values.push(foldAnchor(values[values.length - 1] as Uint8Array, c.hash));
   const n = cps.length;
   const lastC = cps[n - 1];
-  const expect = lastC?.body.counter;
   const after = lastC ? lastC.body.to + 1 : 0;
+  const expect = lastC ? lastC.body.counter : state.counter;
   if (sameBytes(state.extend, values[n] as Uint8Array)) {
-    if (expect === undefined || state.counter === expect || state.counter === expect - 1)
-      return state.counter === expect || expect === undefined ? 'anchored' : 'pending';
+    if (state.counter === expect) return 'anchored';
+    if (state.counter === expect - 1) return 'pending'; // extended, not yet incremented
     if (state.counter > expect)
       throw new AuditFault(
         'E_AUDIT_ROLLBACK',
@@ -130,8 +130,8 @@ function checkAnchor(cps: SignedCheckpoint[], state: AnchorState): 'anchored' | 
       `the TPM counter ${state.counter} is behind checkpoint ${n - 1}`,
     );
   }
-  if (lastC && sameBytes(state.extend, values[n - 1] as Uint8Array) && state.counter === (expect as number) - 1)
-    return 'pending';
+  // Stored, then stopped before the extend: only the last checkpoint may be in that window.
+  if (lastC && sameBytes(state.extend, values[n - 1] as Uint8Array) && state.counter === expect - 1) return 'pending';
   const j = values.findIndex((v) => sameBytes(v, state.extend));
   if (j >= 0 && j < n)
     throw new AuditFault(
