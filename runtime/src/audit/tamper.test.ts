@@ -152,9 +152,8 @@ describe('audit tampering, detected against a real swtpm (spec/audit.md §9)', f
     rmSync(dbPath, { recursive: true });
     store = await Store.open(dbPath);
     await assert.rejects(verify(), faultAt('E_AUDIT_ROLLBACK', 0));
-    await assert.rejects(
-      AuditLog.open(store, { checkpoints: { key, anchor, entries: 50, ms: 60_000 } }),
-      (e) => hasCode(e, 'E_AUDIT_ROLLBACK'),
+    await assert.rejects(AuditLog.open(store, { checkpoints: { key, anchor, entries: 50, ms: 60_000 } }), (e) =>
+      hasCode(e, 'E_AUDIT_ROLLBACK'),
     );
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, loadConfig, Runtime, Store } from '@elastos/runtime';
@@ -96,7 +96,21 @@ describe('elastos audit (runtime with a real swtpm)', function () {
       const bad = await elastos(['audit', 'check', file, '--public-key', pub]);
       assert.equal(bad.code, 65);
       assert.match(bad.stderr, /^error E_AUDIT_CHAIN: seq 20: /);
-      await audit.append({ actor: 'runtime', type: 'last' });
+      // tail -f prints records appended after it started.
+      const follow = spawn(process.execPath, [ELASTOS, '--config', config, '--json', 'audit', 'tail', '-f', '-n', '1']);
+      try {
+        let out = '';
+        follow.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        const deadline = Date.now() + 15_000;
+        while (!out.includes('"seq":99') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await audit.append({ actor: 'runtime', type: 'last' });
+        while (!out.includes('"type":"last"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        assert.match(out, /"seq":100,.*"type":"last"/);
+      } finally {
+        follow.kill('SIGTERM');
+      }
     } finally {
       await runtime.stop();
     }
