@@ -106,7 +106,12 @@ function printLines(lines: ExportLine[]): undefined {
 /** `audit verify|tail|export|proof|check|prune|checkpoint`. */
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('the append-only, TPM-anchored audit trail');
+  registerReadCommands(program, audit);
+  registerProofCommands(program, audit);
+  registerMaintenanceCommands(program, audit);
+}
 
+function registerReadCommands(program: Command, audit: Command): void {
   offlineOptions(audit.command('verify'))
     .description(
       'walk the chain and checkpoints, check signatures and the TPM anchor; exit non-zero at the first bad seq',
@@ -126,7 +131,9 @@ export function registerAuditCommands(program: Command): void {
     .option('--capsule <name>', 'only records of this capsule')
     .option('-n, --lines <n>', 'how many records', int('--lines'), 20)
     .action(action(program, (opts, o: OfflineOptions & TailOptions) => tail(opts, o)));
+}
 
+function registerProofCommands(program: Command, audit: Command): void {
   offlineOptions(audit.command('export'))
     .description('print records FROM..TO as JSON lines with inclusion proofs against signed checkpoints')
     .requiredOption('--from <seq>', 'first seq', int('--from'))
@@ -161,7 +168,9 @@ export function registerAuditCommands(program: Command): void {
         return { ok: true, ...(await verifyExport(lines, readPublicKey(o.publicKey))) };
       }),
     );
+}
 
+function registerMaintenanceCommands(program: Command, audit: Command): void {
   offlineOptions(audit.command('prune'))
     .description('delete records below a checkpoint (BELOW must be a checkpoint end + 1)')
     .requiredOption('--below <seq>', 'first seq to keep', int('--below'))
