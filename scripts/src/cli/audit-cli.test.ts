@@ -122,6 +122,10 @@ describe('elastos audit (runtime with a real swtpm)', function () {
     const report = JSON.parse(ok.stdout) as { records: number; unchecked: number; anchor: string };
     assert.deepEqual([report.records, report.unchecked, report.anchor], [101, 0, 'anchored']);
 
+    const badPrune = await elastos(['audit', 'prune', '--store', store, '--below', '5']);
+    assert.equal(badPrune.code, 65);
+    assert.match(badPrune.stderr, /^error E_AUDIT_PRUNE: /);
+
     const s = await Store.open(store);
     await s.ns('audit').del('r/0000000000000033');
     await s.close();
