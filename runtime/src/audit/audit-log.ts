@@ -188,11 +188,17 @@ export class AuditLog implements AuditSink {
     }
     const last = records[records.length - 1] as CommittedRecord;
     this.headState = { next: last.seq + 1, hash: last.hash };
-    for (const listener of this.listeners) listener(records);
     done.forEach((p, i) => {
       const r = records[i] as CommittedRecord;
       p.resolve({ seq: r.seq, hash: toHex(r.hash) });
     });
+    for (const listener of this.listeners) {
+      try {
+        listener(records);
+      } catch {
+        // A listener's bug must not undo what is durable; the checkpointer re-reads the store if it missed it.
+      }
+    }
   }
 
   /** Chains the batch onto the head; an event that does not encode is refused alone. */

@@ -151,18 +151,20 @@ export class Checkpointer {
     const leaves: Uint8Array[] = [];
     let head = this.last ? this.last.body.head : GENESIS_HASH;
     this.during = [];
+    let ok = false;
     try {
       for await (const [, value] of this.store.ns('audit').iterator(range(RECORD_PREFIX, this.leavesFrom, next - 1))) {
         const r = unpackRecord(value, this.leavesFrom + leaves.length);
         leaves.push(leafHash(r.bytes));
         head = r.hash;
       }
+      ok = true;
     } finally {
       const during = this.during;
       this.during = undefined;
       this.leaves = leaves;
       this.headHash = head;
-      this.stale = false;
+      this.stale = !ok; // a failed read is retried by the next checkpoint
       this.committed(during.filter((r) => r.seq >= next));
     }
   }
@@ -198,7 +200,13 @@ export class Checkpointer {
     this.leavesFrom = body.to + 1;
     if (anchor) await this.anchor(anchor, signed);
     const info = checkpointInfo(signed, anchor !== undefined);
-    for (const listener of this.listeners) listener(info);
+    for (const listener of this.listeners) {
+      try {
+        listener(info);
+      } catch {
+        // A listener's bug does not make an anchored checkpoint fail.
+      }
+    }
     return info;
   }
 
