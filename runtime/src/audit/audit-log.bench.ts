@@ -6,14 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Tpm } from '@elastos/node-tpm2';
 import { Swtpm } from '@elastos/testkit';
+import { TpmNvAnchor } from '../boot/nv-anchor.js';
 import { parseConfig } from '../config/index.js';
 import { Store } from '../store/index.js';
 import { AuditLog } from './audit-log.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
 import { packRecord, recordKey } from './layout.js';
 import { chainHash, encodeRecord, GENESIS_HASH } from './record.js';
-import { ToolsAnchor } from './tools-anchor.js';
 
 const event = (i: number) => ({
   actor: `capsule:${(i % 16).toString(16).padStart(8, '0')}`,
@@ -56,9 +57,13 @@ const APPENDERS = Number(process.env.APPENDERS ?? 256);
 const ROUNDS = 3;
 const ROUND_MS = 1000;
 
-/** Opens a log with checkpoints at the config defaults, anchored in a real swtpm through tpm2-tools. */
-async function anchoredLog(dir: string, swtpm: Swtpm): Promise<{ log: AuditLog; store: Store; count: () => number }> {
-  const anchor = await ToolsAnchor.open(swtpm.tcti, { extendIndex: 0x01000d01, counterIndex: 0x01000d02 });
+/** Opens a log with checkpoints at the config defaults, anchored in a real swtpm as the daemon does (node-tpm2). */
+async function anchoredLog(
+  dir: string,
+  swtpm: Swtpm,
+): Promise<{ log: AuditLog; store: Store; tpm: Tpm; count: () => number }> {
+  const tpm = await Tpm.open(swtpm.tcti);
+  const anchor = await TpmNvAnchor.open(tpm, { extendIndex: 0x01000d01, counterIndex: 0x01000d02 });
   const store = await Store.open(join(dir, 'anchored'));
   const key = await TestEd25519Key.generate();
   const { checkpointEntries: entries, checkpointMs: ms } = parseConfig(
@@ -68,7 +73,7 @@ async function anchoredLog(dir: string, swtpm: Swtpm): Promise<{ log: AuditLog; 
   const log = await AuditLog.open(store, { checkpoints: { key, anchor, entries, ms } });
   let anchored = 0;
   log.checkpoints?.onAnchored(() => anchored++);
-  return { log, store, count: () => anchored };
+  return { log, store, tpm, count: () => anchored };
 }
 
 /** Anchoring off and on, in interleaved rounds so that the other tenants' load hits both alike. */
@@ -88,6 +93,7 @@ async function offAndOn(dir: string, swtpm: Swtpm): Promise<{ off: number; on: n
   await plainStore.close();
   await anchored.log.close();
   await anchored.store.close();
+  await anchored.tpm.close();
   return { off, on, checkpoints: anchored.count() };
 }
 

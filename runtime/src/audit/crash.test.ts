@@ -27,13 +27,13 @@ async function runAndKill(args: string[], ms: number): Promise<{ acked: number; 
       if (m.acked !== undefined) acked = m.acked;
     });
   });
-  // The whole group: a tpm2-tools child in flight dies with it, as under systemd's cgroup kill.
+  // The whole group, as systemd's cgroup kill would: nothing of the writer outlives it.
   process.kill(-(child.pid as number), 'SIGKILL');
   await exited;
   return { acked, first };
 }
 
-describe('audit crash loop: kill -9 during heavy appends (spec/audit.md §5, §7)', function () {
+describe('audit crash loop: kill -9 during heavy appends, node-tpm2 anchor in the writer (spec/audit.md §5, §7)', function () {
   this.timeout(120_000);
   let tmp: ReturnType<typeof makeTempDir>;
   let swtpm: Swtpm;

@@ -8,7 +8,6 @@ import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import type { AuditAnchor } from './anchor.js';
 import { AuditLog } from './audit-log.js';
-import { ToolsAnchor } from './tools-anchor.js';
 
 export interface RuntimeAudit {
   log: AuditLog;
@@ -16,34 +15,26 @@ export interface RuntimeAudit {
 }
 
 /**
- * Opens the log. With a key: checkpoints, anchored through `anchor`, else through tpm2-tools at
- * the configured TCTI, unless the dev profile runs without a TPM. Without a key (the keys
- * subsystem not yet started): a bare chain, loudly.
+ * Opens the log with checkpoints every `audit.checkpointEntries` records or `audit.checkpointMs`,
+ * anchored through `anchor` (the boot TPM's NV indices). Without an anchor (dev without a TPM)
+ * checkpoints are signed but not anchored, loudly.
  */
 export async function openRuntimeAudit(
   store: Store,
   config: ElastosConfig,
   log: Logger,
-  key: RuntimeKey | undefined,
-  anchor?: AuditAnchor,
+  key: RuntimeKey,
+  anchor: AuditAnchor | undefined,
 ): Promise<RuntimeAudit> {
-  if (!key) {
-    log.warn('audit: no runtime key, so no signed checkpoints (the chain alone guards the trail)');
-    return { log: await AuditLog.open(store), anchor: undefined };
-  }
-  const { nvExtendIndex: extendIndex, nvCounterIndex: counterIndex } = config.audit;
-  let used = anchor;
-  if (!used && !(config.profile === 'dev' && config.tpm.insecureNoTpm))
-    used = await ToolsAnchor.open(config.tpm.tcti, { extendIndex, counterIndex });
-  if (!used) log.warn('audit: dev profile without a TPM, checkpoints are signed but not anchored');
+  if (!anchor) log.warn({ code: 'E_TPM_INSECURE' }, 'audit: no TPM, checkpoints are signed but not anchored');
   const audit = await AuditLog.open(store, {
     checkpoints: {
       key,
-      ...(used ? { anchor: used } : {}),
+      ...(anchor ? { anchor } : {}),
       entries: config.audit.checkpointEntries,
       ms: config.audit.checkpointMs,
       onError: (err) => log.error({ code: err.code, err }, 'audit checkpoint failed; the next one retries'),
     },
   });
-  return { log: audit, anchor: used };
+  return { log: audit, anchor };
 }

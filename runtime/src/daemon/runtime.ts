@@ -2,6 +2,9 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
 import { type AuditLog, openRuntimeAudit, registerAuditAdmin } from '../audit/index.js';
+import { type BoardService, startBoard } from '../board/index.js';
+import { registerTpmCommands } from '../boot/tpm-admin.js';
+import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
@@ -9,6 +12,11 @@ import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { acquireRunLock } from './run-lock.js';
+
+export interface RuntimeOptions {
+  /** elastosd `--insecure-no-tpm` (dev profile only). */
+  insecureNoTpm?: boolean;
+}
 
 /**
  * Interim peer check until SO_PEERCRED lands (admin CLI issue): the socket's 0660 mode and its
@@ -23,15 +31,20 @@ export class Runtime {
   private readonly stops: Array<() => Promise<void> | void> = [];
   private readonly startedAt = new Date();
   store: Store | undefined;
-  /** The runtime's signing key, set by the keys subsystem before the audit trail opens. */
-  key: RuntimeKey | undefined;
-  audit: AuditLog | undefined;
   admin: AdminServer | undefined;
+  /** The audit trail (an AuditSink), open from just after boot until stop. */
+  audit: AuditLog | undefined;
+  /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
+  boot: BootedRuntime | undefined;
+  /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
+  key: RuntimeKey | undefined;
+  board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
 
   constructor(
     readonly config: ElastosConfig,
     private readonly log: Logger,
+    private readonly options: RuntimeOptions = {},
   ) {}
 
   async start(): Promise<void> {
@@ -39,20 +52,37 @@ export class Runtime {
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
-    const audit = await openRuntimeAudit(store, this.config, this.log, this.key);
+    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log });
+    this.boot = boot;
+    this.key = boot.key;
+    this.stops.push(() => boot.close());
+    // The trail needs the key, so it opens after boot; boot's waiting events are appended first.
+    const { nvExtendIndex: extendIndex, nvCounterIndex: counterIndex } = this.config.audit;
+    const anchor = boot.insecure ? undefined : await boot.nvAnchor({ extendIndex, counterIndex });
+    const audit = await openRuntimeAudit(store, this.config, this.log, boot.key, anchor);
     this.audit = audit.log;
-    this.stops.push(() => audit.log.close()); // flush + final checkpoint, before the store closes
+    this.stops.push(() => audit.log.close()); // flush + final checkpoint, before the TPM and the store close
+    await boot.attachAudit(audit.log);
 
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
-    registerAuditAdmin(admin, { ...audit, publicKey: this.key?.publicKey });
+    registerTpmCommands(admin, this.config, store, boot);
+    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
     const { stateDir, trustDir } = this.config;
     this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
     registerCapsuleAdmin(admin, this.capsules);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
+
+    // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
+    if (this.config.serial.path !== '') {
+      const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });
+      this.board = board;
+      this.stops.push(() => board.stop());
+      admin.register('board.status', () => board.status());
+    }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
 

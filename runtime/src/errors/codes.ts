@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   E_TPM_PCR_MISMATCH: { exit: 77, summary: 'the measured state differs from the sealed policy: refusing to start' },
   E_TPM_SEALED_CORRUPT: { exit: 74, summary: 'the sealed key blob does not load' },
   E_TPM_NOT_PROVISIONED: { exit: 78, summary: 'no sealed runtime key: run `elastos provision`' },
+  E_TPM_PROVISIONED: {
+    exit: 73,
+    summary: 'a runtime key is already sealed: use `elastos provision --reseal` after an authorised update',
+  },
   E_TPM_INSECURE: { exit: 78, summary: 'running without a TPM needs --insecure-no-tpm in the dev profile' },
   E_ATTEST_NONCE: { exit: 65, summary: 'the quote does not carry the expected nonce' },
   E_ATTEST_INVALID: { exit: 65, summary: 'the attestation does not verify' },
@@ -98,6 +102,10 @@ export const ERROR_CODES = {
   E_SERIAL_FRAME: { exit: 65, summary: 'a bad serial frame (CRC, COBS, length)' },
   E_SERIAL_TIMEOUT: { exit: 75, summary: 'the MCU did not acknowledge in time' },
   E_SERIAL_VERSION: { exit: 65, summary: 'the MCU speaks another protocol version' },
+  E_SERIAL_MESSAGE: { exit: 65, summary: 'a well-framed serial message of unknown type or with a bad payload' },
+  E_SERIAL_REJECTED: { exit: 65, summary: 'the MCU refused the command (unknown, bad payload or wrong state)' },
+  E_SERIAL_BUSY: { exit: 75, summary: 'the serial send queue is full: retry later' },
+  E_SERIAL_CLOSED: { exit: 69, summary: 'the serial link is down or the bridge is stopped' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

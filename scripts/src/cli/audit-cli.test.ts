@@ -3,7 +3,6 @@ import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, loadConfig, Runtime, Store } from '@elastos/runtime';
-import { TestEd25519Key } from '@elastos/runtime/audit/fixtures/test-key';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import { REPO_ROOT } from '../workspaces.js';
 
@@ -22,15 +21,12 @@ describe('elastos audit (runtime with a real swtpm)', function () {
   let dir: ReturnType<typeof makeTempDir>;
   let swtpm: Swtpm;
   let config: string;
-  let key: TestEd25519Key;
   let pub: string;
 
   before(async () => {
     dir = makeTempDir();
     swtpm = new Swtpm(join(dir.path, 'tpm'));
     await swtpm.start();
-    key = await TestEd25519Key.generate();
-    pub = Buffer.from(key.publicKey).toString('hex');
     config = join(dir.path, 'config.json');
     writeFileSync(
       config,
@@ -43,6 +39,10 @@ describe('elastos audit (runtime with a real swtpm)', function () {
         audit: { checkpointEntries: 40, checkpointMs: 200 },
       }),
     );
+    // The runtime key sealed in the swtpm: the daemon unseals it at boot and signs checkpoints with it.
+    const p = await elastos(['--config', config, '--json', 'provision']);
+    assert.equal(p.code, 0, p.stderr);
+    pub = (JSON.parse(p.stdout) as { publicKey: string }).publicKey;
   });
   after(async () => {
     await swtpm.stop();
@@ -50,12 +50,14 @@ describe('elastos audit (runtime with a real swtpm)', function () {
   });
 
   it('verifies, tails, exports and proves through the admin socket, then offline after stop', async () => {
+    let base = 0;
     const runtime = new Runtime(loadConfig(config), createLogger({ name: 'test', level: 'warn' }));
-    runtime.key = key;
     await runtime.start();
+    assert.equal(Buffer.from(runtime.key?.publicKey ?? []).toString('hex'), pub);
     try {
       const audit = runtime.audit;
       assert.ok(audit);
+      base = audit.head.next; // boot's own records come first
       await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           audit.append({ actor: i % 2 ? 'capsule:photos' : 'runtime', type: 'invoke', details: { i } }),
@@ -66,7 +68,7 @@ describe('elastos audit (runtime with a real swtpm)', function () {
       const v = await elastos(['--config', config, '--json', 'audit', 'verify']);
       assert.equal(v.code, 0, v.stderr);
       const report = JSON.parse(v.stdout) as { records: number; anchor: string; unchecked: number };
-      assert.equal(report.records, 100);
+      assert.equal(report.records, base + 100);
       assert.equal(report.anchor, 'anchored');
 
       const t = await elastos(['--config', config, '--json', 'audit', 'tail', '-n', '3', '--capsule', 'photos']);
@@ -77,14 +79,23 @@ describe('elastos audit (runtime with a real swtpm)', function () {
         .map((l) => JSON.parse(l) as { seq: number; actor: string });
       assert.deepEqual(
         tailed.map((r) => r.seq),
-        [95, 97, 99],
+        [base + 95, base + 97, base + 99],
       );
 
-      const p = await elastos(['--config', config, '--json', 'audit', 'proof', '42']);
+      const p = await elastos(['--config', config, '--json', 'audit', 'proof', String(base + 42)]);
       assert.equal(p.code, 0, p.stderr);
-      assert.equal((JSON.parse(p.stdout) as { record: { seq: number } }).record.seq, 42);
+      assert.equal((JSON.parse(p.stdout) as { record: { seq: number } }).record.seq, base + 42);
 
-      const e = await elastos(['--config', config, 'audit', 'export', '--from', '10', '--to', '60']);
+      const e = await elastos([
+        '--config',
+        config,
+        'audit',
+        'export',
+        '--from',
+        String(base + 10),
+        '--to',
+        String(base + 60),
+      ]);
       assert.equal(e.code, 0, e.stderr);
       const file = join(dir.path, 'export.jsonl');
       writeFileSync(file, e.stdout);
@@ -95,7 +106,7 @@ describe('elastos audit (runtime with a real swtpm)', function () {
       writeFileSync(file, e.stdout.replace('"i":20}', '"i":21}'));
       const bad = await elastos(['audit', 'check', file, '--public-key', pub]);
       assert.equal(bad.code, 65);
-      assert.match(bad.stderr, /^error E_AUDIT_CHAIN: seq 20: /);
+      assert.match(bad.stderr, new RegExp(`^error E_AUDIT_CHAIN: seq ${base + 20}: `));
       // tail -f prints records appended after it started.
       const follow = spawn(process.execPath, [ELASTOS, '--config', config, '--json', 'audit', 'tail', '-f', '-n', '1']);
       try {
@@ -104,10 +115,11 @@ describe('elastos audit (runtime with a real swtpm)', function () {
           out += d.toString();
         });
         const deadline = Date.now() + 15_000;
-        while (!out.includes('"seq":99') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        while (!out.includes(`"seq":${base + 99}`) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
         await audit.append({ actor: 'runtime', type: 'last' });
         while (!out.includes('"type":"last"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        assert.match(out, /"seq":100,.*"type":"last"/);
+        assert.match(out, new RegExp(`"seq":${base + 100},.*"type":"last"`));
       } finally {
         follow.kill('SIGTERM');
       }
@@ -120,17 +132,17 @@ describe('elastos audit (runtime with a real swtpm)', function () {
     const ok = await elastos(['--config', config, '--json', 'audit', 'verify', '--store', store, '--public-key', pub]);
     assert.equal(ok.code, 0, ok.stderr);
     const report = JSON.parse(ok.stdout) as { records: number; unchecked: number; anchor: string };
-    assert.deepEqual([report.records, report.unchecked, report.anchor], [101, 0, 'anchored']);
+    assert.deepEqual([report.records, report.unchecked, report.anchor], [base + 101, 0, 'anchored']);
 
     const badPrune = await elastos(['audit', 'prune', '--store', store, '--below', '5']);
     assert.equal(badPrune.code, 65);
     assert.match(badPrune.stderr, /^error E_AUDIT_PRUNE: /);
 
     const s = await Store.open(store);
-    await s.ns('audit').del('r/0000000000000033');
+    await s.ns('audit').del(`r/${String(base + 33).padStart(16, '0')}`);
     await s.close();
     const broken = await elastos(['--config', config, 'audit', 'verify', '--store', store, '--public-key', pub]);
     assert.equal(broken.code, 65);
-    assert.match(broken.stderr, /^error E_AUDIT_CHAIN: seq 33: record missing/);
+    assert.match(broken.stderr, new RegExp(`^error E_AUDIT_CHAIN: seq ${base + 33}: record missing`));
   });
 });

@@ -2,7 +2,9 @@ import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerBasicCommands } from './commands/basic.js';
+import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
+import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
 
   registerBasicCommands(program);
   registerAuditCommands(program);
+  registerTpmCommands(program);
+  registerBoardCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);
   return program;
