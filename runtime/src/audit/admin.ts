@@ -23,6 +23,7 @@ const int = (args: Record<string, unknown>, name: string, fallback?: number): nu
     throw new ElastosError('E_USAGE', `${name} must be a non-negative integer`);
   return v as number;
 };
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const optInt = (args: Record<string, unknown>, name: string) =>
   args[name] === undefined ? undefined : int(args, name);
 
@@ -38,7 +39,7 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
   // Under the checkpoint lock, so that no checkpoint is anchored between the walk and the TPM read.
   admin.register('audit.verify', () =>
     log.exclusive(() =>
-      verifyAuditLog(store, { publicKey: needKey(deps), ...(deps.anchor ? { anchor: deps.anchor } : {}) }),
+      verifyAuditLog(store, { publicKeys: [needKey(deps)], ...(deps.anchor ? { anchor: deps.anchor } : {}) }),
     ),
   );
   admin.register('audit.status', () => ({ next: log.head.next, checkpoint: log.checkpoints?.lastCheckpoint ?? null }));
@@ -47,8 +48,12 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
     const capsule = typeof args.capsule === 'string' ? args.capsule : undefined;
     return tailRecords(store, { ...q, ...(capsule ? { capsule } : {}) });
   });
-  admin.register('audit.export', (args) => exportRange(store, int(args, 'from'), int(args, 'to'), needKey(deps)));
-  admin.register('audit.proof', (args) => exportRange(store, int(args, 'seq'), int(args, 'seq'), needKey(deps)));
+  admin.register('audit.export', (args) => exportRange(store, int(args, 'from'), int(args, 'to')));
+  admin.register('audit.proof', (args) => exportRange(store, int(args, 'seq'), int(args, 'seq')));
+  admin.register('audit.key', () => ({
+    keyId: deps.log.checkpoints?.lastCheckpoint?.keyId ?? null,
+    publicKey: hex(needKey(deps)),
+  }));
   admin.register('audit.checkpoint', async () => {
     await log.flush();
     return (await log.checkpoints?.checkpoint()) ?? log.checkpoints?.lastCheckpoint ?? null;

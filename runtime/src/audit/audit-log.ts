@@ -7,6 +7,7 @@ import type { BatchOp, Store } from '../store/index.js';
 import type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
 import { unpackCheckpoint } from './checkpoint.js';
 import { Checkpointer, type CheckpointOptions } from './checkpointer.js';
+import { keyEvent } from './keyring.js';
 import { checkpointKey, lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
 import { readPrune } from './prune.js';
 import {
@@ -99,7 +100,13 @@ export class AuditLog implements AuditSink {
 
   static async open(store: Store, options: AuditLogOptions = {}): Promise<AuditLog> {
     const log = new AuditLog(store, await readHead(store), options);
-    if (options.checkpoints) log.checkpoints = await Checkpointer.open(store, log, options.checkpoints);
+    if (options.checkpoints) {
+      const cp = await Checkpointer.open(store, log, options.checkpoints);
+      log.checkpoints = cp;
+      // A new runtime key (first start, or after `provision --reseal`) is introduced before it signs (§6.1).
+      const lastKeyId = cp.lastCheckpoint?.keyId;
+      if (lastKeyId !== options.checkpoints.key.keyId) await log.append(keyEvent(options.checkpoints.key, lastKeyId));
+    }
     return log;
   }
 

@@ -41,6 +41,7 @@ export interface CheckpointInfo {
   head: string;
   hash: string;
   counter: number;
+  keyId: string;
   anchored: boolean;
 }
 
@@ -53,6 +54,7 @@ export const checkpointInfo = (c: SignedCheckpoint, anchored: boolean): Checkpoi
   head: toHex(c.body.head),
   hash: toHex(c.hash),
   counter: c.body.counter,
+  keyId: c.body.keyId,
   anchored,
 });
 

@@ -61,7 +61,7 @@ describe('audit crash loop: kill -9 during heavy appends, node-tpm2 anchor in th
       assert.ok(first >= expectedNext, `run ${i} started at ${first}, below the acknowledged ${expectedNext}`);
       const store = await Store.open(location);
       try {
-        const report = await verifyAuditLog(store, { publicKey: key.publicKey, anchor });
+        const report = await verifyAuditLog(store, { publicKeys: [key.publicKey], anchor });
         assert.ok(report.last >= acked, `run ${i}: acknowledged ${acked} but the log ends at ${report.last}`);
         states.add(report.anchor);
         expectedNext = report.last + 1;

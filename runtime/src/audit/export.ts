@@ -5,7 +5,8 @@
 import { ElastosError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import { AuditFault } from './audit-fault.js';
-import { checkpointSignatureOk, decodeBody, type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
+import { decodeBody, type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
+import { AuditKeyring } from './keyring.js';
 import { CHECKPOINT_PREFIX, RECORD_PREFIX, range, unpackRecord } from './layout.js';
 import { leafHash, merkleLevels, proofFromLevels, rootFromProof } from './merkle.js';
 import { type AuditRecord, decodeRecord, encodeRecord, fromHex, sameBytes, toHex } from './record.js';
@@ -18,7 +19,8 @@ export interface CheckpointLine {
   body: string;
   sig: string;
   hash: string;
-  publicKey: string;
+  /** Which runtime key signed it (keyIdOf its public key). */
+  keyId: string;
 }
 
 export interface RecordLine {
@@ -41,12 +43,7 @@ async function* checkpointsOver(store: Store, from: number, to: number): AsyncGe
 }
 
 /** The lines of records `from..to` that a signed checkpoint covers (later ones have no proof yet). */
-export async function exportRange(
-  store: Store,
-  from: number,
-  to: number,
-  publicKey: Uint8Array,
-): Promise<ExportLine[]> {
+export async function exportRange(store: Store, from: number, to: number): Promise<ExportLine[]> {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from)
     throw new ElastosError('E_USAGE', `bad range ${from}..${to}`);
   const lines: ExportLine[] = [];
@@ -60,7 +57,7 @@ export async function exportRange(
       body: toHex(c.bodyBytes),
       sig: toHex(c.sig),
       hash: toHex(c.hash),
-      publicKey: toHex(publicKey),
+      keyId: c.body.keyId,
     });
     const bytes: Uint8Array[] = [];
     for await (const [, value] of store.ns('audit').iterator(range(RECORD_PREFIX, c.body.from, c.body.to)))
@@ -80,13 +77,15 @@ export async function exportRange(
 }
 
 /**
- * The outsider's check: every checkpoint signed by `publicKey`, every record line's proof
- * leads to its checkpoint's root. Throws an AuditFault at the first bad line.
+ * The outsider's check: every checkpoint signed by one of `publicKeys` (the runtime keys the
+ * outsider trusts), every record line's proof leads to its checkpoint's root. Throws an
+ * AuditFault at the first bad line.
  */
 export async function verifyExport(
   lines: readonly ExportLine[],
-  publicKey: Uint8Array,
+  publicKeys: readonly Uint8Array[],
 ): Promise<{ checkpoints: number; records: number }> {
+  const keyring = new AuditKeyring(publicKeys);
   const cps = new Map<number, SignedCheckpoint>();
   let records = 0;
   for (const line of lines) {
@@ -98,12 +97,8 @@ export async function verifyExport(
       } catch (err) {
         throw new AuditFault('E_AUDIT_CHECKPOINT', line.from, (err as Error).message);
       }
-      if (!(await checkpointSignatureOk(c, publicKey)))
-        throw new AuditFault(
-          'E_AUDIT_CHECKPOINT',
-          c.body.from,
-          `checkpoint ${c.body.index}: signature does not verify`,
-        );
+      const why = await keyring.check(c);
+      if (why) throw new AuditFault('E_AUDIT_CHECKPOINT', c.body.from, `checkpoint ${c.body.index}: ${why}`);
       cps.set(c.body.index, c);
       continue;
     }

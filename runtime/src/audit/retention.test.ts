@@ -29,14 +29,14 @@ describe('audit retention and export (spec/audit.md §8, §10)', () => {
     store = await Store.open(join(tmp.path, 'db'));
     key = await TestEd25519Key.generate();
     cps = [];
-    await append(45);
+    await append(44); // + the audit.key record: seq 0..44
   });
   afterEach(async () => {
     await store.close();
     tmp.remove();
   });
 
-  const verify = () => verifyAuditLog(store, { publicKey: key.publicKey });
+  const verify = () => verifyAuditLog(store, { publicKeys: [key.publicKey] });
 
   it('prunes only below a checkpoint, and the rest still verifies and grows', async () => {
     await assert.rejects(pruneAudit(store, 7), (e) => hasCode(e, 'E_AUDIT_PRUNE'));
@@ -59,34 +59,34 @@ describe('audit retention and export (spec/audit.md §8, §10)', () => {
   });
 
   it('exports lines an outsider checks with the public key alone, and catches a forgery', async () => {
-    const lines = await exportRange(store, 5, 25, key.publicKey);
+    const lines = await exportRange(store, 5, 25);
     const records = lines.filter((l): l is RecordLine => l.kind === 'record');
     assert.deepEqual([records[0]?.seq, records[records.length - 1]?.seq], [5, 25]);
     const copy = JSON.parse(JSON.stringify(lines)) as typeof lines;
     const over = cps.filter((c) => c.to >= 5 && c.from <= 25).length;
-    assert.deepEqual(await verifyExport(copy, key.publicKey), { checkpoints: over, records: 21 });
+    assert.deepEqual(await verifyExport(copy, [key.publicKey]), { checkpoints: over, records: 21 });
 
     const otherKey = await TestEd25519Key.generate();
     await assert.rejects(
-      verifyExport(copy, otherKey.publicKey),
+      verifyExport(copy, [otherKey.publicKey]),
       (e) => e instanceof AuditFault && e.code === 'E_AUDIT_CHECKPOINT',
     );
     const forged = JSON.parse(JSON.stringify(lines)) as typeof lines;
     const r12 = forged.find((l) => l.kind === 'record' && l.seq === 12) as RecordLine;
     r12.record.details = { i: 99 };
-    await assert.rejects(verifyExport(forged, key.publicKey), (e) => e instanceof AuditFault && e.seq === 12);
+    await assert.rejects(verifyExport(forged, [key.publicKey]), (e) => e instanceof AuditFault && e.seq === 12);
     const swapped = JSON.parse(JSON.stringify(lines)) as typeof lines;
     const r13 = swapped.find((l) => l.kind === 'record' && l.seq === 13) as RecordLine;
     r13.proof = [...r13.proof].reverse();
-    await assert.rejects(verifyExport(swapped, key.publicKey), (e) => e instanceof AuditFault && e.seq === 13);
+    await assert.rejects(verifyExport(swapped, [key.publicKey]), (e) => e instanceof AuditFault && e.seq === 13);
   });
 
   it('refuses to export pruned or unchecked records', async () => {
     await pruneAudit(store, (cps[0] as CheckpointInfo).to + 1);
-    await assert.rejects(exportRange(store, 0, 3, key.publicKey), (e) => hasCode(e, 'E_NOT_FOUND'));
+    await assert.rejects(exportRange(store, 0, 3), (e) => hasCode(e, 'E_NOT_FOUND'));
     const log = await AuditLog.open(store);
     await log.append({ actor: 'runtime', type: 'unchecked' });
     await log.close();
-    await assert.rejects(exportRange(store, 45, 45, key.publicKey), (e) => hasCode(e, 'E_NOT_FOUND'));
+    await assert.rejects(exportRange(store, 45, 45), (e) => hasCode(e, 'E_NOT_FOUND'));
   });
 });

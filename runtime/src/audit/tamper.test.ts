@@ -68,14 +68,14 @@ for (const kind of KINDS)
       tmp.remove();
     });
 
-    /** A log of `n` records with checkpoints about every 50, closed (final checkpoint), store reopened. */
+    /** A log of `n` records (seq 0..n-1) with checkpoints about every 50, closed (final checkpoint), store reopened. */
     async function build(n: number): Promise<void> {
       indices = { extendIndex: nextIndex, counterIndex: nextIndex + 1 };
       nextIndex += 2;
       ({ anchor, close: closeAnchor } = await kind.open(swtpm.tcti, indices));
       dbPath = join(tmp.path, `db-${nextIndex}`);
       store = await Store.open(dbPath);
-      await appendMore(n);
+      await appendMore(n - 1); // record 0 introduces the key (audit.key): n records in all
     }
 
     async function appendMore(n: number): Promise<void> {
@@ -98,7 +98,7 @@ for (const kind of KINDS)
       await closeAnchor();
     });
 
-    const verify = () => verifyAuditLog(store, { publicKey: key.publicKey, anchor });
+    const verify = () => verifyAuditLog(store, { publicKeys: [key.publicKey], anchor });
     const sub = () => store.ns('audit');
 
     it('verifies an untouched log, anchored, with checkpoints reported only once anchored', async () => {
@@ -179,6 +179,35 @@ for (const kind of KINDS)
       await assert.rejects(AuditLog.open(store, { checkpoints: { key, anchor, entries: 50, ms: 60_000 } }), (e) =>
         hasCode(e, 'E_AUDIT_ROLLBACK'),
       );
+    });
+
+    it('verifies across a runtime key change: the old key is introduced in the log and vouched for by the anchor', async () => {
+      await build(60);
+      const before = cps[0] as CheckpointInfo;
+      const rotated = await TestEd25519Key.generate(); // as after `provision --reseal`
+      const log = await AuditLog.open(store, { checkpoints: { key: rotated, anchor, entries: 50, ms: 60_000 } });
+      await log.append({ actor: 'runtime', type: 'after-reseal' });
+      await log.close();
+      const report = await verifyAuditLog(store, { publicKeys: [rotated.publicKey], anchor });
+      assert.deepEqual(report.keys, [key.keyId, rotated.keyId]);
+      assert.equal(report.anchor, 'anchored');
+      // Without the TPM, only trusted keys count.
+      await assert.rejects(
+        verifyAuditLog(store, { publicKeys: [rotated.publicKey] }),
+        faultAt('E_AUDIT_CHECKPOINT', before.from),
+      );
+      assert.equal(
+        (await verifyAuditLog(store, { publicKeys: [key.publicKey, rotated.publicKey] })).anchor,
+        'not-checked',
+      );
+      // Mallory introduces her own key and signs a checkpoint over records she appended: never anchored.
+      const mallory = await TestEd25519Key.generate();
+      const forged = await AuditLog.open(store, { checkpoints: { key: mallory, entries: 50, ms: 60_000 } });
+      await forged.append({ actor: 'runtime', type: 'forged' });
+      const tail = forged.head.next;
+      await forged.close();
+      const fault = await verifyAuditLog(store, { publicKeys: [rotated.publicKey], anchor }).catch((e: unknown) => e);
+      assert.ok(fault instanceof AuditFault && fault.code === 'E_AUDIT_CHECKPOINT' && fault.seq < tail, String(fault));
     });
 
     it('points at a forged checkpoint: another key, or an altered body (E_AUDIT_CHECKPOINT)', async () => {

@@ -134,6 +134,13 @@ describe('elastos audit (runtime with a real swtpm)', function () {
     const report = JSON.parse(ok.stdout) as { records: number; unchecked: number; anchor: string };
     assert.deepEqual([report.records, report.unchecked, report.anchor], [base + 101, 0, 'anchored']);
 
+    // Without a key to trust, the TPM anchor vouches for the runtime key the log introduced.
+    const anchored = await elastos(['--config', config, '--json', 'audit', 'verify', '--store', store]);
+    assert.equal(anchored.code, 0, anchored.stderr);
+    const noTpm = await elastos(['--config', config, 'audit', 'verify', '--store', store, '--no-tpm']);
+    assert.equal(noTpm.code, 65);
+    assert.match(noTpm.stderr, /^error E_AUDIT_CHECKPOINT: seq 0: .*only the TPM anchor could vouch for/);
+
     const badPrune = await elastos(['audit', 'prune', '--store', store, '--below', '5']);
     assert.equal(badPrune.code, 65);
     assert.match(badPrune.stderr, /^error E_AUDIT_PRUNE: /);

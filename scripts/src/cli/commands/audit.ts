@@ -23,7 +23,7 @@ import { printRecords } from './audit-print.js';
 
 interface OfflineOptions {
   store?: string;
-  publicKey?: string;
+  publicKey?: string[];
   tcti?: string;
   tpm?: boolean;
 }
@@ -65,9 +65,7 @@ async function withStore<T>(dir: string, fn: (store: Store) => Promise<T>): Prom
 
 async function verifyOffline(opts: GlobalOptions, o: OfflineOptions): Promise<unknown> {
   const config = configOrDefaults(opts);
-  if (!o.publicKey)
-    throw new ElastosError('E_USAGE', 'offline verification needs --public-key (the runtime key it trusts)');
-  const options: VerifyOptions = { publicKey: readPublicKey(o.publicKey) };
+  const options: VerifyOptions = { publicKeys: (o.publicKey ?? []).map(readPublicKey) };
   if (o.tpm !== false) {
     const indices = { extendIndex: config.audit.nvExtendIndex, counterIndex: config.audit.nvCounterIndex };
     options.anchor = await ToolsAnchor.open(o.tcti ?? config.tpm.tcti, indices, { define: false });
@@ -88,10 +86,10 @@ async function verifyOffline(opts: GlobalOptions, o: OfflineOptions): Promise<un
 }
 
 function offlineOptions(cmd: Command): Command {
-  return cmd
-    .option('--store <dir>', 'read this store directory directly (the runtime must be stopped)')
-    .option('--public-key <hex|file>', 'offline: the runtime public key the checkpoints must verify under');
+  return cmd.option('--store <dir>', 'read this store directory directly (the runtime must be stopped)');
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 const int = (name: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new ElastosError('E_USAGE', `${name} wants a non-negative integer, not ${v}`);
@@ -115,6 +113,12 @@ function registerReadCommands(program: Command, audit: Command): void {
   offlineOptions(audit.command('verify'))
     .description(
       'walk the chain and checkpoints, check signatures and the TPM anchor; exit non-zero at the first bad seq',
+    )
+    .option(
+      '--public-key <hex|file>',
+      'offline: a runtime public key to trust (repeatable); else the TPM anchor vouches',
+      collect,
+      [],
     )
     .option('--tcti <tcti>', 'offline: the TPM to compare with (default: the config)')
     .option('--no-tpm', 'offline: skip the TPM anchor comparison')
@@ -158,14 +162,15 @@ function registerProofCommands(program: Command, audit: Command): void {
     .command('check')
     .description("an outsider's check of an export file: signatures and inclusion proofs, no database")
     .argument('<file>', 'JSON lines from `audit export`')
-    .requiredOption('--public-key <hex|file>', 'the runtime public key')
+    .option('--public-key <hex|file>', 'a runtime public key to trust (repeatable)', collect, [])
     .action(
-      action(program, async (_opts, file: string, o: { publicKey: string }) => {
+      action(program, async (_opts, file: string, o: { publicKey: string[] }) => {
+        if (o.publicKey.length === 0) throw new ElastosError('E_USAGE', 'check needs at least one --public-key');
         const lines = readFileSync(file, 'utf8')
           .split('\n')
           .filter((l) => l.trim() !== '')
           .map((l) => JSON.parse(l) as ExportLine);
-        return { ok: true, ...(await verifyExport(lines, readPublicKey(o.publicKey))) };
+        return { ok: true, ...(await verifyExport(lines, o.publicKey.map(readPublicKey))) };
       }),
     );
 }
@@ -190,9 +195,7 @@ function registerMaintenanceCommands(program: Command, audit: Command): void {
 
 async function exportLines(opts: GlobalOptions, o: OfflineOptions, from: number, to: number): Promise<ExportLine[]> {
   if (!o.store) return (await callDaemon(opts, 'audit.export', { from, to })) as ExportLine[];
-  if (!o.publicKey) throw new ElastosError('E_USAGE', 'offline export needs --public-key');
-  const key = readPublicKey(o.publicKey);
-  return withStore(o.store, (s) => exportRange(s, from, to, key));
+  return withStore(o.store, (s) => exportRange(s, from, to));
 }
 
 interface TailOptions {
