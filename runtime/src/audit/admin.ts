@@ -7,7 +7,7 @@ import { ElastosError } from '../errors/index.js';
 import type { AuditAnchor } from './anchor.js';
 import type { AuditLog } from './audit-log.js';
 import { exportRange } from './export.js';
-import { pruneAudit } from './prune.js';
+import { pruneAndAudit } from './prune.js';
 import { tailRecords } from './query.js';
 import { verifyAuditLog } from './verify.js';
 
@@ -58,5 +58,5 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
     await log.flush();
     return (await log.checkpoints?.checkpoint()) ?? log.checkpoints?.lastCheckpoint ?? null;
   });
-  admin.register('audit.prune', (args) => log.exclusive(() => pruneAudit(store, int(args, 'below'))));
+  admin.register('audit.prune', (args, peer) => pruneAndAudit(log, int(args, 'below'), `admin:${peer.uid}`));
 }

@@ -7,7 +7,7 @@ export { type WalkedRecord, walkChain } from './chain-walk.js';
 export { Checkpointer, type CheckpointInfo, type CheckpointOptions } from './checkpointer.js';
 export { type ExportLine, exportRange, verifyExport } from './export.js';
 export { openRuntimeAudit, type RuntimeAudit } from './open-audit.js';
-export { pruneAudit } from './prune.js';
+export { pruneAndAudit, pruneAudit } from './prune.js';
 export { parseSince, readRecord, type TailQuery, tailRecords } from './query.js';
 export { type AuditRecord, decodeRecord, encodeRecord } from './record.js';
 export { ToolsAnchor } from './tools-anchor.js';

@@ -5,6 +5,7 @@
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
 import { ElastosError } from '../errors/index.js';
 import type { BatchOp, Store } from '../store/index.js';
+import type { AuditSink } from './audit-sink.js';
 import { type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_PREFIX, PRUNE_KEY, RECORD_PREFIX, range } from './layout.js';
 
@@ -38,6 +39,17 @@ async function checkpointEndingBelow(store: Store, below: number): Promise<Signe
     if (c.body.to + 1 > below) return undefined;
   }
   return undefined;
+}
+
+/** Prunes through a log and records who pruned what (the trail keeps a trace of its own retention). */
+export async function pruneAndAudit(
+  log: AuditSink & { exclusive<T>(fn: () => Promise<T>): Promise<T>; store: Store },
+  below: number,
+  actor: string,
+): Promise<{ from: number; deleted: number }> {
+  const done = await log.exclusive(() => pruneAudit(log.store, below));
+  await log.append({ actor, type: 'audit.prune', details: { below: done.from, deleted: done.deleted } });
+  return done;
 }
 
 /**

@@ -8,7 +8,8 @@ import { AuditLog } from './audit-log.js';
 import type { CheckpointInfo } from './checkpointer.js';
 import { exportRange, type RecordLine, verifyExport } from './export.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
-import { pruneAudit } from './prune.js';
+import { pruneAndAudit, pruneAudit } from './prune.js';
+import { tailRecords } from './query.js';
 import { verifyAuditLog } from './verify.js';
 
 describe('audit retention and export (spec/audit.md §8, §10)', () => {
@@ -48,6 +49,16 @@ describe('audit retention and export (spec/audit.md §8, §10)', () => {
     await assert.rejects(pruneAudit(store, (cps[0] as CheckpointInfo).to + 1), (e) => hasCode(e, 'E_AUDIT_PRUNE'));
     await append(5);
     assert.equal((await verify()).last, 49);
+  });
+
+  it('records who pruned what, in the trail itself', async () => {
+    const log = await AuditLog.open(store, { checkpoints: { key, entries: 10, ms: 60_000 } });
+    const below = (cps[0] as CheckpointInfo).to + 1;
+    await pruneAndAudit(log, below, 'admin:0');
+    await log.close();
+    const [last] = await tailRecords(store, { limit: 1 });
+    assert.deepEqual([last?.actor, last?.type, last?.details], ['admin:0', 'audit.prune', { below, deleted: below }]);
+    assert.equal((await verify()).first, below);
   });
 
   it('continues the chain after everything was pruned', async () => {

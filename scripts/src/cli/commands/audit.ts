@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  AuditLog,
   configPath,
   ElastosError,
   type ExportLine,
@@ -7,7 +8,7 @@ import {
   loadConfig,
   parseConfig,
   parseSince,
-  pruneAudit,
+  pruneAndAudit,
   Store,
   ToolsAnchor,
   tailRecords,
@@ -182,7 +183,14 @@ function registerMaintenanceCommands(program: Command, audit: Command): void {
     .action(
       action(program, (opts, o: OfflineOptions & { below: number }) =>
         o.store
-          ? withStore(o.store, (s) => pruneAudit(s, o.below))
+          ? withStore(o.store, async (s) => {
+              const log = await AuditLog.open(s); // the next runtime start checkpoints this record
+              try {
+                return await pruneAndAudit(log, o.below, `admin:${process.getuid?.() ?? -1}`);
+              } finally {
+                await log.close();
+              }
+            })
           : callDaemon(opts, 'audit.prune', { below: o.below }),
       ),
     );
