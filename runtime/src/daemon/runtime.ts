@@ -7,9 +7,11 @@ import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
+import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
+import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { acquireRunLock } from './run-lock.js';
 
@@ -34,6 +36,8 @@ export class Runtime {
   admin: AdminServer | undefined;
   /** The audit trail (an AuditSink), open from just after boot until stop. */
   audit: AuditLog | undefined;
+  /** Starts and stops capsules (the capsule room wires verified packages into it). */
+  supervisor: Supervisor | undefined;
   /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
   boot: BootedRuntime | undefined;
   /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
@@ -76,6 +80,11 @@ export class Runtime {
     this.admin = admin;
     this.stops.push(() => admin.close());
 
+    const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit });
+    this.supervisor = supervisor;
+    this.stops.push(() => supervisor.stopAll());
+    admin.register('supervise.list', () => supervisor.list());
+    admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
     // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
     if (this.config.serial.path !== '') {
       const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });

@@ -4,6 +4,8 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
+import { registerDoctorCommands } from './commands/doctor.js';
+import { registerSuperviseCommands } from './commands/supervise.js';
 import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 
@@ -24,5 +26,7 @@ export function buildProgram(): Command {
   registerBoardCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);
+  registerDoctorCommands(program);
+  registerSuperviseCommands(program);
   return program;
 }
