@@ -54,8 +54,8 @@ export async function groupCommit(log: AuditLog, appenders: number, ms: number):
 }
 
 const APPENDERS = Number(process.env.APPENDERS ?? 256);
-const ROUNDS = 3;
-const ROUND_MS = 1000;
+const ROUNDS = 5;
+const ROUND_MS = 800;
 
 /** Opens a log with checkpoints at the config defaults, anchored in a real swtpm as the daemon does (node-tpm2). */
 async function anchoredLog(
