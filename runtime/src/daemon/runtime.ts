@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
-import type { AuditSink } from '../audit/audit-sink.js';
+import { type AuditLog, openRuntimeAudit, registerAuditAdmin } from '../audit/index.js';
 import { type BoardService, startBoard } from '../board/index.js';
 import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
@@ -40,10 +40,10 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** The audit trail (an AuditSink), open from just after boot until stop. */
+  audit: AuditLog | undefined;
   /** Starts and stops capsules (the capsule room wires verified packages into it). */
   supervisor: Supervisor | undefined;
-  /** Where subsystems append audit events, once the audit trail runs. */
-  audit: AuditSink | undefined;
   /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
   boot: BootedRuntime | undefined;
   /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
@@ -64,17 +64,25 @@ export class Runtime {
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
-    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log, audit: this.audit });
+    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log });
     this.boot = boot;
     this.key = boot.key;
     this.stops.push(() => boot.close());
+    // The trail needs the key, so it opens after boot; boot's waiting events are appended first.
+    const { nvExtendIndex: extendIndex, nvCounterIndex: counterIndex } = this.config.audit;
+    const anchor = boot.insecure ? undefined : await boot.nvAnchor({ extendIndex, counterIndex });
+    const audit = await openRuntimeAudit(store, this.config, this.log, boot.key, anchor);
+    this.audit = audit.log;
+    this.stops.push(() => audit.log.close()); // flush + final checkpoint, before the TPM and the store close
+    await boot.attachAudit(audit.log);
 
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
     registerTpmCommands(admin, this.config, store, boot);
+    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
     const { stateDir, trustDir } = this.config;
-    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log });
+    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
     registerCapsuleAdmin(admin, this.capsules);
     await admin.listen();
     this.admin = admin;
