@@ -128,12 +128,18 @@ export async function setUpStory(call: Call, config: ElastosConfig, devDir: stri
   }
 }
 
-/** Prints story lines for audit records after the current end of the trail, until `stop()`. */
+/** Prints story lines for the audit records of this boot of the runtime, and new ones until `stop()`. */
 export function followStory(call: Call, say: Say): { stop: () => void; done: Promise<void> } {
   let running = true;
   const done = (async () => {
-    const last = (await call('audit.tail', { limit: 1 })) as TrailRecord[];
-    let after = last[0]?.seq;
+    // Start at this boot of the runtime (its `boot.*` records), so that capsules started at boot are told too.
+    const recent = (await call('audit.tail', { limit: 1000 })) as TrailRecord[];
+    let from = 0;
+    recent.forEach((r, i) => {
+      if (r.type.startsWith('boot.')) from = i;
+    });
+    let after = recent[from]?.seq;
+    if (after !== undefined) after = after > 0 ? after - 1 : undefined;
     while (running) {
       const records = (await call(
         'audit.tail',
