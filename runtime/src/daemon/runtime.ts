@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
+import type { AuditSink } from '../audit/audit-sink.js';
+import { type BoardService, startBoard } from '../board/index.js';
+import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
@@ -21,6 +24,10 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** Set by the audit subsystem when it starts; subsystems started after it audit through it. */
+  audit: AuditSink | undefined;
+  board: BoardService | undefined;
+  capsules: CapsuleManager | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -36,9 +43,20 @@ export class Runtime {
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
+    const { stateDir, trustDir } = this.config;
+    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log });
+    registerCapsuleAdmin(admin, this.capsules);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
+
+    // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
+    if (this.config.serial.path !== '') {
+      const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });
+      this.board = board;
+      this.stops.push(() => board.stop());
+      admin.register('board.status', () => board.status());
+    }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
 

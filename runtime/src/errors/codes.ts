@@ -84,6 +84,8 @@ export const ERROR_CODES = {
   E_CAPSULE_HASH: { exit: 77, summary: 'the capsule content does not match its id' },
   E_CAPSULE_EXISTS: { exit: 73, summary: 'a capsule of that name is already installed' },
   E_CAPSULE_CRASHLOOP: { exit: 70, summary: 'the capsule crashed too often and is stopped' },
+  E_CAPSULE_NO_PREVIOUS: { exit: 66, summary: 'the capsule has no previous version to roll back to' },
+  E_TRUST_KEY_INVALID: { exit: 65, summary: 'a publisher key file is malformed' },
 
   // confinement
   E_CONFINE_UNAVAILABLE: { exit: 69, summary: 'a required confinement layer is missing on this kernel' },
@@ -96,6 +98,10 @@ export const ERROR_CODES = {
   E_SERIAL_FRAME: { exit: 65, summary: 'a bad serial frame (CRC, COBS, length)' },
   E_SERIAL_TIMEOUT: { exit: 75, summary: 'the MCU did not acknowledge in time' },
   E_SERIAL_VERSION: { exit: 65, summary: 'the MCU speaks another protocol version' },
+  E_SERIAL_MESSAGE: { exit: 65, summary: 'a well-framed serial message of unknown type or with a bad payload' },
+  E_SERIAL_REJECTED: { exit: 65, summary: 'the MCU refused the command (unknown, bad payload or wrong state)' },
+  E_SERIAL_BUSY: { exit: 75, summary: 'the serial send queue is full: retry later' },
+  E_SERIAL_CLOSED: { exit: 69, summary: 'the serial link is down or the bridge is stopped' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

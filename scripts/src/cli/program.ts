@@ -1,6 +1,9 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
+import { registerBoardCommands } from './commands/board.js';
+import { registerCapsuleCommands } from './commands/capsule.js';
+import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
 export function buildProgram(): Command {
@@ -14,5 +17,8 @@ export function buildProgram(): Command {
     .exitOverride();
 
   registerBasicCommands(program);
+  registerBoardCommands(program);
+  registerCapsuleCommands(program);
+  registerTrustCommands(program);
   return program;
 }

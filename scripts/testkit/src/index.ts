@@ -1,2 +1,3 @@
+export { SocatPtyPair } from './socat-pty.js';
 export { Swtpm } from './swtpm.js';
 export { makeTempDir } from './tmp-dir.js';
