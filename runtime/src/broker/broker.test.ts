@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { makeTempDir } from '@elastos/testkit';
 import { hasCode } from '../errors/index.js';
-import { StoreAuditSink } from '../tokens/fixtures/store-audit-sink.js';
-import { spawnCapsule, startBroker, stopCapsules, type TestBroker, type TestCapsule } from './fixtures/harness.js';
+import { spawnCapsule, startBroker, stopCapsules, type TestCapsule } from './fixtures/harness.js';
 
 const HOUR = 3600_000;
 const SCRIPT = {
@@ -23,25 +22,26 @@ const codeIs = (code: string) => (e: unknown) => hasCode(e, code as never);
 describe('broker: capsules, the shell and providers over fd 3', function () {
   this.timeout(30_000);
   let dir: ReturnType<typeof makeTempDir>;
-  let t: TestBroker & { audit: StoreAuditSink };
+  let t: Awaited<ReturnType<typeof startBroker>>;
   let capsules: TestCapsule[];
   const spawn = (id: string, name: string, args: string[] = []) => {
     const c = spawnCapsule(t.broker, id, name, args);
     capsules.push(c);
     return c;
   };
-  const types = () => t.audit.events.map((e) => `${e.type}${e.code ? `:${e.code}` : ''}`);
+  const types = () => t.events.map((e) => `${e.type}${e.code ? `:${e.code}` : ''}`);
 
   beforeEach(async () => {
     dir = makeTempDir();
     capsules = [];
-    t = (await startBroker(dir.path, (s) => new StoreAuditSink(s), { invokeTimeoutMs: 500 })) as typeof t;
+    t = await startBroker(dir.path, { invokeTimeoutMs: 500 });
     spawn('shell', 'scripted-shell', [JSON.stringify(SCRIPT)]);
     spawn('storage', 'provider');
   });
   afterEach(async () => {
     t.broker.close();
     await stopCapsules(capsules);
+    await t.audit.close();
     await t.store.close();
     dir.remove();
   });
@@ -50,7 +50,7 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
     const app = spawn('photo-editor', 'capsule');
     const grant = (await app.drive({ cmd: 'request', op: 'request-capability', fields: READ })) as { token: string };
     assert.deepEqual(types(), ['capability.request', 'token.issue']);
-    assert.equal(t.audit.events[1]?.decision, 'allow');
+    assert.equal(t.events[1]?.decision, 'allow');
     const reply = (await app.drive({ cmd: 'request', op: 'invoke', fields: invokeFields(grant.token) })) as Record<
       string,
       unknown
@@ -61,8 +61,8 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
       resource: 'storage://photos/vacation.jpg',
       args: { size: 1 },
     });
-    assert.equal(t.audit.events.at(-1)?.type, 'invoke');
-    assert.equal(t.audit.events.at(-1)?.tokenId, t.tokens.list()[0]?.id);
+    assert.equal(t.events.at(-1)?.type, 'invoke');
+    assert.equal(t.events.at(-1)?.tokenId, t.tokens.list()[0]?.id);
     assert.equal(t.tokens.list()[0]?.uses, 1);
   });
 
@@ -137,7 +137,7 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
     await t.broker.shell.adminCall('deny', { ticket: asks[0]?.ticket, by: 'admin:0' });
     await assert.rejects(refused, codeIs('E_BROKER_DENIED'));
     assert.deepEqual(
-      t.audit.events.map((e) => e.decision ?? '-'),
+      t.events.map((e) => e.decision ?? '-'),
       ['-', 'ask', 'allow', '-', 'ask', 'deny'],
     );
     await assert.rejects(t.broker.shell.adminCall('approve', { ticket: 'nope' }), codeIs('E_REQUEST_NOT_FOUND'));
@@ -149,8 +149,8 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
       token: string;
     };
     await agent.drive({ cmd: 'request', op: 'invoke', fields: invokeFields(token) });
-    assert.equal(t.audit.events[1]?.decision, 'allow-log');
-    assert.deepEqual(t.audit.events.at(-1)?.details, { args: '{"size":1}' });
+    assert.equal(t.events[1]?.decision, 'allow-log');
+    assert.deepEqual(t.events.at(-1)?.details, { args: '{"size":1}' });
   });
 
   it('answers a provider that never replies with E_TIMEOUT, and relays a provider error code', async () => {
