@@ -64,7 +64,12 @@ export class ShellLink {
     } catch (err) {
       return this.broker.deny(ch, { ...event, details: { requestId: request.requestId } }, err);
     }
-    const details = { requestId: request.requestId, holder: ch.id, audience: m.audience, ...(decision.reason ? { reason: decision.reason } : {}) };
+    const details = {
+      requestId: request.requestId,
+      holder: ch.id,
+      audience: m.audience,
+      ...(decision.reason ? { reason: decision.reason } : {}),
+    };
     const shell = `capsule:${this.options.shell}`;
     if (decision.decision === 'deny') {
       const why = decision.reason ?? 'the shell denied the request';

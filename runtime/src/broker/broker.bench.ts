@@ -1,0 +1,143 @@
+/**
+ * Brokered invokes (runtime/spec/ipc.md §4), capsule -> runtime -> provider -> runtime -> capsule,
+ * all real processes over fd 3 pipes: the token-checked path audited by the real AuditLog
+ * (use count in the same synced batch), against a raw relay of the same frames with no token
+ * and no audit, measured in the same run and interleaved. Prints one JSON array of rows.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ElastosError } from '../errors/index.js';
+import type { Store } from '../store/index.js';
+import { DEFAULT_BROKER } from './broker.js';
+import { Channel, type ChannelHandlers } from './channel.js';
+import { spawnCapsule, startBroker, stopCapsules, type TestCapsule } from './fixtures/harness.js';
+import type { ReqMessage } from './messages.js';
+
+const CALLERS = 4;
+const IN_FLIGHT = 64;
+const ROUNDS = 3;
+const SEQ_N = 1500;
+const PAR_N = 6000; // per caller
+
+/** The baseline: the same channels and frames, relayed with no token check and no audit. */
+class RawRelay implements ChannelHandlers {
+  readonly channels = new Map<string, Channel>();
+  constructor(
+    private readonly store: Store,
+    private readonly syncedWrite: { on: boolean },
+  ) {}
+  attach(c: TestCapsule): void {
+    this.channels.set(c.id, new Channel(c.id, c.socket, this, { ...DEFAULT_BROKER, ratePerSec: 1e9, burst: 1e9 }));
+  }
+  async request(ch: Channel, msg: ReqMessage): Promise<unknown> {
+    const target = this.channels.get(msg.provider as string);
+    if (!target) throw new ElastosError('E_BROKER_NO_PROVIDER', 'no provider');
+    if (this.syncedWrite.on) await this.store.put('meta', 'relay', new Uint8Array([1]), { sync: true });
+    const call = { op: 'invoke', caller: ch.id, method: msg.method, resource: msg.resource, args: msg.args ?? null };
+    return target.call(call, 30_000);
+  }
+  event(): void {}
+  closed(): void {}
+  throttled(): void {}
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'elastos-broker-bench-'));
+  const t = await startBroker(dir);
+  const capsules: TestCapsule[] = [];
+  const spawn = (id: string, name: string, attach: boolean) => {
+    const c = spawnCapsule(attach ? t.broker : undefined, id, name);
+    capsules.push(c);
+    return c;
+  };
+  try {
+    spawn('storage', 'provider', true);
+    const callers = Array.from({ length: CALLERS }, (_, i) => spawn(`app${i}`, 'capsule', true));
+    const relayWrite = { on: true };
+    const relay = new RawRelay(t.store, relayWrite);
+    relay.attach(spawn('storage', 'provider', false));
+    const rawCallers = Array.from({ length: CALLERS }, (_, i) => spawn(`raw${i}`, 'capsule', false));
+    for (const c of rawCallers) relay.attach(c);
+
+    const fields = await Promise.all(
+      callers.map(async (c) => {
+        const grant = { holder: c.id, audience: 'storage', resource: 'storage://photos/', action: 'read' };
+        const token = await t.tokens.issue({ ...grant, ttlMs: 3600_000, maxUses: 1_000_000_000 });
+        return {
+          provider: 'storage',
+          method: 'read',
+          resource: 'storage://photos/a.jpg',
+          args: { n: 1 },
+          token: token.encoded,
+        };
+      }),
+    );
+    const rawFields = {
+      provider: 'storage',
+      method: 'read',
+      resource: 'storage://photos/a.jpg',
+      args: { n: 1 },
+      token: fields[0]?.token,
+    };
+    const seq = async (c: TestCapsule, f: object, n: number) =>
+      median((await c.drive({ cmd: 'loop', fields: f, n, inFlight: 1 })) as number[]);
+    const par = async (cs: TestCapsule[], fs: object[], n: number) => {
+      const start = performance.now();
+      await Promise.all(cs.map((c, i) => c.drive({ cmd: 'loop', fields: fs[i], n, inFlight: IN_FLIGHT / CALLERS })));
+      return (cs.length * n) / ((performance.now() - start) / 1000);
+    };
+    // Warm-up both paths (JIT, caches, the token verdict).
+    await seq(callers[0] as TestCapsule, fields[0] as object, 300);
+    await seq(rawCallers[0] as TestCapsule, rawFields, 300);
+
+    const lat = { broker: [] as number[], raw: [] as number[] };
+    const tput = { broker: [] as number[], raw: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      relayWrite.on = true;
+      lat.raw.push(await seq(rawCallers[0] as TestCapsule, rawFields, SEQ_N));
+      lat.broker.push(await seq(callers[0] as TestCapsule, fields[0] as object, SEQ_N));
+      relayWrite.on = false;
+      tput.raw.push(
+        await par(
+          rawCallers,
+          rawCallers.map(() => rawFields),
+          PAR_N,
+        ),
+      );
+      tput.broker.push(await par(callers, fields, PAR_N));
+    }
+    const l = median(lat.broker);
+    const lb = median(lat.raw);
+    const v = median(tput.broker);
+    const vb = median(tput.raw);
+    process.stderr.write(
+      `latency rounds us broker=${lat.broker.map(Math.round)} raw+sync=${lat.raw.map(Math.round)}\n`,
+    );
+    process.stderr.write(
+      `throughput rounds /s broker=${tput.broker.map(Math.round)} raw=${tput.raw.map(Math.round)}\n`,
+    );
+    const rows = [
+      { name: 'broker.invoke.latency', value: l, unit: 'us', baseline: lb, ratio: l / lb, goal: 'ratio <= 1.25' },
+      {
+        name: 'broker.invoke.throughput',
+        value: v,
+        unit: 'invokes/s',
+        baseline: vb,
+        ratio: v / vb,
+        goal: '>= 20000/s',
+      },
+    ];
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
+  } finally {
+    t.broker.close();
+    await stopCapsules(capsules);
+    await t.audit.close();
+    await t.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
