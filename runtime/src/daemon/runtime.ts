@@ -2,9 +2,15 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
+import { AuditLog } from '../audit/index.js';
 import { type BoardService, startBoard } from '../board/index.js';
+import type { Broker } from '../broker/broker.js';
+import { startBroker } from '../broker/start.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
+import { ElastosError } from '../errors/index.js';
+import type { RuntimeKey } from '../keys/runtime-key.js';
+import { SeedKey } from '../keys/seed-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { RUNTIME_VERSION } from '../version.js';
@@ -28,6 +34,9 @@ export class Runtime {
   audit: AuditSink | undefined;
   board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
+  /** The runtime key: the TPM-sealed one once the TPM subsystem sets it; else the dev seed key. */
+  key: RuntimeKey | undefined;
+  broker: Broker | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -46,6 +55,7 @@ export class Runtime {
     const { stateDir, trustDir } = this.config;
     this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log });
     registerCapsuleAdmin(admin, this.capsules);
+    await this.startTokens(store, admin);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
@@ -58,6 +68,29 @@ export class Runtime {
       admin.register('board.status', () => board.status());
     }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
+  }
+
+  /** Tokens and the broker (runtime/spec/token.md, ipc.md); audited through the AuditLog. */
+  private async startTokens(store: Store, admin: AdminServer): Promise<void> {
+    if (!this.audit) {
+      const log = await AuditLog.open(store);
+      this.audit = log;
+      this.stops.push(() => log.close());
+    }
+    if (!this.key && this.config.profile === 'production') {
+      throw new ElastosError('E_TPM_NOT_PROVISIONED', 'no runtime key: the production profile never uses a dev key');
+    }
+    this.key ??= await SeedKey.loadOrCreate(store);
+    const { broker, stop } = await startBroker({
+      config: this.config,
+      store,
+      admin,
+      audit: this.audit,
+      key: this.key,
+      log: this.log,
+    });
+    this.broker = broker;
+    this.stops.push(stop);
   }
 
   status(): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
   registerBoardCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);
+  registerTokenCommands(program);
   return program;
 }
