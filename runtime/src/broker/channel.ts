@@ -23,10 +23,13 @@ export interface ChannelHandlers {
 interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (err: ElastosError) => void;
-  timer: NodeJS.Timeout;
+  deadline: number;
+  timeoutMs: number;
 }
 
 export const THROTTLE_PAUSE_MS = 20;
+/** Call deadlines are swept on this period: one timer per channel instead of one per call. */
+export const SWEEP_MS = 100;
 
 export class Channel {
   readonly actor: string;
@@ -37,6 +40,7 @@ export class Channel {
   private nextCall = 1;
   private stopped = false;
   private paused = false;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: string,
@@ -66,14 +70,25 @@ export class Channel {
   call(msg: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
     if (this.stopped) return Promise.reject(new ElastosError('E_BROKER_NO_PROVIDER', `${this.id} is stopped`));
     const id = this.nextCall++;
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.calls.delete(id);
-        reject(new ElastosError('E_TIMEOUT', `${this.id} did not answer in ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.calls.set(id, { resolve, reject, timer });
+      this.calls.set(id, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
       this.send({ t: 'call', id, ...msg });
     });
+  }
+
+  /** Fails the calls past their deadline; stops sweeping when none is left. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const [id, c] of this.calls) {
+      if (c.deadline > now) continue;
+      this.calls.delete(id);
+      c.reject(new ElastosError('E_TIMEOUT', `${this.id} did not answer in ${c.timeoutMs} ms`));
+    }
+    if (this.calls.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   /** Closes the channel for good; pending calls fail. The supervisor stops the process. */
@@ -81,8 +96,8 @@ export class Channel {
     if (this.stopped) return;
     this.flush();
     this.stopped = true;
+    clearInterval(this.sweeper);
     for (const [, c] of this.calls) {
-      clearTimeout(c.timer);
       c.reject(new ElastosError('E_BROKER_NO_PROVIDER', `${this.id} went away`));
     }
     this.calls.clear();
@@ -159,7 +174,6 @@ export class Channel {
       const call = this.calls.get(res.id);
       if (!call) throw new ElastosError('E_IPC_SCHEMA', `reply to unknown call ${res.id}`);
       this.calls.delete(res.id);
-      clearTimeout(call.timer);
       if (res.ok) call.resolve(res.result);
       else call.reject(asElastosError({ code: res.error?.code, message: res.error?.message ?? 'provider error' }));
     });
