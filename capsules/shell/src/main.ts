@@ -27,6 +27,8 @@ const channel = new GuestChannel((msg) => {
       return policy.asks.approve(String(msg.ticket), by);
     case 'deny':
       return policy.asks.deny(String(msg.ticket), by);
+    case 'presence':
+      return policy.asks.presence() ?? null;
     default:
       throw new ElastosError('E_USAGE', `unknown shell call ${String(msg.op)}`);
   }

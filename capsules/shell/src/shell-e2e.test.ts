@@ -95,4 +95,13 @@ describe('the shell capsule deciding for the real broker over IPC', function () 
       codeIs('E_REQUEST_NOT_FOUND'),
     );
   });
+
+  it('approves the oldest ask on a long press of the button (presence relayed by the runtime, audited)', async () => {
+    const notes = spawn('notes', 'capsule');
+    const pending = request(notes, 'storage://notes/a.txt', 'write');
+    while (((await t.broker.shell.adminCall('requests', {})) as unknown[]).length === 0);
+    await t.broker.shell.presence();
+    assert.equal((await pending).maxUses, 0);
+    assert.ok(t.events.some((e) => e.type === 'request.presence' && e.actor === 'mcu'));
+  });
 });

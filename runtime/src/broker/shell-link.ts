@@ -110,10 +110,17 @@ export class ShellLink {
   }
 
   /** An admin command the shell answers (`requests`, `approve`, `deny`). */
-  async adminCall(op: 'requests' | 'approve' | 'deny', args: Record<string, unknown>): Promise<unknown> {
+  async adminCall(op: 'requests' | 'approve' | 'deny' | 'presence', args: Record<string, unknown>): Promise<unknown> {
     const shell = this.broker.channel(this.options.shell);
     if (!shell) throw new ElastosError('E_BROKER_NO_PROVIDER', 'the shell capsule is not running');
     return shell.call({ op, ...args }, this.options.decideTimeoutMs);
+  }
+
+  /** A long press of the board's button (physical presence): the shell approves its oldest ask. */
+  async presence(): Promise<unknown> {
+    if (!this.broker.channel(this.options.shell)) return null;
+    await this.broker.audit.append({ actor: 'mcu', type: 'request.presence' });
+    return this.adminCall('presence', { by: 'button' });
   }
 
   close(): void {

@@ -66,6 +66,7 @@ export class Runtime {
       this.board = board;
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status());
+      board.onLongPress(() => void this.broker?.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
     }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
