@@ -17,8 +17,8 @@ import type { ReqMessage } from './messages.js';
 const CALLERS = 4;
 const IN_FLIGHT = 64;
 const ROUNDS = 3;
-const SEQ_N = 1500;
-const PAR_N = 6000; // per caller
+const SEQ_N = 1000;
+const PAR_N = 2500; // per caller
 
 /** The baseline: the same channels and frames, relayed with no token check and no audit. */
 class RawRelay implements ChannelHandlers {
