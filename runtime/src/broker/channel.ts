@@ -4,7 +4,7 @@
  * made in one tick go out as one buffer; inbound frames are parsed, throttled and validated.
  */
 import type { Socket } from 'node:net';
-import { asElastosError, ElastosError, type ErrorCode } from '../errors/index.js';
+import { asElastosError, ElastosError, type ErrorCode, isErrorCode } from '../errors/index.js';
 import { encodeFrames, FrameDecoder } from './frame.js';
 import { REQUEST_OPS, type ReqMessage, type ResMessage, validate } from './messages.js';
 import { Throttle, type ThrottleOptions } from './throttle.js';
@@ -28,6 +28,12 @@ interface PendingCall {
 }
 
 export const THROTTLE_PAUSE_MS = 20;
+
+/** A capsule's coded error as the runtime relays it; an unknown code becomes E_INTERNAL. */
+function remoteError(e: ResMessage['error']): ElastosError {
+  const message = e?.message ?? 'the capsule answered with an error';
+  return new ElastosError(isErrorCode(e?.code) ? e.code : 'E_INTERNAL', message);
+}
 /** Call deadlines are swept on this period: one timer per channel instead of one per call. */
 export const SWEEP_MS = 100;
 
@@ -175,7 +181,7 @@ export class Channel {
       if (!call) throw new ElastosError('E_IPC_SCHEMA', `reply to unknown call ${res.id}`);
       this.calls.delete(res.id);
       if (res.ok) call.resolve(res.result);
-      else call.reject(asElastosError({ code: res.error?.code, message: res.error?.message ?? 'provider error' }));
+      else call.reject(remoteError(res.error));
     });
   }
 

@@ -66,7 +66,7 @@ export class TokenService {
   }
 
   static async open(store: Store, audit: AuditSink, keys: KeyRing, options: TokenServiceOptions = {}) {
-    return new TokenService(keys, await TokenState.load(store), audit, options);
+    return new TokenService(keys, await TokenState.load(store, (options.clock ?? Date.now)()), audit, options);
   }
 
   get epoch(): number {
@@ -151,7 +151,7 @@ export class TokenService {
     for (const t of this.state.allIssued()) {
       const c = t.claims;
       const uses = this.state.uses(c.id);
-      const live = c.epoch === this.state.epoch && now < c.expiry && !this.state.isRevoked(c.id);
+      const live = c.epoch === this.state.epoch && now < c.expiry && !this.revokedChain(c);
       if (!live || (c.maxUses !== 0 && uses >= c.maxUses)) continue;
       const { id, holder, audience, resource, action, maxUses } = c;
       out.push({
@@ -167,6 +167,12 @@ export class TokenService {
       });
     }
     return out;
+  }
+
+  private revokedChain(c: TokenClaims | undefined): boolean {
+    for (; c; c = c.parent ? this.state.issued(c.parent)?.claims : undefined)
+      if (this.state.isRevoked(c.id)) return true;
+    return false;
   }
 
   private async sign(claims: TokenClaims): Promise<SignedToken> {

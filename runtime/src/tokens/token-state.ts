@@ -11,6 +11,7 @@ const EPOCH_KEY = 'tokens.epoch';
 const ISSUED = 't/';
 const REVOKED = 'r/';
 const USES = 'u/';
+const PRUNE_AFTER_MS = 24 * 3600 * 1000;
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -27,15 +28,29 @@ export class TokenState {
 
   private constructor(private readonly store: Store) {}
 
-  static async load(store: Store): Promise<TokenState> {
+  /**
+   * Loads the state; tokens that expired a day before `now` or belong to an old epoch can never
+   * pass again and are pruned with their counters (revocation marks stay: clocks can step back).
+   */
+  static async load(store: Store, now: number): Promise<TokenState> {
     const s = new TokenState(store);
     const epoch = await store.get('meta', EPOCH_KEY);
     s.epochValue = epoch ? Number.parseInt(dec(epoch), 10) : 0;
     for await (const [id] of entries(store, 'tokens', REVOKED)) s.revoked.add(id);
+    const prune: BatchOp[] = [];
     for await (const [id, bytes] of entries(store, 'tokens', ISSUED)) {
-      s.issuedTokens.set(id, decodeToken(dec(bytes)));
+      const token = decodeToken(dec(bytes));
+      if (token.claims.expiry + PRUNE_AFTER_MS > now && token.claims.epoch === s.epochValue) {
+        s.issuedTokens.set(id, token);
+        continue;
+      }
+      prune.push({ type: 'del', sublevel: store.ns('tokens'), key: `${ISSUED}${id}` });
+      prune.push({ type: 'del', sublevel: store.ns('counters'), key: `${USES}${id}` });
     }
-    for await (const [id, n] of entries(store, 'counters', USES)) s.useCounts.set(id, Number.parseInt(dec(n), 10));
+    for await (const [id, n] of entries(store, 'counters', USES)) {
+      if (s.issuedTokens.has(id)) s.useCounts.set(id, Number.parseInt(dec(n), 10));
+    }
+    if (prune.length > 0) await store.batch(prune, { sync: true });
     return s;
   }
 
