@@ -4,17 +4,22 @@ import { type AdminPeer, AdminServer } from '../admin/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { AuditLog } from '../audit/index.js';
 import { type BoardService, startBoard } from '../board/index.js';
+import { registerTpmCommands } from '../boot/tpm-admin.js';
+import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import type { Broker } from '../broker/broker.js';
 import { startBroker } from '../broker/start.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
-import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
-import { SeedKey } from '../keys/seed-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { acquireRunLock } from './run-lock.js';
+
+export interface RuntimeOptions {
+  /** elastosd `--insecure-no-tpm` (dev profile only). */
+  insecureNoTpm?: boolean;
+}
 
 /**
  * Interim peer check until SO_PEERCRED lands (admin CLI issue): the socket's 0660 mode and its
@@ -30,17 +35,20 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
-  /** Set by the audit subsystem when it starts; subsystems started after it audit through it. */
+  /** Where subsystems append audit events, once the audit trail runs. */
   audit: AuditSink | undefined;
+  /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
+  boot: BootedRuntime | undefined;
+  /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
+  key: RuntimeKey | undefined;
   board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
-  /** The runtime key: the TPM-sealed one once the TPM subsystem sets it; else the dev seed key. */
-  key: RuntimeKey | undefined;
   broker: Broker | undefined;
 
   constructor(
     readonly config: ElastosConfig,
     private readonly log: Logger,
+    private readonly options: RuntimeOptions = {},
   ) {}
 
   async start(): Promise<void> {
@@ -48,14 +56,19 @@ export class Runtime {
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
+    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log, audit: this.audit });
+    this.boot = boot;
+    this.key = boot.key;
+    this.stops.push(() => boot.close());
 
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
+    registerTpmCommands(admin, this.config, store, boot);
     const { stateDir, trustDir } = this.config;
     this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log });
     registerCapsuleAdmin(admin, this.capsules);
-    await this.startTokens(store, admin);
+    await this.startTokens(store, admin, boot.key);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
@@ -71,25 +84,15 @@ export class Runtime {
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
 
-  /** Tokens and the broker (runtime/spec/token.md, ipc.md); audited through the AuditLog. */
-  private async startTokens(store: Store, admin: AdminServer): Promise<void> {
+  /** Tokens and the broker (runtime/spec/token.md, ipc.md), audited through the AuditLog. */
+  private async startTokens(store: Store, admin: AdminServer, key: RuntimeKey): Promise<void> {
     if (!this.audit) {
       const log = await AuditLog.open(store);
       this.audit = log;
       this.stops.push(() => log.close());
     }
-    if (!this.key && this.config.profile === 'production') {
-      throw new ElastosError('E_TPM_NOT_PROVISIONED', 'no runtime key: the production profile never uses a dev key');
-    }
-    this.key ??= await SeedKey.loadOrCreate(store);
-    const { broker, stop } = await startBroker({
-      config: this.config,
-      store,
-      admin,
-      audit: this.audit,
-      key: this.key,
-      log: this.log,
-    });
+    const deps = { config: this.config, store, admin, audit: this.audit, key, log: this.log };
+    const { broker, stop } = await startBroker(deps);
     this.broker = broker;
     this.stops.push(stop);
   }

@@ -16,10 +16,3 @@ export function verifyEd25519(signature: Uint8Array, message: Uint8Array, public
     return false;
   }
 }
-
-/** Key id as RuntimeKey defines it: hex of the first 8 bytes of SHA-256(publicKey). */
-export function keyIdOf(publicKey: Uint8Array): string {
-  return createHash('sha256').update(publicKey).digest('hex').slice(0, 16);
-}
-
-export { ed };

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { makeTempDir } from '@elastos/testkit';
 import { hasCode } from '../errors/index.js';
-import { SeedKey } from '../keys/seed-key.js';
+import type { SeedKey } from '../keys/seed-key.js';
 import { Store } from '../store/index.js';
+import { newKey } from './fixtures/new-key.js';
 import { StoreAuditSink } from './fixtures/store-audit-sink.js';
 import { KeyRing } from './key-ring.js';
 import type { RequestContext } from './token.js';
@@ -31,7 +32,10 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
   let audit: StoreAuditSink;
   let tokens: TokenService;
   let now: number;
-  const key = SeedKey.generate();
+  let key: SeedKey;
+  before(async () => {
+    key = await newKey();
+  });
   const open = async () => {
     store = await Store.open(join(dir.path, 'db'));
     audit = new StoreAuditSink(store);
@@ -89,7 +93,7 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     const sig = new Uint8Array(t.signature);
     sig[10] = (sig[10] ?? 0) ^ 0x40;
     rejects(encodeEnvelope(t.payload, sig), 'E_TOKEN_SIGNATURE');
-    const mallory = SeedKey.generate();
+    const mallory = await newKey();
     const claims = { ...t.claims, issuer: mallory.keyId };
     const p = encodePayload(claims);
     rejects(encodeEnvelope(p, await mallory.sign(signingMessage(p))), 'E_TOKEN_ISSUER');
@@ -99,7 +103,7 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
   });
 
   it('accepts a retired key only within its grace period', async () => {
-    const old = SeedKey.generate();
+    const old = await newKey();
     const ring = new KeyRing(key, [{ keyId: old.keyId, publicKey: old.publicKey, retiredAt: now }], 1000);
     const t = await (await TokenService.open(store, audit, new KeyRing(old), { clock: () => now })).issue({
       ...grant,

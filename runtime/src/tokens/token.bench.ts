@@ -4,8 +4,8 @@
  * already verified (runtime/spec/token.md §6). Prints one JSON array of benchmark rows.
  */
 import { createPublicKey, verify as nativeVerify } from 'node:crypto';
-import { SeedKey } from '../keys/seed-key.js';
 import { verifyEd25519 } from './ed25519.js';
+import { newKey } from './fixtures/new-key.js';
 import { KeyRing } from './key-ring.js';
 import type { TokenClaims } from './token.js';
 import { encodeEnvelope, encodePayload, signingMessage } from './token-codec.js';
@@ -23,7 +23,7 @@ function perSecond(ms: number, fn: () => void): number {
 }
 
 async function main(): Promise<void> {
-  const key = SeedKey.generate();
+  const key = await newKey();
   const now = Date.now();
   const claims: TokenClaims = {
     version: 1,

@@ -43,7 +43,15 @@ describe('elastos token / epoch / requests against a running elastosd', () => {
   beforeEach(() => {
     dir = makeTempDir();
     config = join(dir.path, 'config.json');
-    writeFileSync(config, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn' }));
+    // No TPM here (tpm.test.ts runs the runtime on swtpm): the dev profile's explicit insecure mode.
+    const settings = {
+      profile: 'dev',
+      runDir: 'run',
+      stateDir: 'state',
+      logLevel: 'warn',
+      tpm: { insecureNoTpm: true },
+    };
+    writeFileSync(config, JSON.stringify(settings));
   });
   afterEach(async () => {
     await stop();
