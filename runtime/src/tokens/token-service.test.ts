@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { makeTempDir } from '@elastos/testkit';
+import { AuditLog } from '../audit/index.js';
 import { hasCode } from '../errors/index.js';
 import type { SeedKey } from '../keys/seed-key.js';
 import { Store } from '../store/index.js';
@@ -227,5 +228,23 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     await open();
     assert.equal(await store.get('tokens', `t/${long.claims.id}`), undefined);
     rejects(long.encoded, 'E_TOKEN_EPOCH');
+  });
+
+  it('keeps use counts with the real AuditLog: one batch per use record, exact after a restart', async () => {
+    const log = await AuditLog.open(store);
+    tokens = await TokenService.open(store, log, new KeyRing(key), { clock: () => now });
+    const t = (await tokens.issue({ ...grant, maxUses: 4 })).encoded;
+    const uses = await Promise.allSettled(
+      Array.from({ length: 9 }, async () => {
+        const use = tokens.check(t, ctx);
+        return log.append({ actor: 'capsule:photo-editor', type: 'invoke' }, use.ops);
+      }),
+    );
+    assert.equal(uses.filter((u) => u.status === 'fulfilled').length, 4);
+    await log.close();
+    await store.close();
+    await open();
+    rejects(t, 'E_TOKEN_EXHAUSTED');
+    assert.equal(tokens.list().length, 0);
   });
 });
