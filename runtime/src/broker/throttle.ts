@@ -13,7 +13,7 @@ export interface ThrottleOptions {
   maxStrikes: number;
 }
 
-export const DEFAULT_THROTTLE: ThrottleOptions = { ratePerSec: 20_000, burst: 1_000, maxInFlight: 256, maxStrikes: 20 };
+export const DEFAULT_THROTTLE: ThrottleOptions = { ratePerSec: 10_000, burst: 500, maxInFlight: 256, maxStrikes: 20 };
 
 export class Throttle {
   private tokens: number;

@@ -135,8 +135,8 @@ export const CONFIG_SCHEMA = {
       properties: {
         shell: { type: 'string', minLength: 1, default: 'shell' },
         maxFrameBytes: { type: 'integer', minimum: 1024, maximum: 16777216, default: 65536 },
-        ratePerSec: { type: 'integer', minimum: 1, default: 20000 },
-        burst: { type: 'integer', minimum: 1, default: 1000 },
+        ratePerSec: { type: 'integer', minimum: 1, default: 10000 },
+        burst: { type: 'integer', minimum: 1, default: 500 },
         maxInFlight: { type: 'integer', minimum: 1, default: 256 },
         maxStrikes: { type: 'integer', minimum: 1, default: 20 },
         invokeTimeoutMs: { type: 'integer', minimum: 1, default: 30000 },
