@@ -10,9 +10,11 @@ import type { Broker } from '../broker/broker.js';
 import { startBroker } from '../broker/start.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
+import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
+import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { acquireRunLock } from './run-lock.js';
 
@@ -35,6 +37,8 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** Starts and stops capsules (the capsule room wires verified packages into it). */
+  supervisor: Supervisor | undefined;
   /** Where subsystems append audit events, once the audit trail runs. */
   audit: AuditSink | undefined;
   /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
@@ -73,6 +77,21 @@ export class Runtime {
     this.admin = admin;
     this.stops.push(() => admin.close());
 
+    // Each capsule's fd 3 goes to the broker; a capsule the broker stops (flood, garbage) is stopped.
+    const onChannel = (name: string, socket: Socket) => {
+      try {
+        this.broker?.attach(name, socket);
+      } catch (err) {
+        this.log.error({ err, capsule: name }, 'channel refused');
+        socket.destroy();
+      }
+    };
+    const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit, onChannel });
+    this.broker?.onStopped((name) => void supervisor.stop(name).catch((err) => this.log.warn({ err }, 'stop')));
+    this.supervisor = supervisor;
+    this.stops.push(() => supervisor.stopAll());
+    admin.register('supervise.list', () => supervisor.list());
+    admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
     // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
     if (this.config.serial.path !== '') {
       const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });

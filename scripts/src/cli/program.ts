@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
+import { registerDoctorCommands } from './commands/doctor.js';
+import { registerSuperviseCommands } from './commands/supervise.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
@@ -24,5 +26,7 @@ export function buildProgram(): Command {
   registerCapsuleCommands(program);
   registerTrustCommands(program);
   registerTokenCommands(program);
+  registerDoctorCommands(program);
+  registerSuperviseCommands(program);
   return program;
 }
