@@ -195,6 +195,9 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
     await waitFor(() => stopped.length > 0);
     assert.deepEqual(stopped, ['flooder:E_IPC_THROTTLED']);
     assert.equal(lat.length, 200, 'every invoke of the well-behaved capsule was answered');
+    // Not slowed: without the throttle its answers would queue behind 20,000 audited denials (seconds).
+    const median = lat[100] as number;
+    assert.ok(median < 20_000, `median ${Math.round(median)} us during the flood`);
     assert.equal(t.broker.channel('agent')?.isOpen, true);
     await waitFor(() => types().includes('capsule.stopped:E_IPC_THROTTLED'));
   });
