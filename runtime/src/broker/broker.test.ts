@@ -108,6 +108,28 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
     assert.equal(types().filter((x) => x === 'invoke:E_TOKEN_EXHAUSTED').length, 9);
   });
 
+  it('delegates a narrower token to another capsule over IPC, and refuses a widening one', async () => {
+    const app = spawn('photo-editor', 'capsule');
+    const notes = spawn('notes', 'capsule');
+    const { token } = (await app.drive({ cmd: 'request', op: 'request-capability', fields: READ })) as {
+      token: string;
+    };
+    const fields = { token, holder: 'notes', resource: 'storage://photos/vacation.jpg', maxUses: 1 };
+    const child = (await app.drive({ cmd: 'request', op: 'delegate', fields })) as { token: string; maxUses: number };
+    assert.equal(child.maxUses, 1);
+    await notes.drive({ cmd: 'request', op: 'invoke', fields: invokeFields(child.token) });
+    await assert.rejects(
+      notes.drive({ cmd: 'request', op: 'invoke', fields: invokeFields(child.token) }),
+      codeIs('E_TOKEN_EXHAUSTED'),
+    );
+    await assert.rejects(
+      app.drive({ cmd: 'request', op: 'delegate', fields: { ...fields, resource: 'storage://' } }),
+      codeIs('E_TOKEN_DELEGATION'),
+    );
+    await assert.rejects(notes.drive({ cmd: 'request', op: 'delegate', fields }), codeIs('E_TOKEN_HOLDER'));
+    assert.deepEqual(types().slice(-2), ['delegate:E_TOKEN_DELEGATION', 'delegate:E_TOKEN_HOLDER']);
+  });
+
   it('denies what the shell denies, and fails closed without a shell', async () => {
     const stranger = spawn('stranger', 'capsule');
     await assert.rejects(
