@@ -28,6 +28,10 @@ export interface ElastosConfig {
     checkpointEntries: number;
     /** ...or after this many milliseconds, whichever comes first. */
     checkpointMs: number;
+    /** TPM NV extend index the checkpoints are anchored in (runtime/spec/audit.md §7). */
+    nvExtendIndex: number;
+    /** TPM NV monotonic counter incremented once per checkpoint. */
+    nvCounterIndex: number;
   };
   /** Capability tokens (runtime/spec/token.md). */
   tokens: {
@@ -136,6 +140,9 @@ export const CONFIG_SCHEMA = {
       properties: {
         checkpointEntries: { type: 'integer', minimum: 1, default: 10000 },
         checkpointMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
+        // Owner-range NV indices (TCG handle registry: 0x01000000-0x013FFFFF): 0x01000a01, 0x01000a02.
+        nvExtendIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a01 },
+        nvCounterIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a02 },
       },
     },
     tokens: {

@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AdminPeer, AdminServer } from '../admin/index.js';
-import type { AuditSink } from '../audit/audit-sink.js';
-import { AuditLog } from '../audit/index.js';
+import { type AuditLog, openRuntimeAudit, registerAuditAdmin } from '../audit/index.js';
 import { type BoardService, startBoard } from '../board/index.js';
 import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
@@ -37,16 +36,17 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** The audit trail (an AuditSink), open from just after boot until stop. */
+  audit: AuditLog | undefined;
   /** Starts and stops capsules (the capsule room wires verified packages into it). */
   supervisor: Supervisor | undefined;
-  /** Where subsystems append audit events, once the audit trail runs. */
-  audit: AuditSink | undefined;
   /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
   boot: BootedRuntime | undefined;
   /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
   key: RuntimeKey | undefined;
   board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
+  /** Every capsule message passes here (runtime/spec/ipc.md); tokens are checked and audited. */
   broker: Broker | undefined;
 
   constructor(
@@ -60,19 +60,30 @@ export class Runtime {
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
-    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log, audit: this.audit });
+    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log });
     this.boot = boot;
     this.key = boot.key;
     this.stops.push(() => boot.close());
+    // The trail needs the key, so it opens after boot; boot's waiting events are appended first.
+    const { nvExtendIndex: extendIndex, nvCounterIndex: counterIndex } = this.config.audit;
+    const anchor = boot.insecure ? undefined : await boot.nvAnchor({ extendIndex, counterIndex });
+    const audit = await openRuntimeAudit(store, this.config, this.log, boot.key, anchor);
+    this.audit = audit.log;
+    this.stops.push(() => audit.log.close()); // flush + final checkpoint, before the TPM and the store close
+    await boot.attachAudit(audit.log);
 
     const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
     admin.register('version', () => ({ version: RUNTIME_VERSION }));
     admin.register('status', () => this.status());
     registerTpmCommands(admin, this.config, store, boot);
+    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
     const { stateDir, trustDir } = this.config;
-    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log });
+    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
     registerCapsuleAdmin(admin, this.capsules);
-    await this.startTokens(store, admin, boot.key);
+    const tokens = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
+    const { broker, stop: stopBroker } = await startBroker(tokens);
+    this.broker = broker;
+    this.stops.push(stopBroker);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
@@ -80,14 +91,14 @@ export class Runtime {
     // Each capsule's fd 3 goes to the broker; a capsule the broker stops (flood, garbage) is stopped.
     const onChannel = (name: string, socket: Socket) => {
       try {
-        this.broker?.attach(name, socket);
+        broker.attach(name, socket);
       } catch (err) {
         this.log.error({ err, capsule: name }, 'channel refused');
         socket.destroy();
       }
     };
     const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit, onChannel });
-    this.broker?.onStopped((name) => void supervisor.stop(name).catch((err) => this.log.warn({ err }, 'stop')));
+    broker.onStopped((name) => void supervisor.stop(name).catch((err) => this.log.warn({ err }, 'stop')));
     this.supervisor = supervisor;
     this.stops.push(() => supervisor.stopAll());
     admin.register('supervise.list', () => supervisor.list());
@@ -98,22 +109,9 @@ export class Runtime {
       this.board = board;
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status());
-      board.onLongPress(() => void this.broker?.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
+      board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
     }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
-  }
-
-  /** Tokens and the broker (runtime/spec/token.md, ipc.md), audited through the AuditLog. */
-  private async startTokens(store: Store, admin: AdminServer, key: RuntimeKey): Promise<void> {
-    if (!this.audit) {
-      const log = await AuditLog.open(store);
-      this.audit = log;
-      this.stops.push(() => log.close());
-    }
-    const deps = { config: this.config, store, admin, audit: this.audit, key, log: this.log };
-    const { broker, stop } = await startBroker(deps);
-    this.broker = broker;
-    this.stops.push(stop);
   }
 
   status(): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   registerBasicCommands(program);
+  registerAuditCommands(program);
   registerTpmCommands(program);
   registerBoardCommands(program);
   registerCapsuleCommands(program);
