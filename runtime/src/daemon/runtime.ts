@@ -5,6 +5,8 @@ import { type AuditLog, openRuntimeAudit, registerAuditAdmin } from '../audit/in
 import { type BoardService, startBoard } from '../board/index.js';
 import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
+import type { Broker } from '../broker/broker.js';
+import { startBroker } from '../broker/start.js';
 import {
   CapsuleHost,
   CapsuleLogs,
@@ -50,6 +52,8 @@ export class Runtime {
   key: RuntimeKey | undefined;
   board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
+  /** Every capsule message passes here (runtime/spec/ipc.md); tokens are checked and audited. */
+  broker: Broker | undefined;
   /** Runs the installed capsules through the supervisor (capsules/README.md). */
   host: CapsuleHost | undefined;
 
@@ -84,16 +88,31 @@ export class Runtime {
     const { stateDir, trustDir } = this.config;
     this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
     registerCapsuleAdmin(admin, this.capsules);
+    const tokens = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
+    const { broker, stop: stopBroker } = await startBroker(tokens);
+    this.broker = broker;
+    this.stops.push(stopBroker);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
 
-    // Capsules (capsules/README.md): output to bounded per-capsule logs; verified, measured, then spawned.
+    // Capsules (capsules/README.md): verified, measured, spawned; output to bounded per-capsule logs.
+    // Each capsule's fd 3 goes to the broker; a capsule the broker stops (flood, garbage) is stopped.
+    const onChannel = (name: string, socket: Socket) => {
+      try {
+        broker.attach(name, socket);
+      } catch (err) {
+        this.log.error({ err, capsule: name }, 'channel refused');
+        socket.destroy();
+      }
+    };
     const logs = new CapsuleLogs(join(stateDir, 'logs', 'capsules'));
     const supervisor = supervisorFromConfig(this.config, this.log, {
       audit: this.audit,
+      onChannel,
       onOutput: (name, stream, line) => logs.append(name, stream, line),
     });
+    broker.onStopped((name) => void supervisor.stop(name).catch((err) => this.log.warn({ err }, 'stop')));
     this.supervisor = supervisor;
     this.stops.push(() => supervisor.stopAll());
     const measure = (name: string, id: string) => boot.measureCapsule(name, id);
@@ -116,6 +135,7 @@ export class Runtime {
       this.board = board;
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status());
+      board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
     }
     const capsules = await host.startAll();
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile, capsules }, 'runtime ready');

@@ -6,6 +6,7 @@ import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerDoctorCommands } from './commands/doctor.js';
 import { registerSuperviseCommands } from './commands/supervise.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerBoardCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);
+  registerTokenCommands(program);
   registerDoctorCommands(program);
   registerSuperviseCommands(program);
   return program;
