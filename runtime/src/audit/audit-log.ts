@@ -17,9 +17,11 @@ import {
   decodeRecord,
   encodeRecord,
   GENESIS_HASH,
+  HASH_BYTES,
   RECORD_VERSION,
   toHex,
 } from './record.js';
+import { type FlatRecord, packFlatRecord } from './record-encode.js';
 
 /** The chain's head: the next sequence number and the hash of the record before it. */
 export interface ChainHead {
@@ -49,6 +51,39 @@ interface Pending {
   time: number;
   resolve: (receipt: AuditReceipt) => void;
   reject: (err: Error) => void;
+}
+
+/** The stored value of one record (spec §4); throws a TypeError for an event the verifier would reject. */
+function pack(event: AuditEvent, seq: number, time: number, prev: Uint8Array) {
+  checkEvent(event); // never write what the verifier's decodeRecord would reject
+  const record = { ...event, v: RECORD_VERSION, seq, time } as AuditRecord;
+  const flat = event.details === undefined ? packFlatRecord(record as FlatRecord, prev) : undefined;
+  if (flat) return flat;
+  const bytes = encodeRecord(record);
+  const hash = chainHash(prev, bytes);
+  const value = packRecord(hash, bytes);
+  return { value, bytes: value.subarray(HASH_BYTES), hash };
+}
+
+/**
+ * Within one atomic batch only the last write to a key is ever visible, so earlier writes to
+ * the same key (a token's use count, once per use) are dropped; the batch means the same.
+ */
+export function lastWriteWins(ops: BatchOp[]): BatchOp[] {
+  const seen = new Map<unknown, Set<string>>();
+  const kept: BatchOp[] = [];
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i] as BatchOp;
+    let keys = seen.get(op.sublevel);
+    if (!keys) {
+      keys = new Set();
+      seen.set(op.sublevel, keys);
+    }
+    if (keys.has(op.key)) continue;
+    keys.add(op.key);
+    kept.push(op);
+  }
+  return kept.length === ops.length ? ops : kept.reverse();
 }
 
 /** Reads the head of the chain from the store: after the last stored record, else genesis. */
@@ -215,24 +250,26 @@ export class AuditLog implements AuditSink {
     const done: Pending[] = [];
     const records: CommittedRecord[] = [];
     let { next, hash } = this.headState;
+    let extra = false;
     for (const p of batch) {
-      let bytes: Uint8Array;
+      let packed: { value: Uint8Array; bytes: Uint8Array; hash: Uint8Array };
       try {
-        checkEvent(p.event); // never write what the verifier's decodeRecord would reject
-        bytes = encodeRecord({ ...p.event, v: RECORD_VERSION, seq: next, time: p.time } as AuditRecord);
+        packed = pack(p.event, next, p.time, hash);
       } catch (cause) {
         p.reject(
           new ElastosError('E_AUDIT_WRITE', `audit event does not encode: ${(cause as Error).message}`, { cause }),
         );
         continue;
       }
-      hash = chainHash(hash, bytes);
-      ops.push({ type: 'put', sublevel: sub, key: recordKey(next), value: packRecord(hash, bytes) }, ...p.ops);
-      records.push({ seq: next, hash, bytes });
+      hash = packed.hash;
+      ops.push({ type: 'put', sublevel: sub, key: recordKey(next), value: packed.value });
+      for (const op of p.ops) ops.push(op);
+      extra ||= p.ops.length > 0;
+      records.push({ seq: next, hash, bytes: packed.bytes });
       done.push(p);
       next++;
     }
-    return { ops, done, records };
+    return { ops: extra ? lastWriteWins(ops) : ops, done, records };
   }
 
   private refuse(batch: Pending[], cause: unknown): void {
