@@ -53,6 +53,13 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** A batch handed to the store; `write` resolves with the failure, or undefined once durable. */
+interface InFlight {
+  done: Pending[];
+  records: CommittedRecord[];
+  write: Promise<unknown>;
+}
+
 /** The stored value of one record (spec §4); throws a TypeError for an event the verifier would reject. */
 function pack(event: AuditEvent, seq: number, time: number, prev: Uint8Array) {
   checkEvent(event); // never write what the verifier's decodeRecord would reject
@@ -201,35 +208,55 @@ export class AuditLog implements AuditSink {
     });
   }
 
+  /**
+   * One synced batch in flight at a time (spec §5), so batches reach the disk in log order.
+   * When batch N is durable, batch N+1 is handed to the store before N's waiters are answered:
+   * the disk syncs N+1 while the answers of N go out, and no answer precedes its own sync.
+   */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      await this.commit(batch);
+    let current = await this.start();
+    while (current) {
+      const failed = await current.write;
+      if (failed) {
+        // The batch may or may not be on disk: trust only what the store says next time.
+        this.stale = true;
+        this.refuse(current.done, failed);
+      } else {
+        const last = current.records[current.records.length - 1] as CommittedRecord;
+        this.headState = { next: last.seq + 1, hash: last.hash };
+      }
+      const next = await this.start();
+      if (!failed) this.settle(current);
+      current = next;
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
-    try {
-      if (this.stale) {
-        this.headState = await readHead(this.store);
-        this.stale = false;
+  /** Takes the next batch off the queue and starts its synced write; undefined once the queue is empty. */
+  private async start(): Promise<InFlight | undefined> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        if (this.stale) {
+          this.headState = await readHead(this.store);
+          this.stale = false;
+        }
+      } catch (cause) {
+        this.refuse(batch, cause);
+        continue;
       }
-    } catch (cause) {
-      this.refuse(batch, cause);
-      return;
+      const { ops, done, records } = this.build(batch);
+      if (done.length === 0) continue;
+      const write = this.store.batch(ops, { sync: true }).then(
+        () => undefined,
+        (cause: unknown) => cause ?? new Error('store write failed'),
+      );
+      return { done, records, write };
     }
-    const { ops, done, records } = this.build(batch);
-    if (done.length === 0) return;
-    try {
-      await this.store.batch(ops, { sync: true });
-    } catch (cause) {
-      // The batch may or may not be on disk: trust only what the store says next time.
-      this.stale = true;
-      this.refuse(done, cause);
-      return;
-    }
-    const last = records[records.length - 1] as CommittedRecord;
-    this.headState = { next: last.seq + 1, hash: last.hash };
+    return undefined;
+  }
+
+  /** Answers the waiters of a durable batch, then tells the listeners, in log order. */
+  private settle({ done, records }: InFlight): void {
     done.forEach((p, i) => {
       const r = records[i] as CommittedRecord;
       p.resolve({ seq: r.seq, hash: toHex(r.hash) });
