@@ -11,7 +11,6 @@ import { keyEvent } from './keyring.js';
 import { checkpointKey, lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
 import { readPrune } from './prune.js';
 import {
-  type AuditRecord,
   chainHash,
   checkEvent,
   decodeRecord,
@@ -21,7 +20,7 @@ import {
   RECORD_VERSION,
   toHex,
 } from './record.js';
-import { type FlatRecord, packFlatRecord } from './record-encode.js';
+import { packFlatRecord } from './record-encode.js';
 
 /** The chain's head: the next sequence number and the hash of the record before it. */
 export interface ChainHead {
@@ -63,10 +62,9 @@ interface InFlight {
 /** The stored value of one record (spec §4); throws a TypeError for an event the verifier would reject. */
 function pack(event: AuditEvent, seq: number, time: number, prev: Uint8Array) {
   checkEvent(event); // never write what the verifier's decodeRecord would reject
-  const record = { ...event, v: RECORD_VERSION, seq, time } as AuditRecord;
-  const flat = event.details === undefined ? packFlatRecord(record as FlatRecord, prev) : undefined;
+  const flat = event.details === undefined ? packFlatRecord(event, RECORD_VERSION, seq, time, prev) : undefined;
   if (flat) return flat;
-  const bytes = encodeRecord(record);
+  const bytes = encodeRecord({ ...event, v: RECORD_VERSION, seq, time });
   const hash = chainHash(prev, bytes);
   const value = packRecord(hash, bytes);
   return { value, bytes: value.subarray(HASH_BYTES), hash };

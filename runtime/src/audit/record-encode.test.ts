@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { BatchOp } from '../store/index.js';
 import { lastWriteWins } from './audit-log.js';
 import { type AuditRecord, chainHash, encodeRecord, toHex } from './record.js';
-import { type FlatRecord, packFlatRecord } from './record-encode.js';
+import { type FlatEvent, packFlatRecord } from './record-encode.js';
 
 interface Vectors {
   records: Array<{ record: AuditRecord; cbor: string; prev: string; hash: string }>;
@@ -39,7 +39,10 @@ describe('audit record fast encoder (spec/audit.md §2, §4)', () => {
     let prev: Uint8Array = new Uint8Array(32);
     let packed = 0;
     for (const v of vectors.records) {
-      const out = v.record.details === undefined ? packFlatRecord(v.record as FlatRecord, prev) : undefined;
+      const out =
+        v.record.details === undefined
+          ? packFlatRecord(v.record as FlatEvent, v.record.v, v.record.seq, v.record.time, prev)
+          : undefined;
       if (out) {
         packed++;
         assert.equal(toHex(out.bytes), v.cbor);
@@ -55,7 +58,7 @@ describe('audit record fast encoder (spec/audit.md §2, §4)', () => {
     fc.assert(
       fc.property(record, (r) => {
         const prev = new Uint8Array(32).fill(7);
-        const out = packFlatRecord(r as FlatRecord, prev);
+        const out = packFlatRecord(r as FlatEvent, r.v, r.seq, r.time, prev);
         const bytes = encodeRecord(r as AuditRecord);
         const lone = [r.actor, r.type, r.resource, r.action, r.tokenId].some((s) => s && /[\uD800-\uDFFF]/.test(s));
         if (lone || !Number.isSafeInteger(r.time)) return out === undefined;
@@ -69,7 +72,7 @@ describe('audit record fast encoder (spec/audit.md §2, §4)', () => {
   });
 
   it('refuses a non-integer time (the general encoder and checks decide)', () => {
-    assert.equal(packFlatRecord({ v: 1, seq: 0, time: 1.5, actor: 'a', type: 't' }, new Uint8Array(32)), undefined);
+    assert.equal(packFlatRecord({ actor: 'a', type: 't' }, 1, 0, 1.5, new Uint8Array(32)), undefined);
   });
 });
 
