@@ -275,7 +275,7 @@ export class AuditLog implements AuditSink {
     const done: Pending[] = [];
     const records: CommittedRecord[] = [];
     let { next, hash } = this.headState;
-    let extra = false;
+    let extra = 0;
     for (const p of batch) {
       let packed: { value: Uint8Array; bytes: Uint8Array; hash: Uint8Array };
       try {
@@ -289,12 +289,13 @@ export class AuditLog implements AuditSink {
       hash = packed.hash;
       ops.push({ type: 'put', sublevel: sub, key: recordKey(next), value: packed.value });
       for (const op of p.ops) ops.push(op);
-      extra ||= p.ops.length > 0;
+      extra += p.ops.length;
       records.push({ seq: next, hash, bytes: packed.bytes });
       done.push(p);
       next++;
     }
-    return { ops: extra ? lastWriteWins(ops) : ops, done, records };
+    // Dropping an earlier write never changes what the batch leaves; with one caller op there is none to drop.
+    return { ops: extra > 1 ? lastWriteWins(ops) : ops, done, records };
   }
 
   private refuse(batch: Pending[], cause: unknown): void {
