@@ -54,7 +54,7 @@ function startSimulator(port: string): ChildProcess {
   const main = join(REPO_ROOT, 'firmware-bridge', 'dist', 'simulator', 'main.js');
   if (!existsSync(main)) throw new Error(`missing ${main}`);
   const out = openSync(join(devDir, 'simulator.log'), 'a');
-  return spawn(process.execPath, [main, '--port', port], { stdio: ['ignore', out, 'inherit'] });
+  return spawn(process.execPath, [main, '--port', port], { stdio: ['ignore', out, 'inherit'], detached: true });
 }
 
 async function main(): Promise<void> {
@@ -104,6 +104,8 @@ async function main(): Promise<void> {
   const runtime = spawn(process.execPath, [daemon, '--config', configPath], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, ELASTOS_LOG_PRETTY: '1' },
+    // Own process group: Ctrl-C reaches dev-up alone, which stops the runtime, then the MCU, then the TPM.
+    detached: true,
   });
   children.push(runtime);
   say(`runtime started (pid ${runtime.pid}); try: npx elastos --config ${configPath} status`);
