@@ -5,23 +5,16 @@
  * revocation live in the runtime: only the broker can check them.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
+import type { TokenClaims as WireClaims } from '@elastos/runtime/tokens/token';
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
 import { CapsuleError } from './errors.js';
 
-export interface TokenClaims {
-  id: string;
-  issuer: string;
-  holder: string;
-  audience: string;
-  resource: string;
-  action: string;
-  notBefore: number;
-  expiry: number;
-  maxUses: number;
-  epoch: number;
-  parent?: string;
-  caveats?: Record<string, string>;
-}
+/**
+ * The claims as the SDK returns them: the runtime's shape (runtime/src/tokens/token.ts) less
+ * `version`, which decoding checks and drops. A type-only import: nothing of the runtime's
+ * code goes into a capsule for it.
+ */
+export type TokenClaims = Omit<WireClaims, 'version'>;
 
 export interface TokenExpectation {
   holder: string;
