@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, loadConfig, Runtime, Store } from '@elastos/runtime';
-import { makeTempDir, Swtpm } from '@elastos/testkit';
-import { REPO_ROOT } from '../workspaces.js';
-
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
-
-function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [ELASTOS, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { ELASTOS, runElastos as elastos, makeTempDir, Swtpm } from '@elastos/testkit';
 
 describe('elastos audit (runtime with a real swtpm)', function () {
   this.timeout(60_000);

@@ -1,57 +1,22 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir } from '@elastos/testkit';
-import { REPO_ROOT } from '../workspaces.js';
-
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
-const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
+import { cliIn, ELASTOSD, makeTempDir, noTpmDevConfig, stopChild, waitFor } from '@elastos/testkit';
 
 describe('elastos capsule and trust commands', function () {
   this.timeout(60_000); // each CLI call is a Node start (~0.2 s on this machine)
   let dir: ReturnType<typeof makeTempDir>;
   let daemon: ChildProcess | undefined;
 
-  const run = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const env = { ...process.env, ELASTOS_CONFIG: join(dir.path, 'config.json') };
-      execFile(
-        process.execPath,
-        [ELASTOS, ...args],
-        { encoding: 'utf8', cwd: dir.path, env },
-        (err, stdout, stderr) => {
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-        },
-      );
-    });
-  const ok = async (args: string[]) => {
-    const r = await run(args);
-    assert.equal(r.code, 0, `elastos ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const json = async <T>(args: string[]) => JSON.parse(await ok(['--json', ...args])) as T;
+  const { run, ok, json } = cliIn(() => dir.path);
 
   beforeEach(() => {
     dir = makeTempDir();
-    writeFileSync(
-      join(dir.path, 'config.json'),
-      // No TPM in this test (the TPM room's tests run elastosd on swtpm): dev's explicit insecure mode.
-      JSON.stringify({
-        profile: 'dev',
-        runDir: 'run',
-        stateDir: 'state',
-        trustDir: 'trust',
-        logLevel: 'warn',
-        tpm: { insecureNoTpm: true },
-      }),
-    );
+    writeFileSync(join(dir.path, 'config.json'), JSON.stringify(noTpmDevConfig({ trustDir: 'trust' })));
   });
   afterEach(async () => {
-    if (daemon && daemon.exitCode === null) {
-      daemon.kill('SIGKILL');
-      await new Promise((r) => daemon?.once('exit', r));
-    }
+    await stopChild(daemon, 'SIGKILL');
     daemon = undefined;
     dir.remove();
   });
@@ -129,7 +94,7 @@ describe('elastos capsule and trust commands', function () {
     const v2 = await publish('0.2.0');
     daemon = spawn(process.execPath, [ELASTOSD, '--config', join(dir.path, 'config.json')], { stdio: 'ignore' });
     const sock = join(dir.path, 'run', 'admin.sock');
-    for (let i = 0; i < 500 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => existsSync(sock));
     const a = await json<{ id: string; via: string }>(['capsule', 'install', 'hello-0.1.0.capsule']);
     assert.deepEqual([a.id, a.via], [v1, 'online']);
     const b = await json<{ id: string; previous: { id: string } }>(['capsule', 'install', 'hello-0.2.0.capsule']);

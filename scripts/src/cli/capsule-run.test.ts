@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir } from '@elastos/testkit';
-import { REPO_ROOT } from '../workspaces.js';
+import { cliIn, ELASTOSD, makeTempDir, noTpmDevConfig, stopChild } from '@elastos/testkit';
 
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
-const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('elastos capsule start|stop|restart|logs and status (real daemon, launcher, cgroups)', function () {
@@ -14,19 +11,7 @@ describe('elastos capsule start|stop|restart|logs and status (real daemon, launc
   const dir = makeTempDir('capsule-run-');
   let daemon: ChildProcess | undefined;
 
-  const run = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const env = { ...process.env, ELASTOS_CONFIG: join(dir.path, 'config.json') };
-      execFile(process.execPath, [ELASTOS, ...args], { encoding: 'utf8', cwd: dir.path, env }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  const ok = async (args: string[]) => {
-    const r = await run(args);
-    assert.equal(r.code, 0, `elastos ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const json = async <T>(args: string[]) => JSON.parse(await ok(['--json', ...args])) as T;
+  const { run, ok, json } = cliIn(() => dir.path);
   const startDaemon = async () => {
     daemon = spawn(process.execPath, [ELASTOSD, '--config', join(dir.path, 'config.json')], { stdio: 'ignore' });
     for (let i = 0; i < 500; i++) {
@@ -35,30 +20,14 @@ describe('elastos capsule start|stop|restart|logs and status (real daemon, launc
       await sleep(50);
     }
   };
-  const stopDaemon = async () => {
-    if (daemon && daemon.exitCode === null) {
-      const gone = new Promise((r) => daemon?.once('exit', r));
-      daemon.kill('SIGTERM');
-      await gone;
-    }
-  };
+  const stopDaemon = () => stopChild(daemon);
   const state = async () =>
     (await json<{ capsules: Array<{ name: string; state: string; pid: number | null }> }>(['status'])).capsules.find(
       (c) => c.name === 'hello',
     );
 
   before(async () => {
-    writeFileSync(
-      join(dir.path, 'config.json'),
-      // No TPM here (the story test runs on swtpm): dev's explicit insecure mode.
-      JSON.stringify({
-        profile: 'dev',
-        runDir: 'run',
-        stateDir: 'state',
-        logLevel: 'warn',
-        tpm: { insecureNoTpm: true },
-      }),
-    );
+    writeFileSync(join(dir.path, 'config.json'), JSON.stringify(noTpmDevConfig()));
     await ok(['capsule', 'keygen', '--out', 'me.key', '--name', 'Me']);
     await ok(['trust', 'add', 'me.key.pub']);
     await ok(['capsule', 'new', 'hello']);

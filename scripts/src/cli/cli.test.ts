@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTIME_VERSION } from '@elastos/runtime';
-import { makeTempDir } from '@elastos/testkit';
-import { REPO_ROOT } from '../workspaces.js';
-
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
-const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
-
-async function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [ELASTOS, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { ELASTOSD, runElastos as elastos, makeTempDir, noTpmDevConfig, stopChild, waitFor } from '@elastos/testkit';
 
 describe('elastos CLI and elastosd', () => {
   let dir: ReturnType<typeof makeTempDir>;
@@ -33,23 +13,10 @@ describe('elastos CLI and elastosd', () => {
   beforeEach(() => {
     dir = makeTempDir();
     configPath = join(dir.path, 'config.json');
-    // No TPM here (tpm.test.ts runs the runtime on swtpm): the dev profile's explicit insecure mode.
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        profile: 'dev',
-        runDir: 'run',
-        stateDir: 'state',
-        logLevel: 'warn',
-        tpm: { insecureNoTpm: true },
-      }),
-    );
+    writeFileSync(configPath, JSON.stringify(noTpmDevConfig()));
   });
   afterEach(async () => {
-    if (daemon && daemon.exitCode === null) {
-      daemon.kill('SIGKILL');
-      await new Promise((r) => daemon?.once('exit', r));
-    }
+    await stopChild(daemon, 'SIGKILL');
     dir.remove();
   });
 

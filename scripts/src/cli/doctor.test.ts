@@ -1,31 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, requireFeature } from '@elastos/testkit';
-import { REPO_ROOT } from '../workspaces.js';
+import { ELASTOSD, makeTempDir, noTpmDevConfig, requireFeature, runElastos, waitFor } from '@elastos/testkit';
 
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
-const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
-
-function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [ELASTOS, ...args],
-      { encoding: 'utf8', env: { PATH: process.env.PATH } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The CLI with only PATH in its environment: no ELASTOS_* variable of the caller's shapes its answer. */
+const elastos = (args: string[]) => runElastos(args, { env: { PATH: process.env.PATH } });
 
 describe('elastos doctor and ps', () => {
   it('reports every confinement layer as JSON and exits 0 when production can run', async function () {
@@ -49,9 +29,7 @@ describe('elastos doctor and ps', () => {
   it('ps asks the running runtime for its supervised capsules', async () => {
     const tmp = makeTempDir();
     const config = join(tmp.path, 'config.json');
-    // No TPM here (tpm.test.ts runs the runtime on swtpm): the dev profile's explicit insecure mode.
-    const cfg = { profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn', tpm: { insecureNoTpm: true } };
-    writeFileSync(config, JSON.stringify(cfg));
+    writeFileSync(config, JSON.stringify(noTpmDevConfig()));
     const daemon = spawn(process.execPath, [ELASTOSD, '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
     try {
       await waitFor(() => existsSync(join(tmp.path, 'run', 'admin.sock')));

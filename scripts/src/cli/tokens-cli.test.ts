@@ -1,28 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir } from '@elastos/testkit';
-import { REPO_ROOT } from '../workspaces.js';
-
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
-const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
-
-function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [ELASTOS, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { ELASTOSD, runElastos as elastos, makeTempDir, noTpmDevConfig, stopChild, waitFor } from '@elastos/testkit';
 
 describe('elastos token / epoch / requests against a running elastosd', () => {
   let dir: ReturnType<typeof makeTempDir>;
@@ -32,26 +12,13 @@ describe('elastos token / epoch / requests against a running elastosd', () => {
     daemon = spawn(process.execPath, [ELASTOSD, '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitFor(() => existsSync(join(dir.path, 'run', 'admin.sock')));
   };
-  const stop = async () => {
-    if (daemon && daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon?.once('exit', r));
-    }
-  };
+  const stop = () => stopChild(daemon);
   const cli = (...args: string[]) => elastos(['--config', config, ...args]);
 
   beforeEach(() => {
     dir = makeTempDir();
     config = join(dir.path, 'config.json');
-    // No TPM here (tpm.test.ts runs the runtime on swtpm): the dev profile's explicit insecure mode.
-    const settings = {
-      profile: 'dev',
-      runDir: 'run',
-      stateDir: 'state',
-      logLevel: 'warn',
-      tpm: { insecureNoTpm: true },
-    };
-    writeFileSync(config, JSON.stringify(settings));
+    writeFileSync(config, JSON.stringify(noTpmDevConfig()));
   });
   afterEach(async () => {
     await stop();

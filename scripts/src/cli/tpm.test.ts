@@ -1,24 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, Swtpm } from '@elastos/testkit';
-import { REPO_ROOT } from '../workspaces.js';
-
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
-const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-const exec = (file: string, args: string[], cwd?: string): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', cwd }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+import { ELASTOS, ELASTOSD, execRun as exec, makeTempDir, Swtpm } from '@elastos/testkit';
 
 describe('elastos provision / attest / tpm status with elastosd on swtpm', function () {
   this.timeout(60_000);
@@ -109,8 +93,8 @@ describe('elastos provision / attest / tpm status with elastosd on swtpm', funct
     assert.equal(stale.code, 65);
     assert.match(stale.stderr, /^error E_ATTEST_NONCE: /);
     const args = ['-u', 'ak.pem', '-m', 'quote.msg', '-s', 'quote.sig', '-f', 'pcrs.values', '-l', 'sha256:23'];
-    assert.equal((await exec('tpm2_checkquote', [...args, '-g', 'sha256', '-q', 'a1b2c3d4'], out)).code, 0);
-    assert.notEqual((await exec('tpm2_checkquote', [...args, '-g', 'sha256', '-q', 'a1b2c3d5'], out)).code, 0);
+    assert.equal((await exec('tpm2_checkquote', [...args, '-g', 'sha256', '-q', 'a1b2c3d4'], { cwd: out })).code, 0);
+    assert.notEqual((await exec('tpm2_checkquote', [...args, '-g', 'sha256', '-q', 'a1b2c3d5'], { cwd: out })).code, 0);
     const bad = await elastos('attest', '--nonce', 'xyz', '--out', out);
     assert.equal(bad.code, 64);
   });

@@ -1,4 +1,15 @@
 export { HOSTILE_CAPSULE, LineReader, makeCapsuleDirs } from './capsule-kit.js';
+export {
+  cliIn,
+  ELASTOS,
+  ELASTOSD,
+  execRun,
+  noTpmDevConfig,
+  type Run,
+  runElastos,
+  stopChild,
+  waitFor,
+} from './cli-kit.js';
 export { requireFeature } from './kernel-feature.js';
 export { SocatPtyPair } from './socat-pty.js';
 export { Swtpm } from './swtpm.js';
