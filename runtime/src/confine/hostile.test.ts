@@ -3,14 +3,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
-import { AuditLog, walkChain } from '../audit/index.js';
-import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
-import { ElastosError } from '../errors/index.js';
+import { LineReader, makeCapsuleDirs, makeTempDir } from '@elastos/testkit';
+import { Trail } from '../audit/fixtures/trail.js';
 import { createLogger } from '../log/index.js';
-import { Store } from '../store/index.js';
 import { Supervisor } from '../supervise/index.js';
-import { type ConfineContext, prepareConfinement } from './confine-context.js';
+import type { ConfineContext } from './confine-context.js';
+import { productionContext } from './fixtures/production-context.js';
 import { launchPlan } from './launch-plan.js';
 import type { CapsuleSpec } from './types.js';
 
@@ -36,32 +34,6 @@ function show(report: Report): void {
   for (const [k, v] of Object.entries(report.results)) process.stdout.write(`      ${report.attack}.${k} -> ${v}\n`);
 }
 
-/** The real audit trail (AuditLog over a Store), read back through the hash-chain walk. */
-class Trail {
-  private constructor(
-    readonly store: Store,
-    readonly log: AuditLog,
-  ) {}
-
-  static async open(dir: string): Promise<Trail> {
-    const store = await Store.open(join(dir, 'audit-store'));
-    return new Trail(store, await AuditLog.open(store));
-  }
-
-  async ofType(type: string): Promise<AuditRecord[]> {
-    await this.log.flush();
-    const out: AuditRecord[] = [];
-    for await (const r of walkChain(this.store, { seq: 0, prev: GENESIS_HASH }))
-      if (r.record.type === type) out.push(r.record);
-    return out;
-  }
-
-  async close(): Promise<void> {
-    await this.log.close();
-    await this.store.close();
-  }
-}
-
 describe('hostile capsules (real launcher)', function () {
   this.timeout(30_000);
   let ctx: ConfineContext;
@@ -71,12 +43,7 @@ describe('hostile capsules (real launcher)', function () {
   const conns = new Map<string, Conn>();
 
   before(async function () {
-    try {
-      ctx = await prepareConfinement({ profile: 'production', cgroupParent: `elastos-test-${process.pid}`, log });
-    } catch (err) {
-      if (!(err instanceof ElastosError) || err.code !== 'E_CONFINE_UNAVAILABLE') throw err;
-      requireFeature(this, false, err.message);
-    }
+    ctx = await productionContext(this, log);
   });
 
   beforeEach(async () => {

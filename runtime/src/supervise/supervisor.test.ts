@@ -3,48 +3,21 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
-import { AuditLog, walkChain } from '../audit/index.js';
-import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
+import { LineReader, makeCapsuleDirs, makeTempDir } from '@elastos/testkit';
+import { Trail } from '../audit/fixtures/trail.js';
 import { parseConfig } from '../config/index.js';
 import { CgroupV1Driver } from '../confine/cgroup-v1.js';
-import { type ConfineContext, prepareConfinement } from '../confine/confine-context.js';
+import type { ConfineContext } from '../confine/confine-context.js';
+import { productionContext } from '../confine/fixtures/production-context.js';
 import type { CapsuleSpec } from '../confine/types.js';
-import { ElastosError } from '../errors/index.js';
+import type { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
-import { Store } from '../store/index.js';
 import type { RunExit } from './capsule-run.js';
 import { supervisorFromConfig } from './from-config.js';
 import { Supervisor } from './supervisor.js';
 
 const log = createLogger({ name: 'supervisor-test', level: 'fatal' });
 const MiB = 1024 * 1024;
-
-/** The real audit trail (AuditLog over a Store), read back through the hash-chain walk. */
-class Trail {
-  private constructor(
-    readonly store: Store,
-    readonly log: AuditLog,
-  ) {}
-
-  static async open(dir: string): Promise<Trail> {
-    const store = await Store.open(join(dir, 'audit-store'));
-    return new Trail(store, await AuditLog.open(store));
-  }
-
-  async ofType(type: string): Promise<AuditRecord[]> {
-    await this.log.flush();
-    const out: AuditRecord[] = [];
-    for await (const r of walkChain(this.store, { seq: 0, prev: GENESIS_HASH }))
-      if (r.record.type === type) out.push(r.record);
-    return out;
-  }
-
-  async close(): Promise<void> {
-    await this.log.close();
-    await this.store.close();
-  }
-}
 
 describe('Supervisor (real launcher and cgroups)', function () {
   this.timeout(30_000);
@@ -54,12 +27,7 @@ describe('Supervisor (real launcher and cgroups)', function () {
   const sups: Supervisor[] = [];
 
   before(async function () {
-    try {
-      ctx = await prepareConfinement({ profile: 'production', cgroupParent: `elastos-test-${process.pid}`, log });
-    } catch (err) {
-      if (!(err instanceof ElastosError) || err.code !== 'E_CONFINE_UNAVAILABLE') throw err;
-      requireFeature(this, false, err.message);
-    }
+    ctx = await productionContext(this, log);
   });
   beforeEach(async () => {
     tmp = makeTempDir('elastos-supervise-');
