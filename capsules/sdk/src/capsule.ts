@@ -2,6 +2,7 @@
  * What a capsule imports (capsules/README.md): `requestCapability`, `invoke`, `delegate`,
  * `serve(methods)` for providers, and `identity()`. One channel per process, opened on first use.
  */
+import type { DecisionRequest } from '@elastos/runtime/broker/shell-link';
 import { CapsuleError } from './errors.js';
 import { Link, type RuntimeCall } from './link.js';
 import { type TokenClaims, verifyToken } from './token.js';
@@ -34,18 +35,8 @@ export function link(): Link {
   return shared;
 }
 
-export interface CapabilityRequest {
-  /** The provider capsule, e.g. `storage`. */
-  audience: string;
-  /** `storage://photos/vacation.jpg`, or a prefix scope ending in `/`. */
-  resource: string;
-  /** `read`, `write`, `list`, `delete`, `net` or `invoke:<method>`. */
-  action: string;
-  ttlMs?: number;
-  maxUses?: number;
-  /** Shown to whoever decides (the shell, the admin). */
-  reason?: string;
-}
+/** What a capsule asks for: the shell's decision request without the ids the runtime adds. */
+export type CapabilityRequest = Omit<DecisionRequest, 'requestId' | 'capsule'>;
 
 /** A token the shell granted and the runtime signed; present `token` with each invoke. */
 export interface Grant {

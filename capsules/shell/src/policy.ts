@@ -3,29 +3,17 @@
  * what it answers. The runtime enforces; this package decides.
  */
 
-/** A capability request as the runtime forwards it (capsule id from the IPC channel). */
-export interface DecisionRequest {
-  requestId: string;
-  capsule: string;
-  audience: string;
-  /** Canonical resource (runtime/spec/token.md §5). */
-  resource: string;
-  action: string;
-  ttlMs?: number;
-  maxUses?: number;
-  reason?: string;
-}
+import type { Decision } from '@elastos/runtime/broker/messages';
+import type { DecisionRequest } from '@elastos/runtime/broker/shell-link';
 
-export type Verdict = 'allow' | 'allow-log' | 'deny' | 'ask';
+/**
+ * The request (capsule id from the IPC channel, resource canonical) and the answer to the
+ * runtime: the runtime's own types, so both ends of the protocol read one definition. An allow
+ * carries the lifetime and uses the token gets.
+ */
+export type { Decision, DecisionRequest };
 
-/** The answer to the runtime. An allow carries the lifetime and uses the token gets. */
-export interface Decision {
-  decision: Verdict;
-  ttlMs?: number;
-  maxUses?: number;
-  reason?: string;
-  ticket?: string;
-}
+export type Verdict = Decision['decision'];
 
 /** A verdict with optional limits: what rules and deciders say before the shell fills in defaults. */
 export interface Opinion {

@@ -18,15 +18,23 @@ interface Ask {
   timer: NodeJS.Timeout;
 }
 
-/** What the shell is asked to decide. */
+/**
+ * What the shell is asked to decide: a capsule's request (the SDK's `CapabilityRequest`, the
+ * shell's `DecisionRequest` are this type) with the identity of the channel it came on.
+ */
 export interface DecisionRequest {
   requestId: string;
+  /** The requesting capsule, from its IPC channel (never from the message). */
   capsule: string;
+  /** The provider capsule, e.g. `storage`. */
   audience: string;
+  /** `storage://photos/vacation.jpg`, or a prefix scope ending in `/`; canonical (token.md §5) once the shell sees it. */
   resource: string;
+  /** `read`, `write`, `list`, `delete`, `net` or `invoke:<method>`. */
   action: string;
   ttlMs?: number;
   maxUses?: number;
+  /** Shown to whoever decides (the shell, the admin). */
   reason?: string;
 }
 
