@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type DecodeOptions, decode, encode, rfc8949EncodeOptions } from 'cborg';
+import { STRICT_DECODE } from '../cbor/strict-decode.js';
 import { ElastosError } from '../errors/index.js';
 import { FILE_PATH_PATTERN } from './manifest.js';
 
@@ -29,16 +30,7 @@ export interface CapsulePackage extends PackageContent {
   signature?: Uint8Array;
 }
 
-const DECODE_OPTIONS: DecodeOptions = {
-  strict: true,
-  useMaps: true,
-  rejectDuplicateMapKeys: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowInfinity: false,
-  allowNaN: false,
-  allowBigInt: false,
-};
+const DECODE_OPTIONS: DecodeOptions = { ...STRICT_DECODE, useMaps: true };
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 

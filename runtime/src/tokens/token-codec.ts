@@ -4,20 +4,12 @@
  * throws anything but E_TOKEN_TOO_LARGE, E_TOKEN_MALFORMED or E_TOKEN_VERSION.
  */
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
+import { STRICT_DECODE } from '../cbor/strict-decode.js';
 import { ElastosError } from '../errors/index.js';
 import { MAX_TOKEN_BYTES, SIGNING_CONTEXT, type SignedToken, TOKEN_VERSION, type TokenClaims } from './token.js';
 import { claimsFromWire, claimsToWire } from './token-claims.js';
 
-const DECODE_OPTIONS = {
-  strict: true,
-  rejectDuplicateMapKeys: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowInfinity: false,
-  allowNaN: false,
-  allowBigInt: false,
-  useMaps: false,
-} as const;
+const DECODE_OPTIONS = { ...STRICT_DECODE, useMaps: false } as const;
 
 const CONTEXT_BYTES = new TextEncoder().encode(SIGNING_CONTEXT);
 const B64URL_RE = /^[A-Za-z0-9_-]*$/;
