@@ -18,6 +18,23 @@ export function printResult(result: unknown, json: boolean): void {
   process.stdout.write(`${String(result)}\n`);
 }
 
+/** Prints rows as aligned columns, or `empty` when there are none. */
+export function printTable(head: string[], rows: string[][], empty: string): void {
+  if (rows.length === 0) {
+    process.stdout.write(`${empty}\n`);
+    return;
+  }
+  const table = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  for (const row of table)
+    process.stdout.write(
+      `${row
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+}
+
 /** Prints an error as `error CODE: message` (or as JSON with --json) and exits with the code's status. */
 export function failWith(err: unknown, json: boolean): never {
   const e = asElastosError(err);

@@ -17,6 +17,7 @@ import { packDir, scaffold } from '../../capsule/pack-dir.js';
 import { generateKey, readSecretKey } from '../../capsule/publisher-key.js';
 import { action } from '../action.js';
 import type { GlobalOptions } from '../daemon-call.js';
+import { printTable } from '../output.js';
 import { registerCapsuleRunCommands } from './capsule-run.js';
 
 function readPackageFile(path: string): Uint8Array {
@@ -35,22 +36,11 @@ export function trustDirOf(opts: GlobalOptions, explicit?: string): string {
 }
 
 function printList(rows: CapsuleSummary[], via: string): void {
-  if (rows.length === 0) {
-    process.stdout.write(`no capsules installed (${via})\n`);
-    return;
-  }
-  const table = [
+  printTable(
     ['NAME', 'VERSION', 'PUBLISHER', 'ID', 'PREVIOUS'],
-    ...rows.map((r) => [r.name, r.version, r.publisher, r.id, r.previous?.version ?? '-']),
-  ];
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length))) ?? [];
-  for (const row of table)
-    process.stdout.write(
-      `${row
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
+    rows.map((r) => [r.name, r.version, r.publisher, r.id, r.previous?.version ?? '-']),
+    `no capsules installed (${via})`,
+  );
 }
 
 /** Publisher tooling (`new`, `keygen`, `pack`, `sign`, `verify`: offline) and the capsule store of the box. */

@@ -1,23 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon, type GlobalOptions } from '../daemon-call.js';
-
-/** Prints rows as aligned columns, or `empty` when there are none. */
-function printTable(head: string[], rows: string[][], empty: string): void {
-  if (rows.length === 0) {
-    process.stdout.write(`${empty}\n`);
-    return;
-  }
-  const table = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
-  for (const row of table)
-    process.stdout.write(
-      `${row
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
-}
+import { printTable } from '../output.js';
 
 interface TokenRow {
   id: string;
