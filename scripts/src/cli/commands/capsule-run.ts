@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon, type GlobalOptions } from '../daemon-call.js';
+import { printTable } from '../output.js';
 
 interface Row {
   name: string;
@@ -16,14 +17,10 @@ interface Row {
 
 /** Installed capsules and their run state, one line each. */
 export function printCapsuleTable(rows: Row[]): void {
-  if (rows.length === 0) {
-    process.stdout.write('no capsules installed\n');
-    return;
-  }
   const mib = (r: Row) => (r.usage?.memoryBytes ? `${(r.usage.memoryBytes / 1048576).toFixed(1)} MiB` : '-');
-  const table = [
+  printTable(
     ['CAPSULE', 'VERSION', 'TYPE', 'STATE', 'PID', 'RESTARTS', 'MEMORY'],
-    ...rows.map((r) => [
+    rows.map((r) => [
       r.name,
       r.version,
       r.type,
@@ -32,12 +29,8 @@ export function printCapsuleTable(rows: Row[]): void {
       String(r.restarts),
       mib(r),
     ]),
-  ];
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length))) ?? [];
-  for (const row of table) {
-    const line = row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-    process.stdout.write(`${line.trimEnd()}\n`);
-  }
+    'no capsules installed',
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
