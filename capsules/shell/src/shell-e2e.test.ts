@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCode } from '@elastos/runtime';
-import { spawnCapsule, startBroker, stopCapsules, type TestCapsule } from '@elastos/runtime/broker/fixtures/harness';
+import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from '@elastos/runtime/broker/fixtures/harness';
 import { makeTempDir } from '@elastos/testkit';
 
 const SHELL = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -48,10 +48,7 @@ describe('the shell capsule deciding for the real broker over IPC', function () 
     spawn('storage', 'provider');
   });
   afterEach(async () => {
-    t.broker.close();
-    await stopCapsules(capsules);
-    await t.audit.close();
-    await t.store.close();
+    await stopBroker(t, capsules);
     dir.remove();
   });
 

@@ -13,7 +13,7 @@ import { ElastosError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_BROKER } from './broker.js';
 import { Channel, type ChannelHandlers } from './channel.js';
-import { spawnCapsule, startBroker, stopCapsules, type TestCapsule } from './fixtures/harness.js';
+import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from './fixtures/harness.js';
 import type { ReqMessage } from './messages.js';
 
 const CALLERS = 4;
@@ -189,10 +189,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } finally {
-    t.broker.close();
-    await stopCapsules(capsules);
-    await t.audit.close();
-    await t.store.close();
+    await stopBroker(t, capsules);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { makeTempDir } from '@elastos/testkit';
 import { hasCode } from '../errors/index.js';
-import { spawnCapsule, startBroker, stopCapsules, type TestCapsule } from './fixtures/harness.js';
+import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from './fixtures/harness.js';
 
 const HOUR = 3600_000;
 const SCRIPT = {
@@ -39,10 +39,7 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
     spawn('storage', 'provider');
   });
   afterEach(async () => {
-    t.broker.close();
-    await stopCapsules(capsules);
-    await t.audit.close();
-    await t.store.close();
+    await stopBroker(t, capsules);
     dir.remove();
   });
 
