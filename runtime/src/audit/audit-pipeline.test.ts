@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { makeTempDir } from '@elastos/testkit';
-import { type BatchOp, Store } from '../store/index.js';
+import { tempStorePerTest } from '../store/fixtures/temp-store.js';
+import type { BatchOp, Store } from '../store/index.js';
 import { AuditLog } from './audit-log.js';
 import { walkChain } from './chain-walk.js';
 import { GENESIS_HASH } from './record.js';
@@ -24,20 +23,11 @@ function gatedStore(store: Store) {
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('AuditLog pipelining (spec/audit.md §5)', () => {
-  let dir: ReturnType<typeof makeTempDir>;
-  let store: Store;
-  beforeEach(async () => {
-    dir = makeTempDir();
-    store = await Store.open(join(dir.path, 'db'));
-  });
-  afterEach(async () => {
-    await store.close();
-    dir.remove();
-  });
+  const db = tempStorePerTest();
 
   it('hands batch N+1 to the store before answering N, keeps one batch in flight, answers none before its own sync', async () => {
-    const gate = gatedStore(store);
-    const log = await AuditLog.open(store);
+    const gate = gatedStore(db.store);
+    const log = await AuditLog.open(db.store);
     const answered: number[] = [];
     const append = (i: number) =>
       log.append({ actor: 'runtime', type: `t${i}` }).then((r) => {
@@ -70,7 +60,7 @@ describe('AuditLog pipelining (spec/audit.md §5)', () => {
       'answer 4',
     ]);
     let n = 0;
-    for await (const r of walkChain(store, { seq: 0, prev: GENESIS_HASH })) assert.equal(r.seq, n++);
+    for await (const r of walkChain(db.store, { seq: 0, prev: GENESIS_HASH })) assert.equal(r.seq, n++);
     assert.equal(n, 5);
   });
 });
