@@ -1,19 +1,11 @@
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { type AdminPeer, AdminServer } from '../admin/index.js';
+import { AdminServer, adminGroupPolicy, lookupGroup } from '../admin/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { RUNTIME_VERSION } from '../version.js';
+import { prepareRunDir } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
-
-/**
- * Interim peer check until SO_PEERCRED lands (admin CLI issue): the socket's 0660 mode and its
- * directory's 0750 mode are the guard, and the peer is recorded as unknown (-1).
- */
-function permissionOnlyPeerCheck(_socket: Socket): AdminPeer {
-  return { uid: -1, gid: -1, pid: -1 };
-}
 
 /** The runtime's lifetime: start in order, stop in reverse order, nothing left behind. */
 export class Runtime {
@@ -28,14 +20,17 @@ export class Runtime {
   ) {}
 
   async start(): Promise<void> {
+    const adminGid = lookupGroup(this.config.admin.group)?.gid;
+    prepareRunDir(this.config.runDir, adminGid, this.log);
     this.stops.push(acquireRunLock(this.config.runDir));
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
 
-    const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
-    admin.register('version', () => ({ version: RUNTIME_VERSION }));
-    admin.register('status', () => this.status());
+    const policy = adminGroupPolicy({ group: this.config.admin.group });
+    const admin = new AdminServer(this.config.admin.socket, this.log, policy, { socketGid: adminGid });
+    admin.register('version', () => ({ version: RUNTIME_VERSION }), { audit: false });
+    admin.register('status', () => this.status(), { audit: false });
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());

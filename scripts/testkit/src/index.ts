@@ -1,2 +1,3 @@
 export { Swtpm } from './swtpm.js';
+export { canCreateAccounts, createSystemGroup, createSystemUser, runAs, type SystemAccount } from './system-user.js';
 export { makeTempDir } from './tmp-dir.js';
