@@ -29,6 +29,10 @@ export interface ElastosConfig {
     /** ...or after this many milliseconds, whichever comes first. */
     checkpointMs: number;
   };
+  health: {
+    /** How often the runtime samples temperature, load, memory and disks for `elastos health`. */
+    intervalMs: number;
+  };
   serial: {
     /** The MCU's serial device, or empty for none. */
     path: string;
@@ -80,6 +84,15 @@ export const CONFIG_SCHEMA = {
       properties: {
         checkpointEntries: { type: 'integer', minimum: 1, default: 10000 },
         checkpointMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
+      },
+    },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        intervalMs: { type: 'integer', minimum: 500, maximum: 3600000, default: 5000 },
       },
     },
     serial: {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { AdminServer, adminGroupPolicy, lookupGroup } from '../admin/index.js';
 import type { ElastosConfig } from '../config/index.js';
+import { HealthSampler } from '../health/index.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { RUNTIME_VERSION } from '../version.js';
@@ -13,6 +14,7 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  health: HealthSampler | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -26,11 +28,16 @@ export class Runtime {
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
+    const health = new HealthSampler(this.config.health.intervalMs, this.log);
+    health.start();
+    this.health = health;
+    this.stops.push(() => health.stop());
 
     const policy = adminGroupPolicy({ group: this.config.admin.group });
     const admin = new AdminServer(this.config.admin.socket, this.log, policy, { socketGid: adminGid });
     admin.register('version', () => ({ version: RUNTIME_VERSION }), { audit: false });
     admin.register('status', () => this.status(), { audit: false });
+    admin.register('health', () => health.latest(), { audit: false });
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());

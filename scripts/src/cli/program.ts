@@ -1,6 +1,7 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
+import { registerHealthCommands } from './commands/health.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
 export function buildProgram(): Command {
@@ -10,9 +11,11 @@ export function buildProgram(): Command {
     .option('--config <path>', 'config file (default: $ELASTOS_CONFIG or /etc/elastos/config.json)')
     .option('--socket <path>', 'admin socket (default: the one in the config)')
     .option('--json', 'print machine-readable JSON')
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ outputError: () => {} })
     .exitOverride();
 
   registerBasicCommands(program);
+  registerHealthCommands(program);
   return program;
 }

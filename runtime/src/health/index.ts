@@ -1,0 +1,1 @@
+export { type CapsuleUsage, type CapsuleUsageSource, type HealthReading, HealthSampler } from './health-sampler.js';
