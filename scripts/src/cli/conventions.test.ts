@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { ERROR_CODES } from '@elastos/runtime';
 import { type Command, CommanderError } from 'commander';
 import { REPO_ROOT } from '../workspaces.js';
@@ -20,7 +21,10 @@ function walk(cmd: Command, path: string[] = []): Array<{ path: string[]; cmd: C
 async function helpOf(path: string[]): Promise<{ out: string; exitCode: number; code: string }> {
   const program = buildProgram();
   let out = '';
-  for (const { cmd } of walk(program)) cmd.exitOverride().configureOutput({ writeOut: (s) => void (out += s) });
+  const writeOut = (s: string) => {
+    out += s;
+  };
+  for (const { cmd } of walk(program)) cmd.exitOverride().configureOutput({ writeOut });
   try {
     await program.parseAsync([...path, '--help'], { from: 'user' });
   } catch (err) {
@@ -31,7 +35,7 @@ async function helpOf(path: string[]): Promise<{ out: string; exitCode: number; 
 }
 
 /** The visible width of a terminal line. */
-const visible = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '').length;
+const visible = (line: string) => stripVTControlCharacters(line).length;
 
 function run(
   args: string[],

@@ -1,3 +1,4 @@
+export { Sshd, type SshKey, type SshResult } from './sshd.js';
 export { Swtpm } from './swtpm.js';
 export { canCreateAccounts, createSystemGroup, createSystemUser, runAs, type SystemAccount } from './system-user.js';
 export { makeTempDir } from './tmp-dir.js';

@@ -28,13 +28,14 @@ export function createSystemGroup(prefix = 'elt-g'): SystemAccount {
 
 /**
  * `useradd --system` with no home and a real shell (sshd runs a forced command through the
- * user's shell), optionally a supplementary member of `groups`.
+ * user's shell), key-only, optionally a supplementary member of `groups`.
  */
 export function createSystemUser(options: { groups?: string[]; prefix?: string } = {}): SystemAccount {
   const name = shortName(options.prefix ?? 'elt-u');
   const args = ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', '--user-group'];
   if (options.groups && options.groups.length > 0) args.push('--groups', options.groups.join(','));
-  execFileSync('useradd', [...args, name]);
+  // Password field `*`: no password login, yet not "locked" (`!`), which sshd refuses even for keys.
+  execFileSync('useradd', [...args, '--password', '*', name]);
   const id = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
   return {
     name,
