@@ -1,4 +1,6 @@
 export * from './admin/index.js';
+export * from './audit/index.js';
+export * from './capsules/index.js';
 export * from './config/index.js';
 export { Runtime } from './daemon/runtime.js';
 export * from './errors/index.js';

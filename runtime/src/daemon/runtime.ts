@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { AdminServer, adminGroupPolicy, lookupGroup } from '../admin/index.js';
+import { AuditLog } from '../audit/index.js';
+import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { HealthSampler } from '../health/index.js';
 import type { Logger } from '../log/index.js';
@@ -14,7 +16,9 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  audit: AuditLog | undefined;
   health: HealthSampler | undefined;
+  capsules: CapsuleManager | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -28,16 +32,22 @@ export class Runtime {
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
+    const audit = await AuditLog.open(store);
+    this.audit = audit;
+    this.stops.push(() => audit.close());
     const health = new HealthSampler(this.config.health.intervalMs, this.log);
     health.start();
     this.health = health;
     this.stops.push(() => health.stop());
 
     const policy = adminGroupPolicy({ group: this.config.admin.group });
-    const admin = new AdminServer(this.config.admin.socket, this.log, policy, { socketGid: adminGid });
+    const admin = new AdminServer(this.config.admin.socket, this.log, policy, { socketGid: adminGid, audit });
     admin.register('version', () => ({ version: RUNTIME_VERSION }), { audit: false });
     admin.register('status', () => this.status(), { audit: false });
     admin.register('health', () => health.latest(), { audit: false });
+    const { stateDir, trustDir } = this.config;
+    this.capsules = new CapsuleManager({ stateDir, trustDir, store, audit, log: this.log });
+    registerCapsuleAdmin(admin, this.capsules);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());

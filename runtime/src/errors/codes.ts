@@ -84,6 +84,8 @@ export const ERROR_CODES = {
   E_CAPSULE_HASH: { exit: 77, summary: 'the capsule content does not match its id' },
   E_CAPSULE_EXISTS: { exit: 73, summary: 'a capsule of that name is already installed' },
   E_CAPSULE_CRASHLOOP: { exit: 70, summary: 'the capsule crashed too often and is stopped' },
+  E_CAPSULE_NO_PREVIOUS: { exit: 66, summary: 'the capsule has no previous version to roll back to' },
+  E_TRUST_KEY_INVALID: { exit: 65, summary: 'a publisher key file is malformed' },
 
   // confinement
   E_CONFINE_UNAVAILABLE: { exit: 69, summary: 'a required confinement layer is missing on this kernel' },

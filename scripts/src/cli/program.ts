@@ -1,7 +1,9 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
+import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerHealthCommands } from './commands/health.js';
+import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
 export function buildProgram(): Command {
@@ -17,5 +19,7 @@ export function buildProgram(): Command {
 
   registerBasicCommands(program);
   registerHealthCommands(program);
+  registerCapsuleCommands(program);
+  registerTrustCommands(program);
   return program;
 }

@@ -1,0 +1,13 @@
+import { ElastosError, type ErrorCode } from '../errors/index.js';
+
+/** A verification failure that points at the first bad sequence number (runtime/spec/audit.md §9). */
+export class AuditFault extends ElastosError {
+  constructor(
+    code: ErrorCode,
+    readonly seq: number,
+    message: string,
+  ) {
+    super(code, `seq ${seq}: ${message}`);
+    this.name = 'AuditFault';
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The append side of the audit trail (runtime/spec/audit.md §5): group commit of concurrent
+ * appends into one synced store batch, failing closed with E_AUDIT_WRITE.
+ */
+import { ElastosError } from '../errors/index.js';
+import type { BatchOp, Store } from '../store/index.js';
+import type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
+import { lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
+import {
+  type AuditRecord,
+  chainHash,
+  decodeRecord,
+  encodeRecord,
+  GENESIS_HASH,
+  RECORD_VERSION,
+  toHex,
+} from './record.js';
+
+/** The chain's head: the next sequence number and the hash of the record before it. */
+export interface ChainHead {
+  next: number;
+  hash: Uint8Array;
+}
+
+/** A record made durable, as listeners (checkpoints, `tail -f`) see it. */
+export interface CommittedRecord {
+  seq: number;
+  hash: Uint8Array;
+  bytes: Uint8Array;
+}
+
+export interface AuditLogOptions {
+  /** Milliseconds since the epoch; the runtime's clock. */
+  clock?: () => number;
+  /** Most records in one synced batch. */
+  maxBatch?: number;
+}
+
+interface Pending {
+  event: AuditEvent;
+  ops: BatchOp[];
+  time: number;
+  resolve: (receipt: AuditReceipt) => void;
+  reject: (err: Error) => void;
+}
+
+/** Reads the head of the chain from the store: after the last stored record, else genesis. */
+export async function readHead(store: Store): Promise<ChainHead> {
+  const last = await lastEntry(store, RECORD_PREFIX);
+  if (!last) {
+    const prune = await store.get('audit', 'prune');
+    if (prune) throw new ElastosError('E_AUDIT_TRUNCATED', 'the audit log was pruned and has no records left');
+    return { next: 0, hash: GENESIS_HASH };
+  }
+  const { hash, bytes } = unpackRecord(last.value, last.n);
+  const record = decodeRecord(bytes);
+  if (record.seq !== last.n) throw new ElastosError('E_AUDIT_CHAIN', `record ${last.n} carries seq ${record.seq}`);
+  return { next: last.n + 1, hash };
+}
+
+/**
+ * The runtime's AuditSink. Appends made while a synced batch is in flight wait and go together
+ * in the next one (group commit). A failed batch rejects every waiter with E_AUDIT_WRITE and
+ * the head is re-read from the store before the next batch, so there is no gap or fork.
+ */
+export class AuditLog implements AuditSink {
+  private queue: Pending[] = [];
+  private draining: Promise<void> | undefined;
+  private scheduled = false;
+  private stale = false;
+  private closed = false;
+  private readonly listeners = new Set<(records: CommittedRecord[]) => void>();
+  private readonly clock: () => number;
+  private readonly maxBatch: number;
+
+  private constructor(
+    readonly store: Store,
+    private headState: ChainHead,
+    options: AuditLogOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.maxBatch = options.maxBatch ?? 4096;
+  }
+
+  static async open(store: Store, options: AuditLogOptions = {}): Promise<AuditLog> {
+    return new AuditLog(store, await readHead(store), options);
+  }
+
+  get head(): ChainHead {
+    return { next: this.headState.next, hash: this.headState.hash };
+  }
+
+  /** Called after each durable batch, in log order. */
+  onCommit(listener: (records: CommittedRecord[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  append(event: AuditEvent, ops: BatchOp[] = []): Promise<AuditReceipt> {
+    if (this.closed) return Promise.reject(new ElastosError('E_AUDIT_WRITE', 'the audit log is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ event, ops, time: this.clock(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once everything appended so far has been written (or refused). */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.draining || this.scheduled) {
+      if (this.draining) await this.draining;
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Refuses new appends and waits for the ones already made. The store stays open (its owner closes it). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.draining) return;
+    this.scheduled = true;
+    // A microtask gathers every append made in the same tick into the first batch.
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (this.draining) return;
+      this.draining = this.drain().finally(() => {
+        this.draining = undefined;
+        // An append made between the loop's last check and here must not be stranded.
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      await this.commit(batch);
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      if (this.stale) {
+        this.headState = await readHead(this.store);
+        this.stale = false;
+      }
+    } catch (cause) {
+      this.refuse(batch, cause);
+      return;
+    }
+    const { ops, done, records } = this.build(batch);
+    if (done.length === 0) return;
+    try {
+      await this.store.batch(ops, { sync: true });
+    } catch (cause) {
+      // The batch may or may not be on disk: trust only what the store says next time.
+      this.stale = true;
+      this.refuse(done, cause);
+      return;
+    }
+    const last = records[records.length - 1] as CommittedRecord;
+    this.headState = { next: last.seq + 1, hash: last.hash };
+    for (const listener of this.listeners) listener(records);
+    done.forEach((p, i) => {
+      const r = records[i] as CommittedRecord;
+      p.resolve({ seq: r.seq, hash: toHex(r.hash) });
+    });
+  }
+
+  /** Chains the batch onto the head; an event that does not encode is refused alone. */
+  private build(batch: Pending[]): { ops: BatchOp[]; done: Pending[]; records: CommittedRecord[] } {
+    const sub = this.store.ns('audit');
+    const ops: BatchOp[] = [];
+    const done: Pending[] = [];
+    const records: CommittedRecord[] = [];
+    let { next, hash } = this.headState;
+    for (const p of batch) {
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeRecord({ ...p.event, v: RECORD_VERSION, seq: next, time: p.time } as AuditRecord);
+        decodeRecord(bytes); // the same checks the verifier makes: never write what it would reject
+      } catch (cause) {
+        p.reject(
+          new ElastosError('E_AUDIT_WRITE', `audit event does not encode: ${(cause as Error).message}`, { cause }),
+        );
+        continue;
+      }
+      hash = chainHash(hash, bytes);
+      ops.push({ type: 'put', sublevel: sub, key: recordKey(next), value: packRecord(hash, bytes) }, ...p.ops);
+      records.push({ seq: next, hash, bytes });
+      done.push(p);
+      next++;
+    }
+    return { ops, done, records };
+  }
+
+  private refuse(batch: Pending[], cause: unknown): void {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    for (const p of batch) p.reject(new ElastosError('E_AUDIT_WRITE', `audit record not durable: ${why}`, { cause }));
+  }
+}

@@ -1,0 +1,13 @@
+export { registerCapsuleAdmin } from './capsule-admin.js';
+export type { IndexedVersion } from './capsule-index.js';
+export {
+  CapsuleManager,
+  type CapsuleManagerOptions,
+  type CapsuleSummary,
+  type InstalledCapsule,
+} from './capsule-manager.js';
+export * from './manifest.js';
+export { buildPackage, signPackage } from './package-build.js';
+export * from './package-codec.js';
+export { type VerifiedContent, verifyContent, verifyPackage } from './package-verify.js';
+export * from './trust-store.js';
