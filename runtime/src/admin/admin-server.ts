@@ -2,7 +2,7 @@ import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { AuditSink } from '../audit/audit-sink.js';
+import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { type AdminPeer, loadPeerCred, peerCredOf } from './peer-cred.js';
@@ -113,12 +113,12 @@ export class AdminServer {
   /** A refused connection: logged and audited with the peer's uid, answered with id 0, closed. */
   private async refuse(socket: Socket, e: ElastosError, peer: AdminPeer | undefined): Promise<void> {
     this.log.warn({ code: e.code, uid: peer?.uid, pid: peer?.pid }, e.message);
-    const event = {
+    const event: AuditEvent = {
       actor: `admin:${peer?.uid ?? 'unknown'}`,
       type: 'admin.denied',
-      decision: 'deny' as const,
+      decision: 'deny',
       code: e.code,
-      details: { pid: peer?.pid, gid: peer?.gid },
+      ...(peer ? { details: { pid: peer.pid, gid: peer.gid } } : {}),
     };
     await this.audit?.append(event).catch((err) => this.log.error({ err }, 'cannot audit a refused admin peer'));
     socket.end(`${JSON.stringify({ id: 0, ok: false, error: e.toJSON() })}\n`);

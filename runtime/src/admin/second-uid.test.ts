@@ -10,6 +10,8 @@ import {
   runAs,
   type SystemAccount,
 } from '@elastos/testkit';
+import { walkChain } from '../audit/index.js';
+import { GENESIS_HASH } from '../audit/record.js';
 import { loadConfig } from '../config/index.js';
 import { Runtime } from '../daemon/runtime.js';
 import { createLogger } from '../log/index.js';
@@ -55,6 +57,7 @@ describe('the admin socket against other local users (real uids, SO_PEERCRED)', 
     runtime = new Runtime(loadConfig(configPath), createLogger({ name: 't', level: 'silent', pretty: false }));
     await runtime.start();
     runtime.admin?.register('test.whoami', (_args, peer) => peer, { audit: false });
+    runtime.admin?.register('test.touch', () => ({ touched: true }));
     sock = join(dir.path, 'run', 'admin.sock');
   });
   after(async () => {
@@ -87,6 +90,18 @@ describe('the admin socket against other local users (real uids, SO_PEERCRED)', 
     assert.notEqual(reply.result.gid, group.id); // admitted by its supplementary groups (/proc/<pid>/status)
   });
 
+  it("audits what a member did in the runtime's AuditLog, with its uid, before doing it", async () => {
+    assert.equal((await call(member, 'test.touch')).ok, true);
+    const records = [];
+    if (!runtime.store) throw new Error('runtime has no store');
+    for await (const r of walkChain(runtime.store, { seq: 0, prev: GENESIS_HASH })) records.push(r.record);
+    const mine = records.filter((r) => r.type === 'admin.command' && r.action === 'test.touch');
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0]?.actor, `admin:${member.id}`);
+    assert.equal(mine[0]?.decision, 'allow');
+    assert.equal(records.filter((r) => r.action === 'test.whoami').length, 0, 'reads registered audit:false are not');
+  });
+
   it('refuses an outsider with E_ADMIN_DENIED at the file mode', async () => {
     const reply = await call(outsider, 'status');
     assert.deepEqual([reply.ok, reply.code], [false, 'E_ADMIN_DENIED']);
@@ -104,6 +119,15 @@ describe('the admin socket against other local users (real uids, SO_PEERCRED)', 
         message: `uid ${outsider.id} is not in the admin group ${group.name}`,
       });
       assert.equal((await call(member, 'status')).ok, true);
+      const denied = [];
+      if (!runtime.store) throw new Error('runtime has no store');
+      for await (const r of walkChain(runtime.store, { seq: 0, prev: GENESIS_HASH })) {
+        if (r.record.type === 'admin.denied') denied.push(r.record);
+      }
+      assert.deepEqual(
+        denied.map((r) => [r.actor, r.decision, r.code]),
+        [[`admin:${outsider.id}`, 'deny', 'E_ADMIN_DENIED']],
+      );
     } finally {
       chmodSync(dirname(sock), 0o750);
       chmodSync(sock, 0o660);
