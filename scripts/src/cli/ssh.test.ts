@@ -8,11 +8,14 @@ import {
   createSystemGroup,
   createSystemUser,
   makeTempDir,
+  runAs,
   Sshd,
   type SshKey,
   type SystemAccount,
 } from '@elastos/testkit';
+import type { Command } from 'commander';
 import { REPO_ROOT } from '../workspaces.js';
+import { buildProgram } from './program.js';
 
 const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
 const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
@@ -45,6 +48,23 @@ const ESCAPES = [
   ['elastos', '--config', '/etc/shadow', 'status'],
   ['/usr/bin/elastos', 'status'],
 ];
+
+/**
+ * Admin commands that must behave over SSH exactly as at the box's own terminal (exit status and
+ * error code); each is tested once its area has registered it in the CLI.
+ */
+const PASS_THROUGH = [
+  { path: ['audit', 'verify'], args: [], expect: 0 },
+  { path: ['approve'], args: ['no-such-request'], expect: 'E_REQUEST_NOT_FOUND' },
+  { path: ['capsule', 'list'], args: [], expect: 0 },
+  { path: ['trust', 'list'], args: [], expect: 0 },
+]
+  .filter(({ path }) => {
+    let cmd: Command | undefined = buildProgram();
+    for (const name of path) cmd = cmd?.commands.find((c) => c.name() === name);
+    return cmd !== undefined;
+  })
+  .map(({ path, args, expect }) => ({ argv: [...path, ...args], expect }));
 
 describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
   this.timeout(60_000);
@@ -116,6 +136,16 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
       assert.equal(r.code, 77, r.stderr);
       assert.match(r.stderr, /^error E_ADMIN_DENIED: /m);
     });
+
+    for (const { argv, expect } of PASS_THROUGH) {
+      it(`runs elastos ${argv.join(' ')} as at the box's terminal (same exit status and error code)`, async () => {
+        const local = await runAs(admin.name, process.execPath, [ELASTOS, '--config', configPath, ...argv]);
+        const remote = await sshd.ssh(key, admin.name, ['elastos', ...argv]);
+        const code = (r: { stderr: string }) => /^error (E_[A-Z_]+):/m.exec(r.stderr)?.[1] ?? null;
+        assert.deepEqual([remote.code, code(remote)], [local.code, code(local)], remote.stderr);
+        assert.equal(expect === 0 ? local.code : code(local), expect, local.stderr);
+      });
+    }
 
     it('passes elastos errors and exit statuses through', async () => {
       const r = await sshd.ssh(key, admin.name, ['elastos', 'frobnicate']);
