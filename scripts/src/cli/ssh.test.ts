@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -118,7 +118,7 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
       sshd.authorize(admin.name, `restrict,command="${forced()}" ${key.publicKey}`);
       sshd.authorize(admin.name, control.publicKey); // unrestricted: shows the server would allow it
       sshd.authorize(outsider.name, `restrict,command="${forced()}" ${key.publicKey}`);
-      await sshd.start();
+      await sshd.start('AcceptEnv NODE_OPTIONS LC_*\n'); // a permissive server: the wrapper must not rely on it
     });
     after(async () => sshd?.stop());
 
@@ -146,6 +146,24 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
         assert.equal(expect === 0 ? local.code : code(local), expect, local.stderr);
       });
     }
+
+    it('runs elastos with a clean environment: NODE_OPTIONS sent by the client does not reach node', async () => {
+      const drop = join(dir.path, 'drop');
+      mkdirSync(drop);
+      chmodSync(drop, 0o1777); // the admin user may leave its marker here
+      const evil = join(drop, 'evil.cjs');
+      const marker = join(drop, 'evil-ran');
+      writeFileSync(evil, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x');`);
+      chmodSync(evil, 0o644);
+      const env = ['-o', `SetEnv=NODE_OPTIONS=--require=${evil}`];
+      const shown = await sshd.ssh(control, admin.name, ['node', '-e', '0'], env);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.ok(existsSync(marker), 'the server does pass NODE_OPTIONS on (control key)');
+      rmSync(marker);
+      const r = await sshd.ssh(key, admin.name, ['elastos', 'status'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(existsSync(marker), false);
+    });
 
     it('passes elastos errors and exit statuses through', async () => {
       const r = await sshd.ssh(key, admin.name, ['elastos', 'frobnicate']);
