@@ -1,5 +1,6 @@
 export * from './admin/index.js';
 export * from './audit/index.js';
+export * from './board/index.js';
 export * from './capsules/index.js';
 export * from './config/index.js';
 export { Runtime } from './daemon/runtime.js';

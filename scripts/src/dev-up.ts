@@ -1,17 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Swtpm } from '@elastos/testkit';
+import { SocatPtyPair, Swtpm } from '@elastos/testkit';
 import { REPO_ROOT } from './workspaces.js';
 
 /**
- * `npm start`: a private swtpm, then the runtime with its demo capsules, all under one run
+ * `npm start`: a private swtpm, a socat pty pair with the MCU simulator on one end, then the
+ * runtime (serial.path = the other end) with its demo capsules, all under one run
  * directory (.run/dev, or $ELASTOS_DEV_DIR). Ctrl-C or SIGTERM stops every process it started.
  */
 const devDir = resolve(process.env.ELASTOS_DEV_DIR ?? join(REPO_ROOT, '.run', 'dev'));
 const say = (line: string) => process.stdout.write(`[dev-up] ${line}\n`);
 
-function writeDevConfig(tcti: string): string {
+function writeDevConfig(tcti: string, serialPath: string): string {
   mkdirSync(devDir, { recursive: true });
   const path = join(devDir, 'config.json');
   const config = {
@@ -21,13 +22,23 @@ function writeDevConfig(tcti: string): string {
     logLevel: 'info',
     tpm: { tcti, pcr: 23, insecureNoTpm: false },
     admin: { socket: 'admin.sock', group: 'elastos-admin' },
+    serial: { path: serialPath },
   };
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;
 }
 
+/** The MCU simulator (firmware-bridge) on the MCU's end of the pty pair; its JSON events go to a log file. */
+function startSimulator(port: string): ChildProcess {
+  const main = join(REPO_ROOT, 'firmware-bridge', 'dist', 'simulator', 'main.js');
+  if (!existsSync(main)) throw new Error(`missing ${main}`);
+  const out = openSync(join(devDir, 'simulator.log'), 'a');
+  return spawn(process.execPath, [main, '--port', port], { stdio: ['ignore', out, 'inherit'] });
+}
+
 async function main(): Promise<void> {
   const swtpm = new Swtpm(join(devDir, 'swtpm'));
+  const serial = new SocatPtyPair(join(devDir, 'serial'));
   const children: ChildProcess[] = [];
   let stopping = false;
 
@@ -43,6 +54,7 @@ async function main(): Promise<void> {
       await gone;
       clearTimeout(timer);
     }
+    await serial.stop();
     await swtpm.stop();
     say('all stopped');
     process.exit(status);
@@ -53,7 +65,13 @@ async function main(): Promise<void> {
   say(`run directory ${devDir}`);
   await swtpm.start();
   say(`swtpm started (pid ${swtpm.pid}), TCTI ${swtpm.tcti}`);
-  const configPath = writeDevConfig(swtpm.tcti);
+  await serial.start();
+  const sim = startSimulator(serial.mcu);
+  children.push(sim);
+  say(
+    `MCU simulator on ${serial.mcu} (pid ${sim.pid}, log ${join(devDir, 'simulator.log')}); button: kill -USR2 ${sim.pid}`,
+  );
+  const configPath = writeDevConfig(swtpm.tcti, serial.host);
   say(`config ${configPath}`);
 
   const daemon = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');

@@ -34,9 +34,15 @@ export interface ElastosConfig {
     intervalMs: number;
   };
   serial: {
-    /** The MCU's serial device, or empty for none. */
+    /** The MCU's serial device, or empty for none (then firmware-bridge is not loaded). */
     path: string;
     baudRate: number;
+    /** Hardware watchdog timeout armed on the MCU; kicked every quarter of it while healthy; 0 = never arm, else 1000-600000. */
+    watchdogMs: number;
+    /** The system clock is trusted only when this file exists (systemd-timesyncd's); '' = trust it past the build floor. */
+    clockSyncMarker: string;
+    /** Default window in which a long press approves a pending request. */
+    presenceWindowMs: number;
   };
 }
 
@@ -103,6 +109,9 @@ export const CONFIG_SCHEMA = {
       properties: {
         path: { type: 'string', default: '' },
         baudRate: { type: 'integer', minimum: 1200, default: 115200 },
+        watchdogMs: { type: 'integer', anyOf: [{ const: 0 }, { minimum: 1000, maximum: 600000 }], default: 10000 },
+        clockSyncMarker: { type: 'string', default: '/run/systemd/timesync/synchronized' },
+        presenceWindowMs: { type: 'integer', minimum: 1000, maximum: 600000, default: 30000 },
       },
     },
   },

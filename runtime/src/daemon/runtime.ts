@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { AdminServer, adminGroupPolicy, lookupGroup } from '../admin/index.js';
-import { AuditLog } from '../audit/index.js';
+import { AuditLog, type AuditSink } from '../audit/index.js';
+import { type BoardService, startBoard } from '../board/index.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { HealthSampler } from '../health/index.js';
@@ -16,8 +17,10 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
-  audit: AuditLog | undefined;
+  /** The audit trail (an AuditLog, opened after the store); subsystems started after it audit through it. */
+  audit: AuditSink | undefined;
   health: HealthSampler | undefined;
+  board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
 
   constructor(
@@ -51,6 +54,14 @@ export class Runtime {
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
+
+    // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
+    if (this.config.serial.path !== '') {
+      const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });
+      this.board = board;
+      this.stops.push(() => board.stop());
+      admin.register('board.status', () => board.status());
+    }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
   }
 

@@ -98,6 +98,10 @@ export const ERROR_CODES = {
   E_SERIAL_FRAME: { exit: 65, summary: 'a bad serial frame (CRC, COBS, length)' },
   E_SERIAL_TIMEOUT: { exit: 75, summary: 'the MCU did not acknowledge in time' },
   E_SERIAL_VERSION: { exit: 65, summary: 'the MCU speaks another protocol version' },
+  E_SERIAL_MESSAGE: { exit: 65, summary: 'a well-framed serial message of unknown type or with a bad payload' },
+  E_SERIAL_REJECTED: { exit: 65, summary: 'the MCU refused the command (unknown, bad payload or wrong state)' },
+  E_SERIAL_BUSY: { exit: 75, summary: 'the serial send queue is full: retry later' },
+  E_SERIAL_CLOSED: { exit: 69, summary: 'the serial link is down or the bridge is stopped' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,7 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
+import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerHealthCommands } from './commands/health.js';
 import { registerTrustCommands } from './commands/trust.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   registerBasicCommands(program);
+  registerBoardCommands(program);
   registerHealthCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);

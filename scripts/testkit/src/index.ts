@@ -1,3 +1,4 @@
+export { SocatPtyPair } from './socat-pty.js';
 export { Sshd, type SshKey, type SshResult } from './sshd.js';
 export { Swtpm } from './swtpm.js';
 export { canCreateAccounts, createSystemGroup, createSystemUser, runAs, type SystemAccount } from './system-user.js';

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createLogger, type ElastosConfig } from '@elastos/runtime';
+import { SimRig } from '../testing/pty-rig.js';
+import { RecordingAuditSink } from '../testing/recording-audit-sink.js';
+import { SerialPortTransport } from '../transport/serialport-transport.js';
+import { type BoardOptions, McuBoardService } from './board-service.js';
+
+const log = createLogger({ name: 'board-test', level: 'silent' });
+const serial = (path: string, over: Partial<ElastosConfig['serial']> = {}): ElastosConfig['serial'] => ({
+  path,
+  baudRate: 115200,
+  watchdogMs: 1000,
+  clockSyncMarker: '',
+  presenceWindowMs: 2000,
+  ...over,
+});
+const until = async (what: string, pred: () => boolean, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('board service: the runtime on the MCU, over a real pty pair', function () {
+  this.timeout(20_000);
+  let rig: SimRig;
+  let board: McuBoardService;
+  let audit: RecordingAuditSink;
+  let healthy: boolean;
+
+  async function open(options: Partial<BoardOptions> = {}, over: Partial<ElastosConfig['serial']> = {}) {
+    rig = await SimRig.start({ ackTimeoutMs: 30 });
+    audit = new RecordingAuditSink();
+    healthy = true;
+    const deps = { serial: serial(rig.hostPath, over), log, audit, healthy: () => healthy };
+    const transport = new SerialPortTransport(rig.hostPath);
+    board = new McuBoardService(deps, { transport, bridge: { ackTimeoutMs: 30, maxAttempts: 10 }, ...options });
+    await board.start();
+    await board.bridge.whenReady(5000);
+    await audit.waitFor('mcu.watchdog.arm');
+  }
+  afterEach(async () => {
+    await board.stop();
+    await rig.close();
+  });
+
+  it('kicks the watchdog while healthy and lets it fire once the runtime is not', async () => {
+    await open();
+    await new Promise((r) => setTimeout(r, 1600));
+    assert.equal(rig.sim.bootCount, 1, 'no watchdog reset while healthy');
+    assert.equal(rig.sim.watchdog.armed, true);
+    healthy = false;
+    const [power] = await once(rig.sim, 'power');
+    assert.deepEqual(power, { on: false, reason: 'watchdog-fired' });
+    const boot = await audit.waitFor('mcu.boot', (e) => e.details?.reason === 'watchdog');
+    assert.equal(boot.actor, 'mcu');
+    // After the reset the MCU forgot its watchdog: the board service arms it again.
+    await until('re-armed watchdog', () => rig.sim.watchdog.armed && rig.sim.bootCount === 2);
+    await until('attention LED', () => rig.sim.led === 'attention');
+  });
+
+  it('shows state on the LED and approves a pending request with a long press within the window', async () => {
+    await open();
+    await until('ok LED', () => rig.sim.led === 'ok');
+    const presses: number[] = [];
+    board.onLongPress((p) => presses.push(p.durationMs));
+    const approval = board.confirmPresence(3000);
+    await until('attention LED', () => rig.sim.led === 'attention');
+    await rig.sim.press(2600);
+    assert.equal(await approval, true);
+    assert.deepEqual(presses, [2600]);
+    await until('ok LED again', () => rig.sim.led === 'ok');
+    assert.equal(audit.ofType('mcu.presence')[0]?.decision, 'allow');
+    assert.equal(audit.ofType('mcu.button')[0]?.details?.approved, true);
+
+    const refused = board.confirmPresence(1000);
+    await rig.sim.press(300);
+    assert.equal(await refused, false, 'a short press is no approval; the window closes');
+    assert.equal(audit.ofType('mcu.presence')[1]?.decision, 'deny');
+
+    board.markTamper('test');
+    await until('tamper LED', () => rig.sim.led === 'tamper');
+  });
+
+  it('takes wall time from the RTC when the system clock is not trusted', async () => {
+    const rtcAt = Date.parse('2031-02-03T04:05:06Z');
+    await open({ clockTrusted: () => false });
+    rig.sim.clock.set(rtcAt);
+    const t0 = performance.now();
+    await board.syncClock();
+    assert.equal(board.status().clockSource, 'rtc');
+    const drift = board.now() - (rtcAt + (performance.now() - t0));
+    assert.ok(Math.abs(drift) < 200, `board clock off the RTC by ${drift} ms`);
+    assert.ok(audit.ofType('mcu.clock.from-rtc').length >= 1);
+  });
+
+  it('corrects a drifting RTC from a trusted system clock', async () => {
+    await open({ clockTrusted: () => true, clockSyncMs: 200, maxRtcSkewMs: 50 });
+    rig.sim.clock.set(Date.now() + 5000);
+    await audit.waitFor('mcu.clock.rtc-set', (e) => Number(e.details?.skewMs) > 4000);
+    assert.ok(Math.abs(rig.sim.clock.read().unixMs - Date.now()) < 100);
+    assert.equal(board.now() <= Date.now(), true);
+  });
+
+  it('audits the bridge events: link up and down, MCU log lines, rejected frames', async () => {
+    await open({ reportMs: 100 });
+    assert.ok(audit.ofType('mcu.link.up')[0]?.details?.serial === 'SIM-0001');
+    await rig.sim.log('warn', 'vbat low');
+    assert.deepEqual(audit.ofType('mcu.log')[0]?.details, { level: 'warn', text: 'vbat low' });
+    // An event whose audit record cannot be made durable is not acknowledged: the MCU sends it again.
+    audit.failures = 2;
+    await rig.sim.log('error', 'rail fault');
+    assert.equal(audit.ofType('mcu.log').filter((e) => e.details?.text === 'rail fault').length, 1);
+    assert.equal(audit.failures, 0);
+    rig.faults.faults.garbageRate = 1;
+    await board.bridge.ping();
+    rig.faults.faults.garbageRate = 0;
+    const rejected = await audit.waitFor('mcu.frames.rejected');
+    assert.equal(rejected.code, 'E_SERIAL_FRAME');
+    await rig.pair.stop();
+    await board.bridge.ping().catch(() => {});
+    const down = await audit.waitFor('mcu.link.down');
+    assert.equal(down.code, 'E_SERIAL_CLOSED');
+    await rig.pair.start();
+    await until('second link.up', () => audit.ofType('mcu.link.up').length >= 2);
+  });
+});

@@ -1,0 +1,243 @@
+import type { AuditEvent, BoardDeps, BoardLed, BoardService } from '@elastos/runtime';
+import { asElastosError, type ElastosError } from '@elastos/runtime';
+import { type BridgeOptions, McuBridge } from '../bridge/bridge.js';
+import type { McuEvent } from '../protocol/messages.js';
+import { SerialPortTransport } from '../transport/serialport-transport.js';
+import type { Transport } from '../transport/transport.js';
+import { PresenceGate } from './presence.js';
+import { RtcTime, systemClockTrusted } from './system-clock.js';
+
+export interface BoardOptions {
+  /** Defaults to the serial device of the config. */
+  transport: Transport;
+  bridge: Partial<BridgeOptions>;
+  /** Defaults to systemClockTrusted(serial.clockSyncMarker). */
+  clockTrusted: () => boolean;
+  /** Re-read (and, with a trusted system clock, correct) the RTC this often. */
+  clockSyncMs: number;
+  /** Correct the RTC when it is off by more than this. */
+  maxRtcSkewMs: number;
+  /** Audit the counts of rejected frames at most this often. */
+  reportMs: number;
+}
+
+/**
+ * The runtime's use of the MCU (firmware-bridge/README.md): kicks the watchdog while the runtime
+ * is healthy, shows its state on the LED, keeps wall time from the RTC when the system clock is
+ * not trusted, turns long presses into presence approvals, and audits every bridge event.
+ */
+export class McuBoardService implements BoardService {
+  readonly bridge: McuBridge;
+  private readonly opts: BoardOptions;
+  private readonly gate = new PresenceGate();
+  private readonly rtc = new RtcTime();
+  private readonly pressListeners = new Set<(press: { at: number; durationMs: number }) => void>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private led: BoardLed | undefined;
+  private tamper: string | undefined;
+  private reportedRejects = 0;
+  private lastDown: string | undefined;
+  clockSource: 'system' | 'rtc' | 'none' = 'system';
+
+  constructor(
+    private readonly deps: BoardDeps,
+    options: Partial<BoardOptions> = {},
+  ) {
+    this.opts = {
+      transport: options.transport ?? new SerialPortTransport(deps.serial.path, deps.serial.baudRate),
+      bridge: options.bridge ?? {},
+      clockTrusted: options.clockTrusted ?? (() => systemClockTrusted(deps.serial.clockSyncMarker)),
+      clockSyncMs: options.clockSyncMs ?? 60_000,
+      maxRtcSkewMs: options.maxRtcSkewMs ?? 1000,
+      reportMs: options.reportMs ?? 60_000,
+    };
+    this.bridge = new McuBridge(this.opts.transport, this.opts.bridge);
+    this.bridge.on('ready', (id) => {
+      this.lastDown = undefined;
+      deps.log.info({ ...id }, 'MCU link up');
+      this.audit({ type: 'mcu.link.up', details: { ...id } });
+      void this.onReady();
+    });
+    this.bridge.on('down', (err) => this.onDown(err));
+    this.bridge.onEvent((ev) => this.onMcuEvent(ev));
+  }
+
+  async start(): Promise<void> {
+    this.bridge.start();
+    const every = (ms: number, fn: () => void) => this.timers.push(setInterval(fn, ms));
+    const { watchdogMs } = this.deps.serial;
+    every(watchdogMs > 0 ? Math.max(50, Math.floor(watchdogMs / 4)) : 1000, () => this.tick());
+    every(this.opts.clockSyncMs, () => {
+      this.syncClock().catch((err: unknown) => this.logFailure('clock sync', err));
+    });
+    every(this.opts.reportMs, () => this.reportRejects());
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    this.gate.clear();
+    // An orderly stop disarms the watchdog: a stopped runtime is not a hung one.
+    if (this.bridge.state === 'ready' && this.deps.serial.watchdogMs > 0) {
+      await this.bridge.disarmWatchdog().catch(() => {});
+      this.audit({ type: 'mcu.watchdog.disarm' });
+    }
+    this.reportRejects();
+    await this.bridge.stop();
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      path: this.deps.serial.path,
+      identity: this.bridge.identity ?? null,
+      led: this.led ?? null,
+      clockSource: this.clockSource,
+      now: new Date(this.now()).toISOString(),
+      pendingPresence: this.gate.pending,
+      link: this.bridge.stats(),
+    };
+  }
+
+  onLongPress(listener: (press: { at: number; durationMs: number }) => void): () => void {
+    this.pressListeners.add(listener);
+    return () => this.pressListeners.delete(listener);
+  }
+
+  async confirmPresence(windowMs = this.deps.serial.presenceWindowMs): Promise<boolean> {
+    const ok = await this.gate.wait(windowMs, () => this.showState());
+    this.audit({ type: 'mcu.presence', decision: ok ? 'allow' : 'deny', details: { windowMs } });
+    return ok;
+  }
+
+  now(): number {
+    if (this.clockSource === 'rtc') return this.rtc.now() ?? Date.now();
+    return Date.now();
+  }
+
+  markTamper(reason: string): void {
+    this.tamper = reason;
+    this.audit({ type: 'mcu.tamper', details: { reason } });
+    this.showState();
+  }
+
+  private healthy(): boolean {
+    return this.deps.healthy?.() ?? true;
+  }
+
+  /** Every quarter watchdog period: kick while healthy; an unhealthy runtime lets the MCU reset the board. */
+  private tick(): void {
+    this.showState();
+    if (this.bridge.state !== 'ready' || !this.healthy() || this.deps.serial.watchdogMs === 0) return;
+    this.bridge.kickWatchdog().catch((err: unknown) => this.logFailure('watchdog kick', err));
+  }
+
+  private wantedLed(): BoardLed {
+    if (this.tamper) return 'tamper';
+    if (this.gate.pending > 0) return 'attention';
+    return this.healthy() ? 'ok' : 'attention';
+  }
+
+  private showState(force = false): void {
+    const want = this.wantedLed();
+    if ((want === this.led && !force) || this.bridge.state !== 'ready') return;
+    this.led = want;
+    this.bridge.setLed(want).then(
+      () => this.audit({ type: 'mcu.led', details: { state: want } }),
+      (err: unknown) => {
+        this.led = undefined;
+        this.logFailure('LED', err);
+      },
+    );
+  }
+
+  /** After every HELLO and every MCU boot: the MCU forgot its watchdog and LED, so set them again. */
+  private async onReady(): Promise<void> {
+    const { watchdogMs } = this.deps.serial;
+    try {
+      if (watchdogMs > 0) {
+        await this.bridge.armWatchdog(watchdogMs);
+        this.audit({ type: 'mcu.watchdog.arm', details: { timeoutMs: watchdogMs } });
+      }
+      this.showState(true);
+      await this.syncClock();
+    } catch (err) {
+      this.logFailure('MCU set-up', err);
+    }
+  }
+
+  /** Audited on the way down and on each new reason, not on every retry of an absent device. */
+  private onDown(err: ElastosError): void {
+    this.led = undefined;
+    if (this.lastDown === err.code) return;
+    this.lastDown = err.code;
+    this.deps.log.warn({ code: err.code }, `MCU link down: ${err.message}`);
+    this.audit({ type: 'mcu.link.down', code: err.code, details: { message: err.message } });
+  }
+
+  /** Acknowledged to the MCU only after this resolves: the audit record is durable first. */
+  private async onMcuEvent(ev: McuEvent): Promise<void> {
+    if (ev.type !== 'log')
+      this.deps.log[ev.type === 'boot' && ev.reason === 'watchdog' ? 'warn' : 'info']({ ...ev }, 'MCU event');
+    if (ev.type === 'boot') {
+      await this.auditNow({ type: 'mcu.boot', details: { reason: ev.reason, bootCount: ev.bootCount } });
+      if (this.bridge.state === 'ready') void this.onReady();
+    } else if (ev.type === 'button') {
+      const approved = ev.press === 'long' && this.gate.press();
+      await this.auditNow({ type: 'mcu.button', action: ev.press, details: { durationMs: ev.durationMs, approved } });
+      if (ev.press === 'long') for (const l of this.pressListeners) l({ at: this.now(), durationMs: ev.durationMs });
+      this.showState();
+    } else {
+      this.deps.log[ev.level === 'debug' ? 'debug' : ev.level]({ mcu: true }, ev.text);
+      await this.auditNow({ type: 'mcu.log', details: { level: ev.level, text: ev.text } });
+    }
+  }
+
+  /** §7: a trusted system clock corrects the RTC; an untrusted one is replaced by the RTC. */
+  async syncClock(): Promise<void> {
+    if (this.bridge.state !== 'ready') return;
+    const reading = await this.bridge.getRtc();
+    if (this.opts.clockTrusted()) {
+      this.clockSource = 'system';
+      const skew = reading.unixMs - Date.now();
+      if (!reading.valid || Math.abs(skew) > this.opts.maxRtcSkewMs) {
+        await this.bridge.setRtc(Date.now());
+        this.audit({ type: 'mcu.clock.rtc-set', details: { skewMs: skew, wasValid: reading.valid } });
+      }
+    } else if (reading.valid) {
+      if (this.clockSource !== 'rtc') this.audit({ type: 'mcu.clock.from-rtc', details: { rtc: reading.unixMs } });
+      this.rtc.set(reading.unixMs);
+      this.clockSource = 'rtc';
+    } else if (this.clockSource !== 'rtc') {
+      this.clockSource = 'none';
+    }
+  }
+
+  private reportRejects(): void {
+    const s = this.bridge.stats();
+    const total = Object.values(s.rejected).reduce((a, b) => a + b, 0) + s.badEvents;
+    if (total === this.reportedRejects) return;
+    this.reportedRejects = total;
+    this.audit({
+      type: 'mcu.frames.rejected',
+      code: 'E_SERIAL_FRAME',
+      details: { ...s.rejected, badEvents: s.badEvents },
+    });
+  }
+
+  private auditNow(event: Omit<AuditEvent, 'actor'>): Promise<unknown> {
+    return this.deps.audit?.append({ actor: 'mcu', ...event }) ?? Promise.resolve();
+  }
+
+  private audit(event: Omit<AuditEvent, 'actor'>): void {
+    this.auditNow(event).catch((err: unknown) => this.logFailure('audit', err));
+  }
+
+  private logFailure(what: string, err: unknown): void {
+    const e = asElastosError(err);
+    this.deps.log.warn({ code: e.code }, `${what}: ${e.message}`);
+  }
+}
+
+/** The factory `startBoard` (runtime/src/board) looks for. */
+export function createBoardService(deps: BoardDeps, options?: Partial<BoardOptions>): McuBoardService {
+  return new McuBoardService(deps, options);
+}

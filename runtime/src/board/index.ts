@@ -1,0 +1,1 @@
+export { type BoardDeps, type BoardLed, type BoardService, startBoard } from './board.js';
