@@ -30,10 +30,8 @@ describe('health sampler (systeminformation, sampled on a timer)', function () {
     sampler = new HealthSampler(60_000, log);
     sampler.start();
     const first = await sampler.latest();
-    const t = process.hrtime.bigint();
     const again = await sampler.latest();
-    assert.ok(Number(process.hrtime.bigint() - t) / 1e6 < 5, 'a cached read takes under 5 ms');
-    assert.equal(again, first);
+    assert.equal(again, first, 'the very same reading object: nothing was measured');
   });
 
   it('resamples on its timer, with the capsules the supervisor reports', async () => {
