@@ -115,5 +115,12 @@ describe('elastos CLI and elastosd', () => {
     assert.match(h.stdout, /^memory {6}.* used of /m);
     assert.match(h.stdout, /│ mount +│ device +│ size +│ used +│ use +│/);
     for (const line of h.stdout.split('\n')) assert.ok(line.length <= 80, line);
+    // A reader that goes away early (`| head -1`) ends the CLI quietly, with no EPIPE trace.
+    const piped = await new Promise<{ out: string; err: string }>((resolve) => {
+      const sh = `"${process.execPath}" "${ELASTOS}" --config "${configPath}" health | head -1`;
+      execFile('sh', ['-c', sh], { encoding: 'utf8' }, (_e, out, err) => resolve({ out, err }));
+    });
+    assert.match(piped.out, /^sampled /);
+    assert.equal(piped.err, '');
   });
 });
