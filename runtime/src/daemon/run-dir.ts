@@ -9,7 +9,10 @@ import type { Logger } from '../log/index.js';
 export function prepareRunDir(runDir: string, adminGid: number | undefined, log: Logger): void {
   mkdirSync(runDir, { recursive: true, mode: 0o750 });
   chmodSync(runDir, 0o750);
-  if (adminGid === undefined) return;
+  if (adminGid === undefined) {
+    log.warn({ runDir }, 'the admin group does not exist: only root may administer this runtime');
+    return;
+  }
   try {
     chownSync(runDir, process.getuid?.() ?? 0, adminGid);
   } catch (err) {
