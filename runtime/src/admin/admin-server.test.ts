@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { makeTempDir } from '@elastos/testkit';
 import type { AuditEvent, AuditReceipt, AuditSink } from '../audit/audit-sink.js';
@@ -7,6 +8,7 @@ import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { AdminClient } from './admin-client.js';
 import { AdminServer, type PeerPolicy } from './admin-server.js';
+import { loadPeerCred } from './peer-cred.js';
 
 /** Test double of the audit trail (the AuditLog lives in the audit area): records, or fails like a full disk. */
 class RecordingAuditSink implements AuditSink {
@@ -100,6 +102,18 @@ describe('admin server: peer credentials from the kernel (SO_PEERCRED)', () => {
     audit.failing = true;
     await assert.rejects(call('epoch.bump'), { code: 'E_AUDIT_WRITE' });
     assert.equal(runs, 2);
+  });
+
+  it('fails closed: the addon throws for a descriptor that is not a connected unix socket', () => {
+    const peerCred = loadPeerCred();
+    const fd = openSync('/dev/null', 'r');
+    try {
+      assert.throws(() => peerCred(fd), { errno: constants.errno.ENOTSOCK });
+    } finally {
+      closeSync(fd);
+    }
+    assert.throws(() => peerCred(-1), { errno: constants.errno.EBADF });
+    assert.throws(() => (peerCred as unknown as (x: string) => unknown)('3'), TypeError);
   });
 
   it('answers an unknown command with E_USAGE and keeps serving', async () => {
