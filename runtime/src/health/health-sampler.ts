@@ -1,6 +1,9 @@
 import { loadavg } from 'node:os';
 import si from 'systeminformation';
+import { ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
+
+const SAMPLE_TIMEOUT_MS = 10_000;
 
 /** One capsule's resource use from its cgroup; the supervisor reports these (setCapsuleSource). */
 export interface CapsuleUsage {
@@ -67,7 +70,12 @@ export class HealthSampler {
 
   private sample(): Promise<HealthReading> {
     if (this.inFlight) return this.inFlight;
-    const run = this.measure()
+    let timer: NodeJS.Timeout | undefined;
+    // A hung probe (df on a dead mount) must not hang `elastos health`: give up, keep the last reading.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ElastosError('E_TIMEOUT', 'health sample took too long')), SAMPLE_TIMEOUT_MS);
+    });
+    const run = Promise.race([this.measure(), timeout])
       .then((reading) => {
         this.last = reading;
         return reading;
@@ -77,6 +85,7 @@ export class HealthSampler {
         throw err;
       })
       .finally(() => {
+        clearTimeout(timer);
         this.inFlight = undefined;
       });
     run.catch(() => undefined);
