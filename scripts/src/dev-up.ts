@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { hasCode, loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
 import { SocatPtyPair, Swtpm } from '@elastos/testkit';
 import { REPO_ROOT } from './workspaces.js';
 
@@ -26,6 +27,25 @@ function writeDevConfig(tcti: string, serialPath: string): string {
   };
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;
+}
+
+/**
+ * Dev only: provision the runtime key on first run; when the runtime was rebuilt since (its PCR
+ * no longer matches), reseal a new key, saying so. On a box `elastos provision` is an admin act.
+ */
+async function ensureProvisioned(configPath: string): Promise<void> {
+  const config = loadConfig(configPath);
+  const store = await Store.open(join(config.stateDir, 'store'));
+  try {
+    const r = await provisionRuntimeKey(config, store, 'if-needed').catch(async (err: unknown) => {
+      if (!hasCode(err, 'E_TPM_PCR_MISMATCH')) throw err;
+      say('the runtime, its config or trust store changed since provisioning: dev reseals a NEW runtime key');
+      return provisionRuntimeKey(config, store, 'reseal');
+    });
+    say(`runtime key ${r.keyId} ${r.action} (sealed to PCR ${r.pcr})`);
+  } finally {
+    await store.close();
+  }
 }
 
 /** The MCU simulator (firmware-bridge) on the MCU's end of the pty pair; its JSON events go to a log file. */
@@ -73,6 +93,7 @@ async function main(): Promise<void> {
   );
   const configPath = writeDevConfig(swtpm.tcti, serial.host);
   say(`config ${configPath}`);
+  await ensureProvisioned(configPath);
 
   const daemon = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
   if (!existsSync(daemon)) throw new Error(`missing ${daemon}`);

@@ -13,7 +13,9 @@ describe('the daemon with serial.path set (runtime/src/daemon/runtime.ts)', func
     const tmp = makeTempDir();
     const configPath = join(tmp.path, 'config.json');
     const serial = { path: rig.hostPath, watchdogMs: 2000, clockSyncMarker: '' };
-    writeFileSync(configPath, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', serial }));
+    // No TPM in this test (the TPM room's tests run the daemon on swtpm): dev's explicit insecure mode.
+    const tpm = { insecureNoTpm: true };
+    writeFileSync(configPath, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', serial, tpm }));
     const config = loadConfig(configPath);
     const runtime = new Runtime(config, createLogger({ name: 'wiring', level: 'silent' }));
     try {

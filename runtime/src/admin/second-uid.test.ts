@@ -52,6 +52,7 @@ describe('the admin socket against other local users (real uids, SO_PEERCRED)', 
       stateDir: 'state',
       logLevel: 'fatal',
       admin: { group: group.name },
+      tpm: { insecureNoTpm: true }, // no TPM in this test: the dev profile's explicit insecure mode
     };
     writeFileSync(configPath, JSON.stringify(config));
     runtime = new Runtime(loadConfig(configPath), createLogger({ name: 't', level: 'silent', pretty: false }));

@@ -5,20 +5,26 @@ import { createLogger } from '../log/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { Runtime } from './runtime.js';
 
-const HELP = `usage: elastosd [--config PATH]
+const HELP = `usage: elastosd [--config PATH] [--insecure-no-tpm]
 
 Runs the ElastOS runtime in the foreground until SIGINT or SIGTERM.
-  --config PATH   config file (default: $ELASTOS_CONFIG or /etc/elastos/config.json)
+  --config PATH       config file (default: $ELASTOS_CONFIG or /etc/elastos/config.json)
+  --insecure-no-tpm   dev profile only: run without a TPM (key kept in clear; loud warning; audited)
   --version       print the version
   --help          this text`;
 
 /** elastosd: the runtime daemon, run by systemd on the box and by `npm start` in dev. */
 export async function main(argv: string[]): Promise<void> {
-  let values: { config?: string; version?: boolean; help?: boolean };
+  let values: { config?: string; version?: boolean; help?: boolean; 'insecure-no-tpm'?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, version: { type: 'boolean' }, help: { type: 'boolean' } },
+      options: {
+        config: { type: 'string' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean' },
+        'insecure-no-tpm': { type: 'boolean' },
+      },
     }));
   } catch (err) {
     process.stderr.write(`error E_USAGE: ${(err as Error).message}\n${HELP}\n`);
@@ -31,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const config = loadConfig(configPath(values.config));
     const log = createLogger({ name: 'elastosd', level: config.logLevel });
-    runtime = new Runtime(config, log);
+    runtime = new Runtime(config, log, { insecureNoTpm: values['insecure-no-tpm'] === true });
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;

@@ -10,7 +10,8 @@ export function prepareRunDir(runDir: string, adminGid: number | undefined, log:
   mkdirSync(runDir, { recursive: true, mode: 0o750 });
   chmodSync(runDir, 0o750);
   if (adminGid === undefined) {
-    log.warn({ runDir }, 'the admin group does not exist: only root may administer this runtime');
+    // Expected in dev (root administers); on a box the image creates the group.
+    log.info({ runDir }, 'the admin group does not exist: only root may administer this runtime');
     return;
   }
   try {

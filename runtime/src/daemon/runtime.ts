@@ -2,14 +2,22 @@ import { join } from 'node:path';
 import { AdminServer, adminGroupPolicy, lookupGroup } from '../admin/index.js';
 import { AuditLog, type AuditSink } from '../audit/index.js';
 import { type BoardService, startBoard } from '../board/index.js';
+import { registerTpmCommands } from '../boot/tpm-admin.js';
+import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { HealthSampler } from '../health/index.js';
+import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { prepareRunDir } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
+
+export interface RuntimeOptions {
+  /** elastosd `--insecure-no-tpm` (dev profile only). */
+  insecureNoTpm?: boolean;
+}
 
 /** The runtime's lifetime: start in order, stop in reverse order, nothing left behind. */
 export class Runtime {
@@ -17,37 +25,37 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
-  /** The audit trail (an AuditLog, opened after the store); subsystems started after it audit through it. */
+  /** The audit trail (an AuditLog, opened after boot); subsystems started after it audit through it. */
   audit: AuditSink | undefined;
   health: HealthSampler | undefined;
+  /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
+  boot: BootedRuntime | undefined;
+  /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
+  key: RuntimeKey | undefined;
   board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
 
   constructor(
     readonly config: ElastosConfig,
     private readonly log: Logger,
+    private readonly options: RuntimeOptions = {},
   ) {}
 
   async start(): Promise<void> {
     const adminGid = lookupGroup(this.config.admin.group)?.gid;
-    prepareRunDir(this.config.runDir, adminGid, this.log);
     this.stops.push(acquireRunLock(this.config.runDir));
+    prepareRunDir(this.config.runDir, adminGid, this.log); // only once the run directory is ours
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
-    const audit = await AuditLog.open(store);
-    this.audit = audit;
-    this.stops.push(() => audit.close());
-    const health = new HealthSampler(this.config.health.intervalMs, this.log);
-    health.start();
-    this.health = health;
-    this.stops.push(() => health.stop());
-
-    const policy = adminGroupPolicy({ group: this.config.admin.group });
-    const admin = new AdminServer(this.config.admin.socket, this.log, policy, { socketGid: adminGid, audit });
-    admin.register('version', () => ({ version: RUNTIME_VERSION }), { audit: false });
-    admin.register('status', () => this.status(), { audit: false });
-    admin.register('health', () => health.latest(), { audit: false });
+    const boot = await bootRuntime({ ...this.options, config: this.config, store, log: this.log });
+    this.boot = boot;
+    this.key = boot.key;
+    this.stops.push(() => boot.close());
+    const audit = await this.openAudit(store, boot);
+    const health = this.startHealth();
+    const admin = this.adminServer(adminGid, audit, health);
+    registerTpmCommands(admin, this.config, store, boot);
     const { stateDir, trustDir } = this.config;
     this.capsules = new CapsuleManager({ stateDir, trustDir, store, audit, log: this.log });
     registerCapsuleAdmin(admin, this.capsules);
@@ -63,6 +71,33 @@ export class Runtime {
       admin.register('board.status', () => board.status());
     }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
+  }
+
+  /** The audit trail; boot's events, held until now, go first. */
+  private async openAudit(store: Store, boot: BootedRuntime): Promise<AuditLog> {
+    const audit = await AuditLog.open(store);
+    this.audit = audit;
+    this.stops.push(() => audit.close());
+    await boot.attachAudit(audit);
+    return audit;
+  }
+
+  private startHealth(): HealthSampler {
+    const health = new HealthSampler(this.config.health.intervalMs, this.log);
+    health.start();
+    this.health = health;
+    this.stops.push(() => health.stop());
+    return health;
+  }
+
+  /** The admin socket (runtime/spec/admin.md): root and the admin group, each command audited. */
+  private adminServer(adminGid: number | undefined, audit: AuditLog, health: HealthSampler): AdminServer {
+    const policy = adminGroupPolicy({ group: this.config.admin.group });
+    const admin = new AdminServer(this.config.admin.socket, this.log, policy, { socketGid: adminGid, audit });
+    admin.register('version', () => ({ version: RUNTIME_VERSION }), { audit: false });
+    admin.register('status', () => this.status(), { audit: false });
+    admin.register('health', () => health.latest(), { audit: false });
+    return admin;
   }
 
   status(): Record<string, unknown> {

@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   E_TPM_PCR_MISMATCH: { exit: 77, summary: 'the measured state differs from the sealed policy: refusing to start' },
   E_TPM_SEALED_CORRUPT: { exit: 74, summary: 'the sealed key blob does not load' },
   E_TPM_NOT_PROVISIONED: { exit: 78, summary: 'no sealed runtime key: run `elastos provision`' },
+  E_TPM_PROVISIONED: {
+    exit: 73,
+    summary: 'a runtime key is already sealed: use `elastos provision --reseal` after an authorised update',
+  },
   E_TPM_INSECURE: { exit: 78, summary: 'running without a TPM needs --insecure-no-tpm in the dev profile' },
   E_ATTEST_NONCE: { exit: 65, summary: 'the quote does not carry the expected nonce' },
   E_ATTEST_INVALID: { exit: 65, summary: 'the attestation does not verify' },

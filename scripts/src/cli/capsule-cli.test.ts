@@ -36,7 +36,15 @@ describe('elastos capsule and trust commands', function () {
     dir = makeTempDir();
     writeFileSync(
       join(dir.path, 'config.json'),
-      JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', trustDir: 'trust', logLevel: 'warn' }),
+      // No TPM in this test (the TPM room's tests run elastosd on swtpm): dev's explicit insecure mode.
+      JSON.stringify({
+        profile: 'dev',
+        runDir: 'run',
+        stateDir: 'state',
+        trustDir: 'trust',
+        logLevel: 'warn',
+        tpm: { insecureNoTpm: true },
+      }),
     );
   });
   afterEach(async () => {

@@ -33,7 +33,17 @@ describe('elastos CLI and elastosd', () => {
   beforeEach(() => {
     dir = makeTempDir();
     configPath = join(dir.path, 'config.json');
-    writeFileSync(configPath, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn' }));
+    // No TPM here (tpm.test.ts runs the runtime on swtpm): the dev profile's explicit insecure mode.
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        profile: 'dev',
+        runDir: 'run',
+        stateDir: 'state',
+        logLevel: 'warn',
+        tpm: { insecureNoTpm: true },
+      }),
+    );
   });
   afterEach(async () => {
     if (daemon && daemon.exitCode === null) {

@@ -4,6 +4,7 @@ import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerHealthCommands } from './commands/health.js';
+import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 
 /** The `elastos` command tree; each area registers its commands from `commands/<area>.ts`. */
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   registerBasicCommands(program);
+  registerTpmCommands(program);
   registerBoardCommands(program);
   registerHealthCommands(program);
   registerCapsuleCommands(program);

@@ -86,7 +86,14 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
     dir = makeTempDir();
     chmodSync(dir.path, 0o755);
     configPath = join(dir.path, 'config.json');
-    const config = { profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn', admin: { group: group.name } };
+    const config = {
+      profile: 'dev',
+      runDir: 'run',
+      stateDir: 'state',
+      logLevel: 'error',
+      admin: { group: group.name },
+      tpm: { insecureNoTpm: true }, // no TPM in this test: the dev profile's explicit insecure mode
+    };
     writeFileSync(configPath, JSON.stringify(config));
     chmodSync(configPath, 0o644);
     daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -71,6 +71,25 @@ export class Swtpm {
     return stdout;
   }
 
+  /**
+   * Transient objects and sessions (loaded or saved) present in the TPM. Without a resource
+   * manager nothing is flushed for a client, so anything listed here after a client closed leaked.
+   */
+  async leakedHandles(): Promise<string[]> {
+    const found: string[] = [];
+    for (const cap of ['handles-transient', 'handles-loaded-session', 'handles-saved-session']) {
+      const out = await this.tpm2('tpm2_getcap', [cap]);
+      for (const h of out.match(/0x[0-9a-f]+/gi) ?? []) found.push(`${cap}:${h}`);
+    }
+    return found;
+  }
+
+  /** Throws when any transient object or session is left in the TPM. */
+  async assertNoLeaks(): Promise<void> {
+    const leaked = await this.leakedHandles();
+    if (leaked.length > 0) throw new Error(`TPM handles leaked: ${leaked.join(', ')}`);
+  }
+
   /** Graceful stop through the control channel; a kill would raise the lockout counter. */
   async stop(): Promise<void> {
     const child = this.child;
