@@ -14,6 +14,11 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) process.exit(0); // --help, --version
+      // A command group run without a subcommand: commander already printed its help.
+      if (err.code === 'commander.help') {
+        process.stderr.write('error E_USAGE: a subcommand is required (see the help above)\n');
+        process.exit(64);
+      }
       process.stderr.write(`error E_USAGE: ${err.message.replace(/^error: /, '')}\n`);
       process.exit(64);
     }
