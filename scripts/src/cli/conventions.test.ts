@@ -79,6 +79,20 @@ describe('CLI conventions', () => {
     assert.match(bad.stderr, /^error E_USAGE: unknown option '--frobnicate'\n$/);
   });
 
+  it('answers a command group run without its subcommand with its help, then error E_USAGE and exit 64', async () => {
+    // A pure group: subcommands and nothing of its own (`attest` both acts and has `attest verify`).
+    const groups = walk(buildProgram()).filter(
+      ({ path, cmd }) => path.length > 0 && cmd.commands.length > 0 && cmd.options.length === 0,
+    );
+    assert.ok(groups.length > 0);
+    for (const { path } of groups) {
+      const r = await run(path);
+      assert.equal(r.code, 64, path.join(' '));
+      assert.match(r.stderr, new RegExp(`^Usage: elastos ${path.join(' ')}`), path.join(' '));
+      assert.match(r.stderr, /^error E_USAGE: /m, path.join(' '));
+    }
+  });
+
   it('documents every exit status in scripts/README.md, generated from codes.ts', () => {
     const table = readmeExitCodeTable();
     assert.ok(table, 'scripts/README.md has the exit-codes markers');
