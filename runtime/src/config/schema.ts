@@ -44,6 +44,29 @@ export interface ElastosConfig {
     /** Default window in which a long press approves a pending request. */
     presenceWindowMs: number;
   };
+  /** Capsule confinement (runtime/launcher/README.md). */
+  confine: {
+    /** The launcher binary; empty: the one built in the runtime package (launcher/build/elastos-launch). */
+    launcher: string;
+    /** The Node binary capsules run on; empty: the runtime's own. */
+    nodePath: string;
+    /** Capsule cgroups live under `<runtime's cgroup>/<cgroupParent>/<capsule>`. */
+    cgroupParent: string;
+    /** Capsule uids (one per capsule) come from [uidBase, uidBase + uidCount). */
+    uidBase: number;
+    uidCount: number;
+    /** SIGTERM, then SIGKILL after this long. */
+    stopGraceMs: number;
+    /** Size of each capsule's private /tmp (charged to its memory limit). */
+    tmpBytes: number;
+    restart: {
+      initialDelayMs: number;
+      maxDelayMs: number;
+      /** More crashes than this within crashWindowMs stop the capsule (E_CAPSULE_CRASHLOOP). */
+      crashLimit: number;
+      crashWindowMs: number;
+    };
+  };
 }
 
 /** JSON Schema of the config; ajv fills the defaults. */
@@ -112,6 +135,33 @@ export const CONFIG_SCHEMA = {
         watchdogMs: { type: 'integer', anyOf: [{ const: 0 }, { minimum: 1000, maximum: 600000 }], default: 10000 },
         clockSyncMarker: { type: 'string', default: '/run/systemd/timesync/synchronized' },
         presenceWindowMs: { type: 'integer', minimum: 1000, maximum: 600000, default: 30000 },
+      },
+    },
+    confine: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        launcher: { type: 'string', default: '' },
+        nodePath: { type: 'string', default: '' },
+        cgroupParent: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', default: 'elastos' },
+        uidBase: { type: 'integer', minimum: 1000, maximum: 4_000_000_000, default: 200_000 },
+        uidCount: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10_000 },
+        stopGraceMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 2000 },
+        tmpBytes: { type: 'integer', minimum: 65_536, default: 16_777_216 },
+        restart: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          required: [],
+          properties: {
+            initialDelayMs: { type: 'integer', minimum: 0, default: 200 },
+            maxDelayMs: { type: 'integer', minimum: 0, default: 30_000 },
+            crashLimit: { type: 'integer', minimum: 0, default: 5 },
+            crashWindowMs: { type: 'integer', minimum: 1, default: 60_000 },
+          },
+        },
       },
     },
   },

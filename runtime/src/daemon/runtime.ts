@@ -6,10 +6,12 @@ import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
-import { HealthSampler } from '../health/index.js';
+import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
+import { capsuleHealthOf, HealthSampler } from '../health/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
+import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { prepareRunDir } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
@@ -25,6 +27,8 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** Starts and stops capsules (the capsule room wires verified packages into it). */
+  supervisor: Supervisor | undefined;
   /** The audit trail (an AuditLog, opened after boot); subsystems started after it audit through it. */
   audit: AuditSink | undefined;
   health: HealthSampler | undefined;
@@ -63,6 +67,12 @@ export class Runtime {
     this.admin = admin;
     this.stops.push(() => admin.close());
 
+    const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit });
+    this.supervisor = supervisor;
+    this.stops.push(() => supervisor.stopAll());
+    admin.register('supervise.list', () => supervisor.list());
+    health.setCapsuleSource(() => capsuleHealthOf(supervisor.list()));
+    admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
     // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
     if (this.config.serial.path !== '') {
       const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });

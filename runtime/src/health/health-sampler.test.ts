@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { cpus, totalmem } from 'node:os';
 import { createLogger } from '../log/index.js';
-import { HealthSampler } from './health-sampler.js';
+import { capsuleHealthOf, HealthSampler } from './health-sampler.js';
 
 const log = createLogger({ name: 'test', level: 'silent', pretty: false });
 
@@ -51,5 +51,14 @@ describe('health sampler (systeminformation, sampled on a timer)', function () {
     const stopped = await sampler.latest();
     await new Promise((r) => setTimeout(r, 700));
     assert.equal(await sampler.latest(), stopped, 'no sample after stop');
+  });
+
+  it('turns the supervisor list into health rows: running capsules with their cgroup readings only', () => {
+    const usage = { memoryBytes: 5 << 20, memoryPeakBytes: null, cpuUsec: 1500, pids: 4 };
+    const rows = capsuleHealthOf([
+      { name: 'photos', id: 'cap1abc', usage },
+      { name: 'stopped', id: 'cap1def', usage: null },
+    ]);
+    assert.deepEqual(rows, [{ id: 'cap1abc', name: 'photos', memoryBytes: 5 << 20, pids: 4, cpuUsageUsec: 1500 }]);
   });
 });

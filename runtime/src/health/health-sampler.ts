@@ -5,8 +5,8 @@ import type { Logger } from '../log/index.js';
 
 const SAMPLE_TIMEOUT_MS = 10_000;
 
-/** One capsule's resource use from its cgroup; the supervisor reports these (setCapsuleSource). */
-export interface CapsuleUsage {
+/** One running capsule's resource use from its cgroup, as `elastos health` shows it. */
+export interface CapsuleHealth {
   id: string;
   name?: string;
   memoryBytes?: number;
@@ -14,7 +14,16 @@ export interface CapsuleUsage {
   cpuUsageUsec?: number;
 }
 
-export type CapsuleUsageSource = () => CapsuleUsage[] | Promise<CapsuleUsage[]>;
+export type CapsuleHealthSource = () => CapsuleHealth[] | Promise<CapsuleHealth[]>;
+
+/** The supervisor's list (`Supervisor.list()`) as health rows: running capsules with cgroup readings. */
+export function capsuleHealthOf(
+  list: Array<{ name: string; id: string; usage: { memoryBytes: number; pids: number; cpuUsec: number } | null }>,
+): CapsuleHealth[] {
+  return list.flatMap(({ name, id, usage }) =>
+    usage ? [{ id, name, memoryBytes: usage.memoryBytes, pids: usage.pids, cpuUsageUsec: usage.cpuUsec }] : [],
+  );
+}
 
 /** What `elastos health` shows: the last sample, never a fresh (slow) measurement. */
 export interface HealthReading {
@@ -28,7 +37,7 @@ export interface HealthReading {
     swapUsedBytes: number;
   };
   disks: Array<{ mount: string; fs: string; type: string; sizeBytes: number; usedBytes: number; usePercent: number }>;
-  capsules: CapsuleUsage[];
+  capsules: CapsuleHealth[];
 }
 
 /**
@@ -39,7 +48,7 @@ export class HealthSampler {
   private timer: NodeJS.Timeout | undefined;
   private last: HealthReading | undefined;
   private inFlight: Promise<HealthReading> | undefined;
-  private capsules: CapsuleUsageSource = () => [];
+  private capsules: CapsuleHealthSource = () => [];
 
   constructor(
     private readonly intervalMs: number,
@@ -47,7 +56,7 @@ export class HealthSampler {
   ) {}
 
   /** The supervisor plugs per-capsule cgroup usage in here. */
-  setCapsuleSource(source: CapsuleUsageSource): void {
+  setCapsuleSource(source: CapsuleHealthSource): void {
     this.capsules = source;
   }
 

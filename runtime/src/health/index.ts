@@ -1,1 +1,7 @@
-export { type CapsuleUsage, type CapsuleUsageSource, type HealthReading, HealthSampler } from './health-sampler.js';
+export {
+  type CapsuleHealth,
+  type CapsuleHealthSource,
+  capsuleHealthOf,
+  type HealthReading,
+  HealthSampler,
+} from './health-sampler.js';

@@ -3,7 +3,9 @@ import { Command } from 'commander';
 import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
+import { registerDoctorCommands } from './commands/doctor.js';
 import { registerHealthCommands } from './commands/health.js';
+import { registerSuperviseCommands } from './commands/supervise.js';
 import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 
@@ -25,5 +27,7 @@ export function buildProgram(): Command {
   registerHealthCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);
+  registerDoctorCommands(program);
+  registerSuperviseCommands(program);
   return program;
 }

@@ -1,3 +1,5 @@
+export { HOSTILE_CAPSULE, LineReader, makeCapsuleDirs } from './capsule-kit.js';
+export { requireFeature } from './kernel-feature.js';
 export { SocatPtyPair } from './socat-pty.js';
 export { Sshd, type SshKey, type SshResult } from './sshd.js';
 export { Swtpm } from './swtpm.js';

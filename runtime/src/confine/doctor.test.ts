@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { makeTempDir, requireFeature } from '@elastos/testkit';
+import { pino } from 'pino';
+import { AuditLog, walkChain } from '../audit/index.js';
+import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
+import { createLogger } from '../log/index.js';
+import { Store } from '../store/index.js';
+import { BUNDLED_LAUNCHER, prepareConfinement } from './confine-context.js';
+import { type KernelLayers, layerReport, missingLayers, probeKernel } from './doctor.js';
+
+const log = createLogger({ name: 'doctor-test', level: 'fatal' });
+
+const FULL: KernelLayers = {
+  launcher: true,
+  root: true,
+  noNewPrivs: true,
+  seccompFilter: true,
+  namespaces: true,
+  userNamespace: true,
+  landlockAbi: 3,
+  cgroup: { v1: [], v2: ['memory', 'pids', 'cpu'], version: 2, controllers: ['memory', 'pids', 'cpu'] },
+};
+
+describe('confinement doctor', () => {
+  it('finds every required layer on this kernel (CI fails when one is missing)', function () {
+    const report = layerReport(probeKernel(BUNDLED_LAUNCHER));
+    const missing = report.filter((r) => r.required && !r.available).map((r) => r.layer);
+    requireFeature(this, missing.length === 0, `missing layers: ${missing.join(', ')}`);
+    assert.deepEqual(missingLayers(report, 'production'), []);
+  });
+
+  it('production refuses a missing required layer with E_CONFINE_UNAVAILABLE naming it', () => {
+    const report = layerReport({ ...FULL, seccompFilter: false });
+    assert.throws(() => missingLayers(report, 'production'), {
+      code: 'E_CONFINE_UNAVAILABLE',
+      message: /seccomp/,
+    });
+  });
+
+  it('production tolerates missing optional layers (user namespace, Landlock)', () => {
+    const report = layerReport({ ...FULL, userNamespace: false, landlockAbi: 0 });
+    assert.deepEqual(missingLayers(report, 'production'), []);
+  });
+
+  it('dev goes on without a degradable layer, but never without namespaces', () => {
+    const cg = { v1: ['memory'], v2: [], version: 1 as const, controllers: ['memory'] };
+    const degraded = missingLayers(layerReport({ ...FULL, cgroup: cg }), 'dev').map((r) => r.layer);
+    assert.deepEqual(degraded, ['cgroup.pids', 'cgroup.cpu']);
+    assert.throws(() => missingLayers(layerReport({ ...FULL, namespaces: false }), 'dev'), {
+      code: 'E_CONFINE_UNAVAILABLE',
+    });
+  });
+
+  it('each row says what its absence means', () => {
+    for (const row of layerReport(FULL)) assert.ok(row.meaning.length > 20, row.layer);
+  });
+
+  it('dev with a missing layer warns loudly and writes an audit entry naming it', async () => {
+    const tmp = makeTempDir('elastos-doctor-');
+    const store = await Store.open(join(tmp.path, 'store'));
+    const audit = await AuditLog.open(store);
+    const lines: string[] = [];
+    const loud = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const ctx = await prepareConfinement({
+      profile: 'dev',
+      cgroupParent: 'elastos-doctor-test',
+      log: loud,
+      audit,
+      layers: { ...probeKernel(BUNDLED_LAUNCHER), seccompFilter: false },
+    });
+    assert.equal(ctx.seccomp, false);
+    await audit.close();
+    const records: AuditRecord[] = [];
+    for await (const r of walkChain(store, { seq: 0, prev: GENESIS_HASH })) records.push(r.record);
+    await store.close();
+    tmp.remove();
+    assert.deepEqual(
+      records.map((e) => [e.type, e.resource, e.code]),
+      [['confine.degraded', 'layer:seccomp', 'E_CONFINE_UNAVAILABLE']],
+    );
+    assert.match(lines[0] ?? '', /"level":40.*CONFINEMENT DEGRADED: seccomp is missing/);
+    await assert.rejects(
+      prepareConfinement({
+        profile: 'production',
+        cgroupParent: 'x',
+        log,
+        layers: { ...FULL, seccompFilter: false },
+      }),
+      { code: 'E_CONFINE_UNAVAILABLE' },
+    );
+  });
+});

@@ -1,0 +1,15 @@
+export type { CapsuleCgroup, CgroupDriver } from './cgroup.js';
+export { detectCgroupDriver } from './cgroup-detect.js';
+export { BUNDLED_LAUNCHER, type ConfineContext, type ConfineOptions, prepareConfinement } from './confine-context.js';
+export {
+  type DoctorReport,
+  doctorReport,
+  type KernelLayers,
+  type LayerStatus,
+  layerReport,
+  missingLayers,
+  probeKernel,
+} from './doctor.js';
+export { type LaunchPlan, launchPlan, nodeFlags } from './launch-plan.js';
+export { seccompRules } from './seccomp-policy.js';
+export { type CapsuleLimits, type CapsuleSpec, type CapsuleUsage, type LimitEvents, VIEW } from './types.js';

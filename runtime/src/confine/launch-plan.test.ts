@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { launchPlan, nodeFlags, type PlanContext } from './launch-plan.js';
+import { DENIED_SYSCALLS, seccompRules } from './seccomp-policy.js';
+import type { CapsuleSpec } from './types.js';
+
+const spec: CapsuleSpec = {
+  name: 'demo',
+  id: 'sha256-x',
+  codeDir: '/var/lib/elastos/capsules/demo/code',
+  entry: 'main.mjs',
+  dataDir: '/var/lib/elastos/capsules/demo/data',
+  limits: { memoryBytes: 64 << 20, pids: 32, cpuPercent: 25 },
+  network: false,
+  env: { LANG: 'C' },
+};
+const ctx: PlanContext = {
+  launcher: '/usr/lib/elastos/elastos-launch',
+  nodePath: '/usr/bin/node',
+  nodeBinds: ['/usr/bin/node:/usr/bin/node'],
+  cgroupDirs: ['/sys/fs/cgroup/elastos/demo'],
+  uid: 200_000,
+  seccomp: true,
+  tmpBytes: 1 << 20,
+};
+
+const valuesOf = (args: string[], flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
+
+describe('launch plan and seccomp policy', () => {
+  it('binds code read-only, data read-write, Node, devices and a private /tmp; nothing else', () => {
+    const { args, env } = launchPlan(spec, ctx);
+    assert.deepEqual(valuesOf(args, '--rw'), [`${spec.dataDir}:/capsule/data`]);
+    assert.deepEqual(valuesOf(args, '--ro'), [`${spec.codeDir}:/capsule/code`, '/usr/bin/node:/usr/bin/node']);
+    assert.deepEqual(valuesOf(args, '--tmpfs'), ['/tmp:1048576']);
+    assert.deepEqual(env, { LANG: 'C' }, 'only the spec environment');
+    assert.equal(valuesOf(args, '--unshare')[0], 'mnt,pid,ipc,uts,cgroup,user?,net');
+    assert.deepEqual(args.slice(args.indexOf('--') + 1, args.indexOf('--') + 3), [
+      '/usr/bin/node',
+      '--experimental-permission',
+    ]);
+    assert.equal(args.at(-1), '/capsule/code/main.mjs');
+  });
+
+  it('keeps the network namespace link and name resolution files only with a grant', () => {
+    const { args } = launchPlan({ ...spec, network: true }, ctx);
+    assert.ok(!valuesOf(args, '--unshare')[0]?.includes('net'));
+    assert.ok(valuesOf(args, '--seccomp').every((r) => r !== '97:socket:0:0xffffffff:2'));
+  });
+
+  it('refuses an entry outside the code dir and paths the launcher would misparse', () => {
+    assert.throws(() => launchPlan({ ...spec, entry: '../../etc/passwd' }, ctx), { code: 'E_CONFINE_LAUNCH' });
+    assert.throws(() => launchPlan({ ...spec, dataDir: '/a:/b' }, ctx), { code: 'E_CONFINE_LAUNCH' });
+    assert.throws(() => launchPlan({ ...spec, codeDir: 'relative' }, ctx), { code: 'E_CONFINE_LAUNCH' });
+  });
+
+  it('allows workers and child processes only when declared', () => {
+    assert.ok(!nodeFlags(spec).some((f) => f === '--allow-worker' || f === '--allow-child-process'));
+    assert.ok(nodeFlags({ ...spec, workers: true, childProcess: true }).includes('--allow-worker'));
+  });
+
+  it('denies at least what Docker and @system-service leave out, and every socket family but AF_UNIX', () => {
+    for (const name of ['mount', 'ptrace', 'kexec_load', 'bpf', 'init_module', 'keyctl', 'perf_event_open']) {
+      assert.ok(DENIED_SYSCALLS.includes(name), name);
+    }
+    for (const name of ['userfaultfd', 'unshare', 'setns', 'io_uring_setup', 'open_by_handle_at']) {
+      assert.ok(DENIED_SYSCALLS.includes(name), name);
+    }
+    const rules = valuesOf(seccompRules(false), '--seccomp');
+    assert.ok(rules.includes('97:socket:0:0xffffffff:2'), 'AF_INET');
+    assert.ok(rules.includes('97:socket:0:0xffffffff:16'), 'AF_NETLINK');
+    assert.ok(!rules.includes('97:socket:0:0xffffffff:1'), 'AF_UNIX stays');
+    assert.ok(rules.includes('1:ioctl:1:0xffffffff:0x5412'), 'TIOCSTI');
+    assert.ok(rules.includes('1:clone:0:0x10000000:0x10000000'), 'clone(CLONE_NEWUSER)');
+    assert.ok(rules.includes('38:clone3'), 'clone3 -> ENOSYS');
+    assert.ok(rules.length <= 512, 'within the launcher’s MAX_RULES (launch.h)');
+    assert.ok(
+      rules.every((r) => /^\d+:[a-z0-9_]+(:\d:0x[0-9a-f]+:(0x[0-9a-f]+|\d+))?$/.test(r)),
+      'launcher grammar',
+    );
+  });
+});

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import { ElastosError } from '../errors/index.js';
+import { seccompRules } from './seccomp-policy.js';
+import { type CapsuleSpec, VIEW } from './types.js';
+
+/** What the runtime decided about this machine (doctor.ts) and where its parts are. */
+export interface PlanContext {
+  launcher: string;
+  nodePath: string;
+  /** `src:dst` binds of Node and its libraries (node-files.ts). */
+  nodeBinds: string[];
+  /** The capsule's cgroup directories to join. */
+  cgroupDirs: string[];
+  uid: number;
+  /** Apply the seccomp filter (production: always; dev: unless the kernel lacks it). */
+  seccomp: boolean;
+  /** Size of the private /tmp (tmpfs, charged to the capsule's memory cgroup). */
+  tmpBytes: number;
+}
+
+export interface LaunchPlan {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+const DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom'];
+/** Name resolution needs these when the capsule has a network grant. */
+const NETWORK_FILES = ['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf'];
+
+/** The launcher splits `SRC:DST` at the first colon; it also refuses relative paths. */
+function safePath(path: string, what: string): string {
+  if (path.includes(':') || path.includes('\n') || !path.startsWith('/'))
+    throw new ElastosError('E_CONFINE_LAUNCH', `${what} must be an absolute path without ':' (${path})`);
+  return normalize(path);
+}
+
+/** Node's permission model as the inner layer: reads and writes only in the capsule's own dirs. */
+export function nodeFlags(spec: CapsuleSpec): string[] {
+  const flags = [
+    '--experimental-permission',
+    `--allow-fs-read=${VIEW.code}/*`,
+    `--allow-fs-read=${VIEW.data}/*`,
+    `--allow-fs-write=${VIEW.data}/*`,
+    `--allow-fs-read=${VIEW.tmp}/*`,
+    `--allow-fs-write=${VIEW.tmp}/*`,
+    '--disable-warning=ExperimentalWarning',
+  ];
+  if (spec.workers === true) flags.push('--allow-worker');
+  if (spec.childProcess === true) flags.push('--allow-child-process');
+  return flags;
+}
+
+function viewArgs(spec: CapsuleSpec, ctx: PlanContext): string[] {
+  const args = ['--ro', `${safePath(spec.codeDir, 'codeDir')}:${VIEW.code}`];
+  args.push('--rw', `${safePath(spec.dataDir, 'dataDir')}:${VIEW.data}`);
+  args.push('--tmpfs', `${VIEW.tmp}:${ctx.tmpBytes}`);
+  for (const bind of ctx.nodeBinds) args.push('--ro', bind);
+  for (const dev of DEVICES) args.push('--dev', `${dev}:${dev}`);
+  if (spec.network) for (const f of NETWORK_FILES) if (existsSync(f)) args.push('--ro', `${f}:${f}`);
+  return args;
+}
+
+/** The launcher's whole command line for one capsule (runtime/launcher/README.md, "Arguments"). */
+export function launchPlan(spec: CapsuleSpec, ctx: PlanContext): LaunchPlan {
+  const entry = normalize(join(VIEW.code, spec.entry));
+  if (!entry.startsWith(`${VIEW.code}/`)) throw new ElastosError('E_CONFINE_LAUNCH', `entry escapes the code dir`);
+  const namespaces = ['mnt', 'pid', 'ipc', 'uts', 'cgroup', 'user?', ...(spec.network ? [] : ['net'])];
+  const args = ['--unshare', namespaces.join(','), '--proc', '--hostname', 'capsule', '--chdir', VIEW.code];
+  for (const dir of ctx.cgroupDirs) args.push('--cgroup', safePath(dir, 'cgroup'));
+  args.push(...viewArgs(spec, ctx));
+  args.push('--uid', String(ctx.uid), '--gid', String(ctx.uid), '--keep-fd', '3');
+  args.push('--rlimit', 'core:0:0', '--rlimit', 'nofile:1024:1024');
+  args.push('--rlimit', `nproc:${spec.limits.pids}:${spec.limits.pids}`);
+  if (ctx.seccomp) args.push(...seccompRules(spec.network));
+  args.push('--', ctx.nodePath, ...nodeFlags(spec), entry);
+  return { command: ctx.launcher, args, env: { ...spec.env } };
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir, requireFeature } from '@elastos/testkit';
+import { REPO_ROOT } from '../workspaces.js';
+
+const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
+const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
+
+function elastos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [ELASTOS, ...args],
+      { encoding: 'utf8', env: { PATH: process.env.PATH } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('elastos doctor and ps', () => {
+  it('reports every confinement layer as JSON and exits 0 when production can run', async function () {
+    const r = await elastos(['doctor', '--json']);
+    const report = JSON.parse(r.stdout) as { ok: boolean; layers: { layer: string; available: boolean }[] };
+    const names = report.layers.map((l) => l.layer);
+    for (const n of [
+      'seccomp',
+      'namespaces',
+      'cgroup.memory',
+      'cgroup.pids',
+      'cgroup.cpu',
+      'user-namespace',
+      'landlock',
+    ])
+      assert.ok(names.includes(n), n);
+    requireFeature(this, report.ok, 'a required confinement layer');
+    assert.equal(r.code, 0);
+  });
+
+  it('ps asks the running runtime for its supervised capsules', async () => {
+    const tmp = makeTempDir();
+    const config = join(tmp.path, 'config.json');
+    // No TPM here (tpm.test.ts runs the runtime on swtpm): the dev profile's explicit insecure mode.
+    const cfg = { profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn', tpm: { insecureNoTpm: true } };
+    writeFileSync(config, JSON.stringify(cfg));
+    const daemon = spawn(process.execPath, [ELASTOSD, '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      await waitFor(() => existsSync(join(tmp.path, 'run', 'admin.sock')));
+      const json = await elastos(['--config', config, '--json', 'ps']);
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual(JSON.parse(json.stdout), []);
+      const text = await elastos(['--config', config, 'ps']);
+      assert.equal(text.stdout, 'no capsules supervised\n');
+    } finally {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+      tmp.remove();
+    }
+  });
+
+  it('names a missing layer and exits 69 (E_CONFINE_UNAVAILABLE)', async () => {
+    const tmp = makeTempDir();
+    try {
+      const config = join(tmp.path, 'config.json');
+      const launcher = join(tmp.path, 'no-such-launcher');
+      writeFileSync(
+        config,
+        JSON.stringify({ profile: 'production', runDir: 'run', stateDir: 'state', confine: { launcher } }),
+      );
+      const r = await elastos(['--config', config, 'doctor']);
+      assert.equal(r.code, 69);
+      assert.match(r.stdout, /launcher\s+MISSING/);
+      assert.match(r.stdout, /without launcher: no capsule can start/);
+      assert.match(r.stderr, /^error E_CONFINE_UNAVAILABLE: missing required layer\(s\): launcher/m);
+    } finally {
+      tmp.remove();
+    }
+  });
+});
