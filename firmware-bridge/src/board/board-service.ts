@@ -37,6 +37,8 @@ export class McuBoardService implements BoardService {
   private tamper: string | undefined;
   private reportedRejects = 0;
   private lastDown: string | undefined;
+  /** Set first thing in stop(): nothing may re-arm the watchdog after the orderly disarm is queued. */
+  private stopping = false;
   clockSource: 'system' | 'rtc' | 'none' = 'system';
 
   constructor(
@@ -74,6 +76,7 @@ export class McuBoardService implements BoardService {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.gate.clear();
     // An orderly stop disarms the watchdog: a stopped runtime is not a hung one.
@@ -126,7 +129,7 @@ export class McuBoardService implements BoardService {
   /** Every quarter watchdog period: kick while healthy; an unhealthy runtime lets the MCU reset the board. */
   private tick(): void {
     this.showState();
-    if (this.bridge.state !== 'ready' || !this.healthy() || this.deps.serial.watchdogMs === 0) return;
+    if (this.stopping || this.bridge.state !== 'ready' || !this.healthy() || this.deps.serial.watchdogMs === 0) return;
     this.bridge.kickWatchdog().catch((err: unknown) => this.logFailure('watchdog kick', err));
   }
 
@@ -152,6 +155,8 @@ export class McuBoardService implements BoardService {
   /** After every HELLO and every MCU boot: the MCU forgot its watchdog and LED, so set them again. */
   private async onReady(): Promise<void> {
     const { watchdogMs } = this.deps.serial;
+    // The link is FIFO: an arm issued before stop()'s disarm runs before it; one issued after must not be.
+    if (this.stopping) return;
     try {
       if (watchdogMs > 0) {
         await this.bridge.armWatchdog(watchdogMs);

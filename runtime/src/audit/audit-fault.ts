@@ -10,4 +10,8 @@ export class AuditFault extends ElastosError {
     super(code, `seq ${seq}: ${message}`);
     this.name = 'AuditFault';
   }
+
+  override toJSON(): { code: ErrorCode; message: string; seq: number } {
+    return { ...super.toJSON(), seq: this.seq };
+  }
 }

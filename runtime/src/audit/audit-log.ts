@@ -5,10 +5,15 @@
 import { ElastosError } from '../errors/index.js';
 import type { BatchOp, Store } from '../store/index.js';
 import type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
-import { lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
+import { unpackCheckpoint } from './checkpoint.js';
+import { Checkpointer, type CheckpointOptions } from './checkpointer.js';
+import { keyEvent } from './keyring.js';
+import { checkpointKey, lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
+import { readPrune } from './prune.js';
 import {
   type AuditRecord,
   chainHash,
+  checkEvent,
   decodeRecord,
   encodeRecord,
   GENESIS_HASH,
@@ -34,6 +39,8 @@ export interface AuditLogOptions {
   clock?: () => number;
   /** Most records in one synced batch. */
   maxBatch?: number;
+  /** Signed, TPM-anchored checkpoints (spec §6-§7); without them the log is a bare chain. */
+  checkpoints?: CheckpointOptions;
 }
 
 interface Pending {
@@ -48,9 +55,16 @@ interface Pending {
 export async function readHead(store: Store): Promise<ChainHead> {
   const last = await lastEntry(store, RECORD_PREFIX);
   if (!last) {
-    const prune = await store.get('audit', 'prune');
-    if (prune) throw new ElastosError('E_AUDIT_TRUNCATED', 'the audit log was pruned and has no records left');
-    return { next: 0, hash: GENESIS_HASH };
+    const prune = await readPrune(store);
+    if (!prune) return { next: 0, hash: GENESIS_HASH };
+    // Everything was pruned: the chain goes on from the head of the checkpoint kept (spec §8).
+    const c = await store.get('audit', checkpointKey(prune.checkpoint));
+    if (!c)
+      throw new ElastosError(
+        'E_AUDIT_TRUNCATED',
+        `pruned below ${prune.from} but checkpoint ${prune.checkpoint} is gone`,
+      );
+    return { next: prune.from, hash: unpackCheckpoint(c).body.head };
   }
   const { hash, bytes } = unpackRecord(last.value, last.n);
   const record = decodeRecord(bytes);
@@ -72,6 +86,8 @@ export class AuditLog implements AuditSink {
   private readonly listeners = new Set<(records: CommittedRecord[]) => void>();
   private readonly clock: () => number;
   private readonly maxBatch: number;
+  /** Present when the log was opened with `checkpoints`. */
+  checkpoints: Checkpointer | undefined;
 
   private constructor(
     readonly store: Store,
@@ -83,11 +99,24 @@ export class AuditLog implements AuditSink {
   }
 
   static async open(store: Store, options: AuditLogOptions = {}): Promise<AuditLog> {
-    return new AuditLog(store, await readHead(store), options);
+    const log = new AuditLog(store, await readHead(store), options);
+    if (options.checkpoints) {
+      const cp = await Checkpointer.open(store, log, options.checkpoints);
+      log.checkpoints = cp;
+      // A new runtime key (first start, or after `provision --reseal`) is introduced before it signs (§6.1).
+      const lastKeyId = cp.lastCheckpoint?.keyId;
+      if (lastKeyId !== options.checkpoints.key.keyId) await log.append(keyEvent(options.checkpoints.key, lastKeyId));
+    }
+    return log;
   }
 
   get head(): ChainHead {
     return { next: this.headState.next, hash: this.headState.hash };
+  }
+
+  /** Runs `fn` while no checkpoint is being made (verification, pruning). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.checkpoints ? this.checkpoints.exclusive(fn) : fn();
   }
 
   /** Called after each durable batch, in log order. */
@@ -112,10 +141,14 @@ export class AuditLog implements AuditSink {
     }
   }
 
-  /** Refuses new appends and waits for the ones already made. The store stays open (its owner closes it). */
+  /**
+   * Refuses new appends, waits for the ones already made, then makes the final checkpoint.
+   * The store stays open (its owner closes it).
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    await this.checkpoints?.close();
   }
 
   private schedule(): void {
@@ -162,11 +195,17 @@ export class AuditLog implements AuditSink {
     }
     const last = records[records.length - 1] as CommittedRecord;
     this.headState = { next: last.seq + 1, hash: last.hash };
-    for (const listener of this.listeners) listener(records);
     done.forEach((p, i) => {
       const r = records[i] as CommittedRecord;
       p.resolve({ seq: r.seq, hash: toHex(r.hash) });
     });
+    for (const listener of this.listeners) {
+      try {
+        listener(records);
+      } catch {
+        // A listener's bug must not undo what is durable; the checkpointer re-reads the store if it missed it.
+      }
+    }
   }
 
   /** Chains the batch onto the head; an event that does not encode is refused alone. */
@@ -179,8 +218,8 @@ export class AuditLog implements AuditSink {
     for (const p of batch) {
       let bytes: Uint8Array;
       try {
+        checkEvent(p.event); // never write what the verifier's decodeRecord would reject
         bytes = encodeRecord({ ...p.event, v: RECORD_VERSION, seq: next, time: p.time } as AuditRecord);
-        decodeRecord(bytes); // the same checks the verifier makes: never write what it would reject
       } catch (cause) {
         p.reject(
           new ElastosError('E_AUDIT_WRITE', `audit event does not encode: ${(cause as Error).message}`, { cause }),

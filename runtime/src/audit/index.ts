@@ -1,5 +1,14 @@
+export { type AuditAdminDeps, registerAuditAdmin } from './admin.js';
+export type { AnchorIndices, AnchorState, AuditAnchor } from './anchor.js';
 export { AuditFault } from './audit-fault.js';
 export { AuditLog, type AuditLogOptions, type ChainHead, type CommittedRecord, readHead } from './audit-log.js';
 export type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
 export { type WalkedRecord, walkChain } from './chain-walk.js';
+export { Checkpointer, type CheckpointInfo, type CheckpointOptions } from './checkpointer.js';
+export { type ExportLine, exportRange, verifyExport } from './export.js';
+export { openRuntimeAudit, type RuntimeAudit } from './open-audit.js';
+export { pruneAndAudit, pruneAudit } from './prune.js';
+export { parseSince, readRecord, type TailQuery, tailRecords } from './query.js';
 export { type AuditRecord, decodeRecord, encodeRecord } from './record.js';
+export { ToolsAnchor } from './tools-anchor.js';
+export { type VerifyOptions, type VerifyReport, verifyAuditLog } from './verify.js';

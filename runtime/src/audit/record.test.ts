@@ -4,7 +4,7 @@ import { encode } from 'cborg';
 import fc from 'fast-check';
 import { hasCode } from '../errors/index.js';
 import { inclusionProof, leafHash, merkleRoot, rootFromProof } from './merkle.js';
-import { type AuditRecord, chainHash, decodeRecord, encodeRecord, fromHex, toHex } from './record.js';
+import { type AuditRecord, chainHash, checkEvent, decodeRecord, encodeRecord, fromHex, toHex } from './record.js';
 
 interface Vectors {
   records: Array<{ record: AuditRecord; cbor: string; prev: string; hash: string; leaf: string }>;
@@ -80,6 +80,49 @@ describe('audit record (spec/audit.md §1-§3)', () => {
         assert.deepEqual(decodeRecord(encodeRecord(record)), record);
       }),
     );
+  });
+});
+
+describe('checkEvent: what the log accepts, the verifier accepts', () => {
+  it('lets through only events that decode back exactly', () => {
+    const details = fc.dictionary(fc.string(), fc.jsonValue(), { noNullPrototype: true });
+    fc.assert(
+      fc.property(details, (d) => {
+        const event = { actor: 'runtime', type: 't', details: d };
+        let accepted = true;
+        try {
+          checkEvent(event);
+        } catch (e) {
+          assert.ok(e instanceof TypeError);
+          accepted = false;
+        }
+        if (accepted) {
+          const bytes = encodeRecord({ ...event, v: 1, seq: 0, time: 0 });
+          assert.deepEqual(encodeRecord(decodeRecord(bytes)), bytes);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses undefined, functions, dates, unsafe integers, bad codes and decisions', () => {
+    const bad: unknown[] = [
+      { details: { a: undefined } },
+      { details: { f: () => 1 } },
+      { details: { d: new Date(0) } },
+      { details: { n: 2 ** 60 } },
+      { details: { n: Number.NaN } },
+      { details: [1] },
+      { code: 'E_NOPE' },
+      { decision: 'maybe' },
+      { resource: 5 },
+    ];
+    for (const extra of bad)
+      assert.throws(
+        () => checkEvent({ actor: 'a', type: 't', ...(extra as object) }),
+        TypeError,
+        JSON.stringify(extra),
+      );
   });
 });
 

@@ -87,6 +87,42 @@ export function decodeRecord(bytes: Uint8Array): AuditRecord {
   return record;
 }
 
+/** True for what §1 allows in `details`: text, safe integers, finite numbers, booleans, null, arrays, plain maps. */
+function jsonLike(value: unknown, depth: number): boolean {
+  if (depth > 32) return false;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value));
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) return value.every((v) => jsonLike(v, depth + 1));
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      return Object.values(value).every((v) => jsonLike(v, depth + 1));
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Checks an event before it is written, cheaply, so that the log never holds a record the
+ * verifier's `decodeRecord` would reject. Throws a TypeError naming the field.
+ */
+export function checkEvent(e: AuditEvent): void {
+  if (typeof e.actor !== 'string' || typeof e.type !== 'string') throw new TypeError('actor and type must be strings');
+  for (const k of ['resource', 'action', 'tokenId'] as const)
+    if (e[k] !== undefined && typeof e[k] !== 'string') throw new TypeError(`${k} must be a string`);
+  if (e.decision !== undefined && !DECISIONS.has(e.decision)) throw new TypeError(`bad decision ${String(e.decision)}`);
+  if (e.code !== undefined && !isErrorCode(e.code)) throw new TypeError(`unknown error code ${String(e.code)}`);
+  const d = e.details;
+  if (d !== undefined && (typeof d !== 'object' || d === null || Array.isArray(d) || !jsonLike(d, 0)))
+    throw new TypeError('details must be a map of JSON-like values');
+}
+
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -28,6 +28,37 @@ export interface ElastosConfig {
     checkpointEntries: number;
     /** ...or after this many milliseconds, whichever comes first. */
     checkpointMs: number;
+    /** TPM NV extend index the checkpoints are anchored in (runtime/spec/audit.md §7). */
+    nvExtendIndex: number;
+    /** TPM NV monotonic counter incremented once per checkpoint. */
+    nvCounterIndex: number;
+  };
+  /** Capability tokens (runtime/spec/token.md). */
+  tokens: {
+    /** The longest lifetime the runtime signs, whatever the shell grants. */
+    maxTtlMs: number;
+    /** How long tokens of a retired runtime key stay valid. */
+    keyGraceMs: number;
+    /** Tolerance on not-before and expiry (0: the broker shares the issuer's clock). */
+    clockSkewMs: number;
+    /** Verified tokens kept in the verdict cache. */
+    cacheEntries: number;
+  };
+  /** The broker and its IPC channels (runtime/spec/ipc.md). */
+  broker: {
+    /** Capsule id of the shell, the policy capsule that decides capability requests. */
+    shell: string;
+    maxFrameBytes: number;
+    /** Per capsule: sustained requests per second, burst above it, requests in flight. */
+    ratePerSec: number;
+    burst: number;
+    maxInFlight: number;
+    /** Floods or garbage within one second that stop the capsule. */
+    maxStrikes: number;
+    invokeTimeoutMs: number;
+    decideTimeoutMs: number;
+    /** How long an "ask" waits for the admin (or the button). */
+    askTimeoutMs: number;
   };
   health: {
     /** How often the runtime samples temperature, load, memory and disks for `elastos health`. */
@@ -113,6 +144,38 @@ export const CONFIG_SCHEMA = {
       properties: {
         checkpointEntries: { type: 'integer', minimum: 1, default: 10000 },
         checkpointMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
+        // Owner-range NV indices (TCG handle registry: 0x01000000-0x013FFFFF): 0x01000a01, 0x01000a02.
+        nvExtendIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a01 },
+        nvCounterIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a02 },
+      },
+    },
+    tokens: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        maxTtlMs: { type: 'integer', minimum: 1000, default: 2592000000 },
+        keyGraceMs: { type: 'integer', minimum: 0, default: 86400000 },
+        clockSkewMs: { type: 'integer', minimum: 0, maximum: 60000, default: 0 },
+        cacheEntries: { type: 'integer', minimum: 1, default: 10000 },
+      },
+    },
+    broker: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        shell: { type: 'string', minLength: 1, default: 'shell' },
+        maxFrameBytes: { type: 'integer', minimum: 1024, maximum: 16777216, default: 65536 },
+        ratePerSec: { type: 'integer', minimum: 1, default: 10000 },
+        burst: { type: 'integer', minimum: 1, default: 500 },
+        maxInFlight: { type: 'integer', minimum: 1, default: 256 },
+        maxStrikes: { type: 'integer', minimum: 1, default: 20 },
+        invokeTimeoutMs: { type: 'integer', minimum: 1, default: 30000 },
+        decideTimeoutMs: { type: 'integer', minimum: 1, default: 10000 },
+        askTimeoutMs: { type: 'integer', minimum: 1, default: 300000 },
       },
     },
     health: {

@@ -1,9 +1,12 @@
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { AdminServer, adminGroupPolicy, lookupGroup } from '../admin/index.js';
-import { AuditLog, type AuditSink } from '../audit/index.js';
+import { type AuditLog, openRuntimeAudit, registerAuditAdmin } from '../audit/index.js';
 import { type BoardService, startBoard } from '../board/index.js';
 import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
+import type { Broker } from '../broker/broker.js';
+import { startBroker } from '../broker/start.js';
 import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
@@ -27,10 +30,10 @@ export class Runtime {
   private readonly startedAt = new Date();
   store: Store | undefined;
   admin: AdminServer | undefined;
+  /** The audit trail (an AuditSink), open from just after boot until stop. */
+  audit: AuditLog | undefined;
   /** Starts and stops capsules (the capsule room wires verified packages into it). */
   supervisor: Supervisor | undefined;
-  /** The audit trail (an AuditLog, opened after boot); subsystems started after it audit through it. */
-  audit: AuditSink | undefined;
   health: HealthSampler | undefined;
   /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
   boot: BootedRuntime | undefined;
@@ -38,6 +41,8 @@ export class Runtime {
   key: RuntimeKey | undefined;
   board: BoardService | undefined;
   capsules: CapsuleManager | undefined;
+  /** Every capsule message passes here (runtime/spec/ipc.md); tokens are checked and audited. */
+  broker: Broker | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -56,18 +61,40 @@ export class Runtime {
     this.boot = boot;
     this.key = boot.key;
     this.stops.push(() => boot.close());
-    const audit = await this.openAudit(store, boot);
+    // The trail needs the key, so it opens after boot; boot's waiting events are appended first.
+    const { nvExtendIndex: extendIndex, nvCounterIndex: counterIndex } = this.config.audit;
+    const anchor = boot.insecure ? undefined : await boot.nvAnchor({ extendIndex, counterIndex });
+    const audit = await openRuntimeAudit(store, this.config, this.log, boot.key, anchor);
+    this.audit = audit.log;
+    this.stops.push(() => audit.log.close()); // flush + final checkpoint, before the TPM and the store close
+    await boot.attachAudit(audit.log);
+
     const health = this.startHealth();
-    const admin = this.adminServer(adminGid, audit, health);
+    const admin = this.adminServer(adminGid, audit.log, health);
     registerTpmCommands(admin, this.config, store, boot);
+    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
     const { stateDir, trustDir } = this.config;
-    this.capsules = new CapsuleManager({ stateDir, trustDir, store, audit, log: this.log });
+    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
     registerCapsuleAdmin(admin, this.capsules);
+    const tokens = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
+    const { broker, stop: stopBroker } = await startBroker(tokens);
+    this.broker = broker;
+    this.stops.push(stopBroker);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
 
-    const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit });
+    // Each capsule's fd 3 goes to the broker; a capsule the broker stops (flood, garbage) is stopped.
+    const onChannel = (name: string, socket: Socket) => {
+      try {
+        broker.attach(name, socket);
+      } catch (err) {
+        this.log.error({ err, capsule: name }, 'channel refused');
+        socket.destroy();
+      }
+    };
+    const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit, onChannel });
+    broker.onStopped((name) => void supervisor.stop(name).catch((err) => this.log.warn({ err }, 'stop')));
     this.supervisor = supervisor;
     this.stops.push(() => supervisor.stopAll());
     admin.register('supervise.list', () => supervisor.list());
@@ -79,17 +106,9 @@ export class Runtime {
       this.board = board;
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status());
+      board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
     }
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
-  }
-
-  /** The audit trail; boot's events, held until now, go first. */
-  private async openAudit(store: Store, boot: BootedRuntime): Promise<AuditLog> {
-    const audit = await AuditLog.open(store);
-    this.audit = audit;
-    this.stops.push(() => audit.close());
-    await boot.attachAudit(audit);
-    return audit;
   }
 
   private startHealth(): HealthSampler {

@@ -38,9 +38,15 @@ describe('admin health with a running capsule (real launcher and cgroups)', func
     const supervisor = runtime.supervisor;
     if (!supervisor) throw new Error('the runtime has no supervisor');
     const limits = { memoryBytes: 128 * 2 ** 20, pids: 32, cpuPercent: 50 };
-    const spec = { name: 'idle', id: 'test-idle', ...makeCapsuleDirs(dir.path, 'idle'), limits, network: false };
+    const dirs = makeCapsuleDirs(dir.path, 'idle');
+    // A quiet capsule: it holds some memory and says nothing on its channel (the broker's fd 3).
+    writeFileSync(
+      join(dirs.codeDir, dirs.entry),
+      'globalThis.keep = Buffer.alloc(4 << 20, 1); setInterval(() => {}, 60_000);\n',
+    );
+    const spec = { name: 'idle', id: 'test-idle', ...dirs, limits, network: false, env: {} };
     try {
-      await supervisor.start({ ...spec, env: { ATTACK: 'serve' } });
+      await supervisor.start(spec);
     } catch (err) {
       if (!(err instanceof ElastosError) || err.code !== 'E_CONFINE_UNAVAILABLE') throw err;
       requireFeature(this, false, err.message);

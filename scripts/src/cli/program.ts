@@ -1,11 +1,13 @@
 import { RUNTIME_VERSION } from '@elastos/runtime';
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerDoctorCommands } from './commands/doctor.js';
 import { registerHealthCommands } from './commands/health.js';
 import { registerSuperviseCommands } from './commands/supervise.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 
@@ -22,11 +24,13 @@ export function buildProgram(): Command {
     .exitOverride();
 
   registerBasicCommands(program);
+  registerAuditCommands(program);
   registerTpmCommands(program);
   registerBoardCommands(program);
   registerHealthCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);
+  registerTokenCommands(program);
   registerDoctorCommands(program);
   registerSuperviseCommands(program);
   return program;

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { hasCode } from '@elastos/runtime';
+import { LearningAgentDecider } from './agent-decider.js';
+import type { Decision, DecisionRequest } from './policy.js';
+import { Rules } from './rules.js';
+import { ShellPolicy } from './shell-policy.js';
+
+const req = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({
+  requestId: 'r1',
+  capsule: 'photo-editor',
+  audience: 'storage',
+  resource: 'storage://photos/vacation.jpg',
+  action: 'read',
+  ...over,
+});
+
+const RULES = Rules.parse(
+  JSON.stringify({
+    rules: [
+      { capsule: '*', resource: 'storage://secrets/**', action: '*', decision: 'deny', note: 'never secrets' },
+      {
+        capsule: 'photo-editor',
+        resource: 'storage://photos/**',
+        action: 'read',
+        decision: 'allow',
+        maxTtlMs: 600_000,
+        maxUses: 50,
+      },
+      { capsule: 'notes', audience: 'storage', resource: 'storage://notes/*', action: 'write', decision: 'ask' },
+      { capsule: 'agent', resource: '**', action: 'invoke:*', decision: 'allow-log', maxTtlMs: 60_000 },
+    ],
+  }),
+);
+
+describe('shell policy', () => {
+  let resolved: Array<[string, Decision]>;
+  const policy = (rules?: Rules) =>
+    new ShellPolicy({ rules, deciders: [new LearningAgentDecider()] }, (t, d) => resolved.push([t, d]));
+  beforeEach(() => {
+    resolved = [];
+  });
+
+  it('auto-approves by default (what PC2 does today), with the requested lifetime and uses', async () => {
+    const d = await policy().decide(req({ ttlMs: 5000, maxUses: 2 }));
+    assert.deepEqual(d, { decision: 'allow', ttlMs: 5000, maxUses: 2, reason: 'default: auto-approve' });
+    assert.deepEqual(await policy().decide(req()), {
+      decision: 'allow',
+      ttlMs: 3600_000,
+      maxUses: 0,
+      reason: 'default: auto-approve',
+    });
+  });
+
+  it('applies the first matching rule: deny, allow with the longest lifetime and most uses, allow-and-log', async () => {
+    const p = policy(RULES);
+    assert.deepEqual(await p.decide(req({ resource: 'storage://secrets/key' })), {
+      decision: 'deny',
+      reason: 'never secrets',
+    });
+    assert.deepEqual(await p.decide(req({ ttlMs: 86_400_000, maxUses: 1000 })), {
+      decision: 'allow',
+      ttlMs: 600_000,
+      maxUses: 50,
+      reason: 'rule 2',
+    });
+    const logged = await p.decide(
+      req({ capsule: 'agent', resource: 'sysinfo://', action: 'invoke:cpu', audience: 'sysinfo' }),
+    );
+    assert.equal(logged.decision, 'allow-log');
+    assert.equal(logged.ttlMs, 60_000);
+    // photos/ never matches photos-private/: the rule's ** starts after the slash.
+    assert.equal((await p.decide(req({ resource: 'storage://photos-private/x', action: 'delete' }))).decision, 'ask');
+  });
+
+  it('queues an ask; approve resolves it with its grant, deny refuses it, unknown tickets are coded', async () => {
+    const p = policy(RULES);
+    const ask = await p.decide(req({ capsule: 'notes', resource: 'storage://notes/todo.txt', action: 'write' }));
+    assert.equal(ask.decision, 'ask');
+    assert.deepEqual(
+      p.requests().map((r) => r.ticket),
+      [ask.ticket],
+    );
+    p.asks.approve(ask.ticket as string, 'admin:0');
+    assert.deepEqual(resolved, [[ask.ticket, { decision: 'allow', ttlMs: 3600_000, maxUses: 0, reason: 'rule 3' }]]);
+    const again = await p.decide(req({ capsule: 'notes', resource: 'storage://notes/b.txt', action: 'write' }));
+    p.asks.deny(again.ticket as string, 'admin:0');
+    assert.equal(resolved[1]?.[1].decision, 'deny');
+    assert.throws(
+      () => p.asks.approve('nope', 'admin:0'),
+      (e) => hasCode(e, 'E_REQUEST_NOT_FOUND'),
+    );
+    assert.deepEqual(p.requests(), []);
+  });
+
+  it('approves the oldest pending request on a long press of the button (physical presence hook)', async () => {
+    const p = policy();
+    const a = await p.decide(req({ action: 'delete' }));
+    await p.decide(req({ action: 'net', audience: 'net', resource: 'net://example.org' }));
+    assert.equal(p.asks.presence()?.decision, 'allow');
+    assert.equal(resolved[0]?.[0], a.ticket);
+    assert.equal(p.requests().length, 1);
+  });
+
+  it('the example agent decider asks about risky actions and learns from the admin', async () => {
+    const p = policy();
+    const first = await p.decide(req({ action: 'delete' }));
+    assert.equal(first.decision, 'ask');
+    p.asks.approve(first.ticket as string, 'admin:0');
+    const similar = await p.decide(req({ action: 'delete', resource: 'storage://photos/other.jpg' }));
+    assert.equal(similar.decision, 'allow');
+    assert.match(similar.reason ?? '', /learning-agent/);
+    const elsewhere = await p.decide(req({ action: 'delete', resource: 'storage://docs/cv.pdf' }));
+    assert.equal(elsewhere.decision, 'ask');
+    p.asks.deny(elsewhere.ticket as string, 'admin:0');
+    assert.equal((await p.decide(req({ action: 'delete', resource: 'storage://docs/x.pdf' }))).decision, 'deny');
+  });
+
+  it('refuses a bad rules file with a code that names the field', () => {
+    assert.throws(
+      () => Rules.parse('{'),
+      (e) => hasCode(e, 'E_CONFIG_PARSE'),
+    );
+    assert.throws(
+      () => Rules.parse(JSON.stringify({ rules: [{ capsule: '*', resource: '*', action: '*', decision: 'maybe' }] })),
+      (e) => hasCode(e, 'E_CONFIG_INVALID') && /rules\/0\/decision/.test((e as Error).message),
+    );
+    assert.throws(
+      () => Rules.load('/nonexistent/rules.json'),
+      (e) => hasCode(e, 'E_CONFIG_MISSING'),
+    );
+  });
+});

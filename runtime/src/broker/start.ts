@@ -1,0 +1,30 @@
+/** The daemon's tokens + broker subsystem: one call to start it, one to stop it. */
+import type { AdminServer } from '../admin/index.js';
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { ElastosConfig } from '../config/index.js';
+import type { RuntimeKey } from '../keys/runtime-key.js';
+import type { Logger } from '../log/index.js';
+import type { Store } from '../store/index.js';
+import { KeyRing } from '../tokens/key-ring.js';
+import { TokenService } from '../tokens/token-service.js';
+import { Broker } from './broker.js';
+import { registerBrokerAdmin } from './broker-admin.js';
+
+export interface BrokerDeps {
+  config: ElastosConfig;
+  store: Store;
+  audit: AuditSink;
+  key: RuntimeKey;
+  admin: AdminServer;
+  log: Logger;
+}
+
+export async function startBroker(d: BrokerDeps): Promise<{ broker: Broker; stop: () => void }> {
+  const { maxTtlMs, keyGraceMs, clockSkewMs, cacheEntries } = d.config.tokens;
+  const ring = new KeyRing(d.key, [], keyGraceMs);
+  const tokens = await TokenService.open(d.store, d.audit, ring, { maxTtlMs, skewMs: clockSkewMs, cacheEntries });
+  const broker = new Broker(tokens, d.audit, d.log, d.config.broker);
+  registerBrokerAdmin(d.admin, broker);
+  d.log.info({ epoch: tokens.epoch, keyId: d.key.keyId }, 'tokens and broker ready');
+  return { broker, stop: () => broker.close() };
+}

@@ -1,0 +1,72 @@
+/**
+ * Token signature checks per second: `@noble/ed25519` (what the runtime uses) against
+ * node:crypto's native Ed25519 in the same run, and the broker's cached check of a token it has
+ * already verified (runtime/spec/token.md §6). Prints one JSON array of benchmark rows.
+ */
+import { createPublicKey, verify as nativeVerify } from 'node:crypto';
+import { verifyEd25519 } from './ed25519.js';
+import { newKey } from './fixtures/new-key.js';
+import { KeyRing } from './key-ring.js';
+import type { TokenClaims } from './token.js';
+import { encodeEnvelope, encodePayload, signingMessage } from './token-codec.js';
+import type { TokenState } from './token-state.js';
+import { TokenVerifier } from './token-verifier.js';
+
+function perSecond(ms: number, fn: () => void): number {
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < ms) {
+    for (let i = 0; i < 16; i++) fn();
+    n += 16;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+async function main(): Promise<void> {
+  const key = await newKey();
+  const now = Date.now();
+  const claims: TokenClaims = {
+    version: 1,
+    id: '0f'.repeat(16),
+    issuer: key.keyId,
+    holder: 'photo-editor',
+    audience: 'storage',
+    resource: 'storage://photos/',
+    action: 'read',
+    notBefore: now,
+    expiry: now + 3600_000,
+    maxUses: 0,
+    epoch: 0,
+  };
+  const payload = encodePayload(claims);
+  const message = signingMessage(payload);
+  const signature = await key.sign(message);
+  const jwk = { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.publicKey).toString('base64url') };
+  const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
+  const ok = (v: boolean) => {
+    if (!v) throw new Error('a good signature did not verify');
+  };
+  perSecond(300, () => ok(verifyEd25519(signature, message, key.publicKey))); // warm-up
+  const native = perSecond(1500, () => ok(nativeVerify(null, message, publicKey, signature)));
+  const noble = perSecond(3000, () => ok(verifyEd25519(signature, message, key.publicKey)));
+
+  const state = { epoch: 0, uses: () => 0, isRevoked: () => false, issued: () => undefined };
+  const verifier = new TokenVerifier(new KeyRing(key), state as unknown as TokenState);
+  const encoded = encodeEnvelope(payload, signature);
+  const ctx = { holder: 'photo-editor', audience: 'storage', resource: 'storage://photos/a.jpg', action: 'read' };
+  const cached = perSecond(1500, () => verifier.check(encoded, ctx));
+  const rows = [
+    { name: 'token.verify', value: noble, unit: 'verifies/s', baseline: native, ratio: noble / native },
+    {
+      name: 'token.check.cached',
+      value: cached,
+      unit: 'checks/s',
+      baseline: noble,
+      ratio: cached / noble,
+      goal: 'cached 12-check pass far above one noble verify',
+    },
+  ];
+  process.stdout.write(`${JSON.stringify(rows)}\n`);
+}
+
+await main();
