@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hasCode, loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
 import { SocatPtyPair, Swtpm } from '@elastos/testkit';
+import { adminCaller, followStory, setUpStory, trustDevPublisher } from './demo/story.js';
 import { REPO_ROOT } from './workspaces.js';
 
 /**
@@ -53,7 +54,7 @@ function startSimulator(port: string): ChildProcess {
   const main = join(REPO_ROOT, 'firmware-bridge', 'dist', 'simulator', 'main.js');
   if (!existsSync(main)) throw new Error(`missing ${main}`);
   const out = openSync(join(devDir, 'simulator.log'), 'a');
-  return spawn(process.execPath, [main, '--port', port], { stdio: ['ignore', out, 'inherit'] });
+  return spawn(process.execPath, [main, '--port', port], { stdio: ['ignore', out, 'inherit'], detached: true });
 }
 
 async function main(): Promise<void> {
@@ -93,6 +94,9 @@ async function main(): Promise<void> {
   );
   const configPath = writeDevConfig(swtpm.tcti, serial.host);
   say(`config ${configPath}`);
+  say(
+    `dev publisher key ${await trustDevPublisher(loadConfig(configPath), devDir)} trusted (its secret stays in ${devDir})`,
+  );
   await ensureProvisioned(configPath);
 
   const daemon = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
@@ -100,6 +104,8 @@ async function main(): Promise<void> {
   const runtime = spawn(process.execPath, [daemon, '--config', configPath], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, ELASTOS_LOG_PRETTY: '1' },
+    // Own process group: Ctrl-C reaches dev-up alone, which stops the runtime, then the MCU, then the TPM.
+    detached: true,
   });
   children.push(runtime);
   say(`runtime started (pid ${runtime.pid}); try: npx elastos --config ${configPath} status`);
@@ -108,6 +114,28 @@ async function main(): Promise<void> {
     say(`runtime exited (${signal ?? code}); stopping the rest`);
     void stopAll(code === 0 ? 0 : 1);
   });
+  await tellStory(configPath);
+}
+
+/** Installs and starts the demo capsules, then prints the story from the audit trail (capsules/README.md). */
+async function tellStory(configPath: string): Promise<void> {
+  const config = loadConfig(configPath);
+  const call = adminCaller(config.admin.socket);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await call('version');
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const story = (line: string) => process.stdout.write(`[story] ${line}\n`);
+  const follow = followStory(call, story);
+  follow.done.catch((err: Error) => say(`story stopped: ${err.message}`));
+  await setUpStory(call, config, devDir, say);
+  say(`capsules started; logs: npx elastos --config ${configPath} capsule logs photo-editor`);
 }
 
 main().catch((err: unknown) => {

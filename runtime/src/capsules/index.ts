@@ -1,5 +1,7 @@
-export { registerCapsuleAdmin } from './capsule-admin.js';
+export { registerCapsuleAdmin, registerCapsuleHostAdmin } from './capsule-admin.js';
+export * from './capsule-host.js';
 export type { IndexedVersion } from './capsule-index.js';
+export { CapsuleLogs, type LogChunk } from './capsule-logs.js';
 export {
   CapsuleManager,
   type CapsuleManagerOptions,

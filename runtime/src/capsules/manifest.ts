@@ -69,7 +69,8 @@ export const MANIFEST_SCHEMA = {
             minItems: 1,
             maxItems: 16,
             uniqueItems: true,
-            items: { type: 'string', pattern: '^([a-z][a-z0-9.-]{0,31}|\\*)$' },
+            // A base action, `invoke:<method>` (runtime/spec/token.md §2), or `*`.
+            items: { type: 'string', pattern: '^([a-z][a-z0-9.-]{0,31}|invoke:[a-zA-Z][a-zA-Z0-9_.-]{0,63}|\\*)$' },
           },
         },
       },

@@ -7,7 +7,13 @@ import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import type { Broker } from '../broker/broker.js';
 import { startBroker } from '../broker/start.js';
-import { CapsuleManager, registerCapsuleAdmin } from '../capsules/index.js';
+import {
+  CapsuleHost,
+  CapsuleLogs,
+  CapsuleManager,
+  registerCapsuleAdmin,
+  registerCapsuleHostAdmin,
+} from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
 import { capsuleHealthOf, HealthSampler } from '../health/index.js';
@@ -43,6 +49,8 @@ export class Runtime {
   capsules: CapsuleManager | undefined;
   /** Every capsule message passes here (runtime/spec/ipc.md); tokens are checked and audited. */
   broker: Broker | undefined;
+  /** Runs the installed capsules through the supervisor (capsules/README.md). */
+  host: CapsuleHost | undefined;
 
   constructor(
     readonly config: ElastosConfig,
@@ -84,6 +92,7 @@ export class Runtime {
     this.admin = admin;
     this.stops.push(() => admin.close());
 
+    // Capsules (capsules/README.md): verified, measured, spawned; output to bounded per-capsule logs.
     // Each capsule's fd 3 goes to the broker; a capsule the broker stops (flood, garbage) is stopped.
     const onChannel = (name: string, socket: Socket) => {
       try {
@@ -93,10 +102,27 @@ export class Runtime {
         socket.destroy();
       }
     };
-    const supervisor = supervisorFromConfig(this.config, this.log, { audit: this.audit, onChannel });
+    const logs = new CapsuleLogs(join(stateDir, 'logs', 'capsules'));
+    const supervisor = supervisorFromConfig(this.config, this.log, {
+      audit: this.audit,
+      onChannel,
+      onOutput: (name, stream, line) => logs.append(name, stream, line),
+    });
     broker.onStopped((name) => void supervisor.stop(name).catch((err) => this.log.warn({ err }, 'stop')));
     this.supervisor = supervisor;
     this.stops.push(() => supervisor.stopAll());
+    const measure = (name: string, id: string) => boot.measureCapsule(name, id);
+    const runtimePublicKey = boot.key.publicKey;
+    const host = new CapsuleHost({
+      manager: this.capsules,
+      runner: supervisor,
+      logs,
+      measure,
+      runtimePublicKey,
+      log: this.log,
+    });
+    this.host = host;
+    registerCapsuleHostAdmin(admin, host, logs);
     admin.register('supervise.list', () => supervisor.list());
     health.setCapsuleSource(() => capsuleHealthOf(supervisor.list()));
     admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
@@ -108,7 +134,8 @@ export class Runtime {
       admin.register('board.status', () => board.status());
       board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
     }
-    this.log.info({ socket: this.config.admin.socket, profile: this.config.profile }, 'runtime ready');
+    const capsules = await host.startAll();
+    this.log.info({ socket: this.config.admin.socket, profile: this.config.profile, capsules }, 'runtime ready');
   }
 
   private startHealth(): HealthSampler {
@@ -129,7 +156,7 @@ export class Runtime {
     return admin;
   }
 
-  status(): Record<string, unknown> {
+  async status(): Promise<Record<string, unknown>> {
     return {
       version: RUNTIME_VERSION,
       profile: this.config.profile,
@@ -137,6 +164,7 @@ export class Runtime {
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       stateDir: this.config.stateDir,
+      capsules: (await this.host?.status()) ?? [],
     };
   }
 

@@ -90,6 +90,8 @@ export const ERROR_CODES = {
   E_CAPSULE_CRASHLOOP: { exit: 70, summary: 'the capsule crashed too often and is stopped' },
   E_CAPSULE_NO_PREVIOUS: { exit: 66, summary: 'the capsule has no previous version to roll back to' },
   E_TRUST_KEY_INVALID: { exit: 65, summary: 'a publisher key file is malformed' },
+  E_CAPSULE_QUOTA: { exit: 74, summary: "the capsule's storage quota is used up: the write is refused" },
+  E_CAPSULE_NOT_RUNNING: { exit: 69, summary: 'the capsule is installed but not running' },
 
   // confinement
   E_CONFINE_UNAVAILABLE: { exit: 69, summary: 'a required confinement layer is missing on this kernel' },

@@ -1,15 +1,13 @@
-import type { Socket } from 'node:net';
-import type { AuditSink } from '../audit/audit-sink.js';
 import type { ElastosConfig } from '../config/index.js';
 import { prepareConfinement } from '../confine/confine-context.js';
 import type { Logger } from '../log/index.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type SupervisorOptions } from './supervisor.js';
 
 /** The daemon's supervisor: confinement prepared (probed, profile applied) on the first capsule start. */
 export function supervisorFromConfig(
   config: ElastosConfig,
   log: Logger,
-  extra: { audit?: AuditSink; onChannel?: (capsuleName: string, socket: Socket) => void } = {},
+  extra: Pick<SupervisorOptions, 'audit' | 'onChannel' | 'onOutput'> = {},
 ): Supervisor {
   const c = config.confine;
   const slog = log.child({ area: 'supervise' });
@@ -26,6 +24,7 @@ export function supervisorFromConfig(
     log: slog,
     audit: extra.audit,
     onChannel: extra.onChannel,
+    onOutput: extra.onOutput,
     restart: c.restart,
     stopGraceMs: c.stopGraceMs,
     uidBase: c.uidBase,

@@ -26,6 +26,8 @@ export interface SupervisorOptions {
   sampleMs?: number;
   /** Called with the runtime's end of each capsule run's channel (fd 3 in the capsule). */
   onChannel?: (capsuleName: string, socket: Socket) => void;
+  /** Each line a capsule writes (after the log budget): the capsule logs of `elastos capsule logs`. */
+  onOutput?: (capsuleName: string, stream: 'stdout' | 'stderr', line: string) => void;
 }
 
 export interface CapsuleStatus {
@@ -134,7 +136,10 @@ export class Supervisor extends EventEmitter {
     if (entry.state !== 'starting') return;
     const log = this.opts.log.child({ capsule: spec.name });
     const tmpBytes = this.opts.tmpBytes ?? 16 * 1024 * 1024;
-    const run = startRun(spec, entry.uid, ctx, tmpBytes, (stream, line) => log.info({ stream }, line));
+    const run = startRun(spec, entry.uid, ctx, tmpBytes, (stream, line) => {
+      log.info({ stream }, line);
+      this.opts.onOutput?.(spec.name, stream, line);
+    });
     entry.run = run;
     entry.state = 'running';
     this.opts.onChannel?.(spec.name, run.channel);

@@ -28,6 +28,8 @@ export class SocatPtyPair {
     rmSync(this.mcu, { force: true });
     const child = spawn('socat', [`pty,raw,echo=0,link=${this.host}`, `pty,raw,echo=0,link=${this.mcu}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      // Own process group: a Ctrl-C at the terminal reaches the runtime, which stops first; we stop after it.
+      detached: true,
     });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {

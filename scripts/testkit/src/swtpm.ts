@@ -45,7 +45,9 @@ export class Swtpm {
         '--flags',
         'not-need-init,startup-clear',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      // Own process group: a Ctrl-C at the terminal must not kill the TPM before the runtime's last
+      // audit checkpoint is anchored; the owner stops it gracefully, last.
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
     );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {

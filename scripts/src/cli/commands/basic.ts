@@ -2,6 +2,8 @@ import { RUNTIME_VERSION } from '@elastos/runtime';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon } from '../daemon-call.js';
+import { printResult } from '../output.js';
+import { printCapsuleTable } from './capsule-run.js';
 
 /** `version` and `status`. */
 export function registerBasicCommands(program: Command): void {
@@ -22,6 +24,15 @@ export function registerBasicCommands(program: Command): void {
 
   program
     .command('status')
-    .description('show the running runtime: version, profile, uptime')
-    .action(action(program, (opts) => callDaemon(opts, 'status')));
+    .description('show the running runtime (version, profile, uptime) and its capsules with their state')
+    .action(
+      action(program, async (opts) => {
+        const status = (await callDaemon(opts, 'status')) as Record<string, unknown>;
+        if (opts.json) return status;
+        const { capsules, ...rest } = status;
+        printResult(rest, false);
+        if (Array.isArray(capsules)) printCapsuleTable(capsules);
+        return undefined;
+      }),
+    );
 }

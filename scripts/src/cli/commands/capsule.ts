@@ -17,6 +17,7 @@ import { packDir, scaffold } from '../../capsule/pack-dir.js';
 import { generateKey, readSecretKey } from '../../capsule/publisher-key.js';
 import { action } from '../action.js';
 import type { GlobalOptions } from '../daemon-call.js';
+import { registerCapsuleRunCommands } from './capsule-run.js';
 
 function readPackageFile(path: string): Uint8Array {
   try {
@@ -58,6 +59,7 @@ export function registerCapsuleCommands(program: Command): void {
   registerMakeCommands(program, capsule);
   registerSignCommands(program, capsule);
   registerStoreCommands(program, capsule);
+  registerCapsuleRunCommands(program, capsule);
 }
 
 /** `new`, `keygen`, `pack`. */

@@ -1,0 +1,162 @@
+/**
+ * The seed's story for `npm start` (capsules/README.md): trust the dev publisher key, install
+ * the first-party capsules through the runtime (audited), give storage its photo and the shell
+ * its rules on first install, start the capsules, then tell what happens from the audit trail.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AdminClient, addTrustedKey, decodePackage, type ElastosConfig, publicKeyEntry } from '@elastos/runtime';
+import { type BuiltCapsule, buildFirstParty, devPublisherKey } from '../capsule/build-first-party.js';
+import { vacationPhoto } from './demo-photo.js';
+import { storyLine, type TrailRecord } from './narrate.js';
+
+/** The shell's rules for the story (capsules/shell/README.md): first match decides; the rest is denied. */
+export const STORY_RULES = {
+  rules: [
+    {
+      capsule: 'photo-editor',
+      audience: 'storage',
+      resource: 'storage://photos/vacation.jpg',
+      action: 'read',
+      decision: 'allow',
+      maxTtlMs: 3_600_000,
+      maxUses: 100,
+      note: 'the photo editor may open the vacation photo for an hour',
+    },
+    {
+      capsule: 'photo-editor',
+      audience: 'storage',
+      resource: 'storage://photos/vacation-edited.jpg',
+      action: 'write',
+      decision: 'allow',
+      maxTtlMs: 600_000,
+      maxUses: 64,
+      note: 'and save its edited copy',
+    },
+    {
+      capsule: 'agent',
+      audience: 'storage',
+      resource: 'storage://notes/todo.txt',
+      action: 'read',
+      decision: 'allow-log',
+      maxTtlMs: 1_800_000,
+      maxUses: 100,
+      note: 'the agent may read the todo list for 30 minutes, logged in detail',
+    },
+    {
+      capsule: 'notes',
+      audience: 'storage',
+      resource: 'storage://notes/**',
+      action: '*',
+      decision: 'allow',
+      maxTtlMs: 86_400_000,
+    },
+    { capsule: 'notes', audience: 'sysinfo', resource: 'sysinfo://health', action: 'invoke:health', decision: 'allow' },
+    { capsule: '*', resource: '**', action: '*', decision: 'deny', note: 'not in the rules' },
+  ],
+};
+
+type Say = (line: string) => void;
+type Call = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
+
+export function adminCaller(socket: string): Call {
+  return async (cmd, args = {}) => {
+    const client = await AdminClient.connect(socket);
+    try {
+      return await client.call(cmd, args);
+    } finally {
+      client.close();
+    }
+  };
+}
+
+/** First install only: what storage serves and what the shell decides by (data dirs are the capsules'). */
+function seed(config: ElastosConfig, name: string, say: Say): void {
+  const data = join(config.stateDir, 'capsules', name, 'data');
+  if (name === 'storage' && !existsSync(join(data, 'files'))) {
+    mkdirSync(join(data, 'files', 'photos'), { recursive: true });
+    writeFileSync(join(data, 'files', 'photos', 'vacation.jpg'), vacationPhoto());
+    say('seeded storage with photos/vacation.jpg');
+  }
+  if (name === 'shell' && !existsSync(join(data, 'rules.json'))) {
+    writeFileSync(join(data, 'rules.json'), `${JSON.stringify(STORY_RULES, null, 2)}\n`);
+    say(`shell rules: ${join(data, 'rules.json')}`);
+  }
+}
+
+async function install(call: Call, config: ElastosConfig, built: BuiltCapsule[], say: Say): Promise<string[]> {
+  const installed = new Map(
+    ((await call('capsule.list')) as Array<{ name: string; id: string }>).map((c) => [c.name, c.id]),
+  );
+  const fresh: string[] = [];
+  for (const b of built) {
+    const id = decodePackage(new Uint8Array(readFileSync(b.file))).id;
+    const have = installed.get(b.name);
+    if (have === id) continue;
+    if (have !== undefined) {
+      // Dev only: same version, new code. A box installs only newer versions (spec §7.1).
+      await call('capsule.stop', { name: b.name }).catch(() => undefined);
+      await call('capsule.remove', { name: b.name });
+      say(`${b.name}: code changed without a version bump: removed and reinstalled (its data is reset)`);
+    }
+    const r = (await call('capsule.install', { path: b.file })) as { id: string; version: string };
+    say(`installed ${b.name} ${r.version} (${r.id.slice(0, 16)}…)`);
+    seed(config, b.name, say);
+    fresh.push(b.name);
+  }
+  return fresh;
+}
+
+/**
+ * Trusts the dev publisher key (made on first use in `devDir`). Before the runtime is provisioned:
+ * the trust store is measured at boot, so changing it later means resealing the runtime key.
+ */
+export async function trustDevPublisher(config: ElastosConfig, devDir: string): Promise<string> {
+  const key = await devPublisherKey(join(devDir, 'publisher.key'));
+  addTrustedKey(config.trustDir, publicKeyEntry('elastos-dev', Buffer.from(key.publicKey).toString('hex')));
+  return key.keyId;
+}
+
+/** Installs what changed and starts what is not running, in start order. */
+export async function setUpStory(call: Call, config: ElastosConfig, devDir: string, say: Say): Promise<void> {
+  const built = await buildFirstParty(join(devDir, 'capsules'), join(devDir, 'publisher.key'));
+  await install(call, config, built, say);
+  const rows = (await call('capsule.status')) as Array<{ name: string; state: string }>;
+  for (const b of built) {
+    const row = rows.find((r) => r.name === b.name);
+    if (row && row.state !== 'running' && row.state !== 'backoff') await call('capsule.start', { name: b.name });
+  }
+}
+
+/** Prints story lines for the audit records of this boot of the runtime, and new ones until `stop()`. */
+export function followStory(call: Call, say: Say): { stop: () => void; done: Promise<void> } {
+  let running = true;
+  const done = (async () => {
+    // Start at this boot of the runtime (its `boot.*` records), so that capsules started at boot are told too.
+    const recent = (await call('audit.tail', { limit: 1000 })) as TrailRecord[];
+    let from = 0;
+    recent.forEach((r, i) => {
+      if (r.type.startsWith('boot.')) from = i;
+    });
+    let after = recent[from]?.seq;
+    if (after !== undefined) after = after > 0 ? after - 1 : undefined;
+    while (running) {
+      const records = (await call(
+        'audit.tail',
+        after === undefined ? { limit: 500 } : { after, limit: 500 },
+      )) as TrailRecord[];
+      for (const r of records) {
+        after = Math.max(after ?? 0, r.seq);
+        const line = storyLine(r);
+        if (line) say(line);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    stop: () => {
+      running = false;
+    },
+    done,
+  };
+}
