@@ -4,7 +4,7 @@
  */
 import { attempt, CapsuleError, idle, readFile, requestCapability, say } from '@elastos/capsule-sdk';
 
-const TODO = 'storage://notes/todo.txt';
+const GRANTED_FILE = 'storage://notes/todo.txt';
 const MINUTES_30 = 30 * 60 * 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function readWhenThere(token: Awaited<ReturnType<typeof requestCapability>>): Promise<Buffer> {
   for (let i = 0; ; i++) {
     try {
-      return await readFile(TODO, token);
+      return await readFile(GRANTED_FILE, token);
     } catch (err) {
       if (!(err instanceof CapsuleError) || err.code !== 'E_NOT_FOUND' || i >= 50) throw err;
       await sleep(200);
@@ -21,17 +21,17 @@ async function readWhenThere(token: Awaited<ReturnType<typeof requestCapability>
 }
 
 async function main(): Promise<void> {
-  const grant = await attempt(`request read ${TODO} for 30 min`, () =>
+  const grant = await attempt(`request read ${GRANTED_FILE} for 30 min`, () =>
     requestCapability({
       audience: 'storage',
-      resource: TODO,
+      resource: GRANTED_FILE,
       action: 'read',
       ttlMs: MINUTES_30,
       reason: 'summarise my todo list',
     }),
   );
   if (!grant.ok) return;
-  const text = await attempt(`read ${TODO}`, () => readWhenThere(grant.value));
+  const text = await attempt(`read ${GRANTED_FILE}`, () => readWhenThere(grant.value));
   if (text.ok) say(`todo has ${text.value.toString('utf8').split('\n').filter(Boolean).length} lines`);
   await attempt('read storage://notes/diary.txt with the todo token', () =>
     readFile('storage://notes/diary.txt', grant.value),

@@ -11,15 +11,16 @@ import { keyEvent } from './keyring.js';
 import { checkpointKey, lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
 import { readPrune } from './prune.js';
 import {
-  type AuditRecord,
   chainHash,
   checkEvent,
   decodeRecord,
   encodeRecord,
   GENESIS_HASH,
+  HASH_BYTES,
   RECORD_VERSION,
   toHex,
 } from './record.js';
+import { packFlatRecord } from './record-encode.js';
 
 /** The chain's head: the next sequence number and the hash of the record before it. */
 export interface ChainHead {
@@ -49,6 +50,45 @@ interface Pending {
   time: number;
   resolve: (receipt: AuditReceipt) => void;
   reject: (err: Error) => void;
+}
+
+/** A batch handed to the store; `write` resolves with the failure, or undefined once durable. */
+interface InFlight {
+  done: Pending[];
+  records: CommittedRecord[];
+  write: Promise<unknown>;
+}
+
+/** The stored value of one record (spec §4); throws a TypeError for an event the verifier would reject. */
+function pack(event: AuditEvent, seq: number, time: number, prev: Uint8Array) {
+  checkEvent(event); // never write what the verifier's decodeRecord would reject
+  const flat = event.details === undefined ? packFlatRecord(event, RECORD_VERSION, seq, time, prev) : undefined;
+  if (flat) return flat;
+  const bytes = encodeRecord({ ...event, v: RECORD_VERSION, seq, time });
+  const hash = chainHash(prev, bytes);
+  const value = packRecord(hash, bytes);
+  return { value, bytes: value.subarray(HASH_BYTES), hash };
+}
+
+/**
+ * Within one atomic batch only the last write to a key is ever visible, so earlier writes to
+ * the same key (a token's use count, once per use) are dropped; the batch means the same.
+ */
+export function lastWriteWins(ops: BatchOp[]): BatchOp[] {
+  const seen = new Map<unknown, Set<string>>();
+  const kept: BatchOp[] = [];
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i] as BatchOp;
+    let keys = seen.get(op.sublevel);
+    if (!keys) {
+      keys = new Set();
+      seen.set(op.sublevel, keys);
+    }
+    if (keys.has(op.key)) continue;
+    keys.add(op.key);
+    kept.push(op);
+  }
+  return kept.length === ops.length ? ops : kept.reverse();
 }
 
 /** Reads the head of the chain from the store: after the last stored record, else genesis. */
@@ -166,35 +206,55 @@ export class AuditLog implements AuditSink {
     });
   }
 
+  /**
+   * One synced batch in flight at a time (spec §5), so batches reach the disk in log order.
+   * When batch N is durable, batch N+1 is handed to the store before N's waiters are answered:
+   * the disk syncs N+1 while the answers of N go out, and no answer precedes its own sync.
+   */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      await this.commit(batch);
+    let current = await this.start();
+    while (current) {
+      const failed = await current.write;
+      if (failed) {
+        // The batch may or may not be on disk: trust only what the store says next time.
+        this.stale = true;
+        this.refuse(current.done, failed);
+      } else {
+        const last = current.records[current.records.length - 1] as CommittedRecord;
+        this.headState = { next: last.seq + 1, hash: last.hash };
+      }
+      const next = await this.start();
+      if (!failed) this.settle(current);
+      current = next;
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
-    try {
-      if (this.stale) {
-        this.headState = await readHead(this.store);
-        this.stale = false;
+  /** Takes the next batch off the queue and starts its synced write; undefined once the queue is empty. */
+  private async start(): Promise<InFlight | undefined> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        if (this.stale) {
+          this.headState = await readHead(this.store);
+          this.stale = false;
+        }
+      } catch (cause) {
+        this.refuse(batch, cause);
+        continue;
       }
-    } catch (cause) {
-      this.refuse(batch, cause);
-      return;
+      const { ops, done, records } = this.build(batch);
+      if (done.length === 0) continue;
+      const write = this.store.batch(ops, { sync: true }).then(
+        () => undefined,
+        (cause: unknown) => cause ?? new Error('store write failed'),
+      );
+      return { done, records, write };
     }
-    const { ops, done, records } = this.build(batch);
-    if (done.length === 0) return;
-    try {
-      await this.store.batch(ops, { sync: true });
-    } catch (cause) {
-      // The batch may or may not be on disk: trust only what the store says next time.
-      this.stale = true;
-      this.refuse(done, cause);
-      return;
-    }
-    const last = records[records.length - 1] as CommittedRecord;
-    this.headState = { next: last.seq + 1, hash: last.hash };
+    return undefined;
+  }
+
+  /** Answers the waiters of a durable batch, then tells the listeners, in log order. */
+  private settle({ done, records }: InFlight): void {
     done.forEach((p, i) => {
       const r = records[i] as CommittedRecord;
       p.resolve({ seq: r.seq, hash: toHex(r.hash) });
@@ -215,24 +275,27 @@ export class AuditLog implements AuditSink {
     const done: Pending[] = [];
     const records: CommittedRecord[] = [];
     let { next, hash } = this.headState;
+    let extra = 0;
     for (const p of batch) {
-      let bytes: Uint8Array;
+      let packed: { value: Uint8Array; bytes: Uint8Array; hash: Uint8Array };
       try {
-        checkEvent(p.event); // never write what the verifier's decodeRecord would reject
-        bytes = encodeRecord({ ...p.event, v: RECORD_VERSION, seq: next, time: p.time } as AuditRecord);
+        packed = pack(p.event, next, p.time, hash);
       } catch (cause) {
         p.reject(
           new ElastosError('E_AUDIT_WRITE', `audit event does not encode: ${(cause as Error).message}`, { cause }),
         );
         continue;
       }
-      hash = chainHash(hash, bytes);
-      ops.push({ type: 'put', sublevel: sub, key: recordKey(next), value: packRecord(hash, bytes) }, ...p.ops);
-      records.push({ seq: next, hash, bytes });
+      hash = packed.hash;
+      ops.push({ type: 'put', sublevel: sub, key: recordKey(next), value: packed.value });
+      for (const op of p.ops) ops.push(op);
+      extra += p.ops.length;
+      records.push({ seq: next, hash, bytes: packed.bytes });
       done.push(p);
       next++;
     }
-    return { ops, done, records };
+    // Dropping an earlier write never changes what the batch leaves; with one caller op there is none to drop.
+    return { ops: extra > 1 ? lastWriteWins(ops) : ops, done, records };
   }
 
   private refuse(batch: Pending[], cause: unknown): void {

@@ -81,7 +81,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'elastos-broker-bench-'));
-  const t = await startBroker(dir);
+  const t = await startBroker(dir, {}, false);
   const capsules: TestCapsule[] = [];
   const spawn = (id: string, name: string, attach: boolean) => {
     const c = spawnCapsule(attach ? t.broker : undefined, id, name);

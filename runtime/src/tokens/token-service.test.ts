@@ -81,6 +81,19 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     assert.equal(tokens.check(t, ctx).ops.length, 0);
   });
 
+  it('checks scope exactly when the canonical resource comes from the cache', async () => {
+    const narrow = (await tokens.issue({ ...grant, resource: 'storage://photos/a/', maxUses: 0 })).encoded;
+    const wide = (await tokens.issue({ ...grant, maxUses: 0 })).encoded;
+    for (let i = 0; i < 3; i++) {
+      assert.equal(
+        tokens.check(wide, { ...ctx, resource: 'storage://photos/b/%41.jpg' }).resource,
+        'storage://photos/b/A.jpg',
+      );
+      rejects(narrow, 'E_TOKEN_SCOPE', { resource: 'storage://photos/b/%41.jpg' });
+      rejects(wide, 'E_RESOURCE_INVALID', { resource: 'storage://photos/b/../../x' });
+    }
+  });
+
   it('refuses not-yet-valid and expired tokens', async () => {
     const t = (await tokens.issue({ ...grant, maxUses: 0 })).encoded;
     now -= 1;

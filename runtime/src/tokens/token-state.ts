@@ -12,7 +12,8 @@ const ISSUED = 't/';
 const REVOKED = 'r/';
 const USES = 'u/';
 const PRUNE_AFTER_MS = 24 * 3600 * 1000;
-const enc = (s: string) => new TextEncoder().encode(s);
+const encoder = new TextEncoder();
+const enc = (s: string) => encoder.encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 async function* entries(store: Store, ns: 'tokens' | 'counters', prefix: string) {

@@ -14,6 +14,8 @@ import { decodeToken, signingMessage } from './token-codec.js';
 import type { TokenState } from './token-state.js';
 
 export const MAX_DELEGATION_DEPTH = 8;
+/** Distinct request resources whose canonical form is remembered (each at most 1024 chars). */
+const RESOURCE_CACHE = 1024;
 
 export interface VerifierOptions {
   clock?: () => number;
@@ -46,6 +48,8 @@ export function widens(child: TokenClaims, parent: TokenClaims): string | undefi
 
 export class TokenVerifier {
   private readonly cache = new Map<string, SignedToken>();
+  /** Canonical forms of recent request resources: `normaliseResource` is pure, so a hit is exact. */
+  private readonly resources = new Map<string, string>();
   private readonly clock: () => number;
   private readonly skewMs: number;
   private readonly cacheEntries: number;
@@ -68,13 +72,26 @@ export class TokenVerifier {
     if (!this.keys.accepts(c.issuer, now)) throw fail('E_TOKEN_ISSUER', 'issuer key is retired');
     if (c.holder !== ctx.holder) throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder}`);
     if (c.audience !== ctx.audience) throw fail('E_TOKEN_AUDIENCE', `token is for ${c.audience}`);
-    const resource = normaliseResource(ctx.resource);
+    const resource = this.canonical(ctx.resource);
     if (!inScope(c.resource, resource)) throw fail('E_TOKEN_SCOPE', `${resource} is outside ${c.resource}`);
     if (c.action !== ctx.action) throw fail('E_TOKEN_ACTION', `token allows ${c.action}, not ${ctx.action}`);
     this.assertCurrent(c, now);
     if (c.maxUses !== 0 && this.state.uses(c.id) >= c.maxUses) throw fail('E_TOKEN_EXHAUSTED', 'no uses left');
     const ops = c.maxUses === 0 ? [] : [this.state.takeUses(c.id)];
     return { token, resource, ops };
+  }
+
+  /** `normaliseResource`, remembered for the last RESOURCE_CACHE distinct strings (failures are not). */
+  private canonical(raw: string): string {
+    const hit = this.resources.get(raw);
+    if (hit !== undefined) return hit;
+    const resource = normaliseResource(raw);
+    if (this.resources.size >= RESOURCE_CACHE) {
+      const oldest = this.resources.keys().next().value;
+      if (oldest !== undefined) this.resources.delete(oldest);
+    }
+    this.resources.set(raw, resource);
+    return resource;
   }
 
   /** The checks that do not depend on a target: for a holder delegating its token (spec §9). */
