@@ -7,6 +7,7 @@ export * from './config/index.js';
 export * from './confine/index.js';
 export { Runtime } from './daemon/runtime.js';
 export * from './errors/index.js';
+export * from './health/index.js';
 export * from './keys/index.js';
 export * from './log/index.js';
 export * from './store/index.js';

@@ -6,14 +6,19 @@ import type { AdminReply } from './protocol.js';
 /** The CLI's side of the admin socket: one request at a time, replies matched by id. */
 export class AdminClient {
   private nextId = 1;
+  private closed = false;
   private readonly waiting = new Map<number, (reply: AdminReply) => void>();
+  /** Set when the runtime refused the connection (id 0), possibly before any request was sent. */
+  private refused: AdminReply | undefined;
 
   private constructor(private readonly socket: Socket) {
     const lines = createInterface({ input: socket, crlfDelay: Number.POSITIVE_INFINITY });
     lines.on('line', (line) => this.onLine(line));
-    socket.on('close', () =>
-      this.failAll(new ElastosError('E_DAEMON_UNREACHABLE', 'the runtime closed the connection')),
-    );
+    socket.on('error', () => {}); // 'close' follows and fails what waits
+    socket.on('close', () => {
+      this.closed = true;
+      this.failAll(new ElastosError('E_DAEMON_UNREACHABLE', 'the runtime closed the connection'));
+    });
   }
 
   static connect(path: string, timeoutMs = 5000): Promise<AdminClient> {
@@ -27,8 +32,13 @@ export class AdminClient {
         clearTimeout(timer);
         resolve(new AdminClient(socket));
       });
-      socket.once('error', (cause) => {
+      socket.once('error', (cause: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        // The socket's mode (0660, admin group) keeps others out before the runtime's own check.
+        if (cause.code === 'EACCES' || cause.code === 'EPERM') {
+          reject(new ElastosError('E_ADMIN_DENIED', `permission denied on ${path}: not in the admin group`, { cause }));
+          return;
+        }
         reject(
           new ElastosError('E_DAEMON_UNREACHABLE', `cannot reach the runtime at ${path}: ${cause.message}`, { cause }),
         );
@@ -39,7 +49,7 @@ export class AdminClient {
   call(cmd: string, args: Record<string, unknown> = {}): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, (reply) => {
+      const settle = (reply: AdminReply) => {
         if (reply.ok) resolve(reply.result);
         else
           reject(
@@ -48,7 +58,10 @@ export class AdminClient {
               reply.error.message,
             ),
           );
-      });
+      };
+      if (this.refused) return settle(this.refused);
+      if (this.closed) return reject(new ElastosError('E_DAEMON_UNREACHABLE', 'the runtime closed the connection'));
+      this.waiting.set(id, settle);
       this.socket.write(`${JSON.stringify({ id, cmd, args })}\n`);
     });
   }
@@ -66,6 +79,7 @@ export class AdminClient {
       return;
     }
     // id 0: the runtime refused the connection before any request (e.g. E_ADMIN_DENIED).
+    if (reply.id === 0 && !reply.ok) this.refused = reply;
     const target = reply.id === 0 ? [...this.waiting.keys()] : [reply.id];
     for (const id of target) {
       this.waiting.get(id)?.(reply);
@@ -74,7 +88,8 @@ export class AdminClient {
   }
 
   private failAll(err: ElastosError): void {
-    for (const resolve of this.waiting.values()) resolve({ id: 0, ok: false, error: err.toJSON() });
+    const reply = this.refused ?? { id: 0, ok: false, error: err.toJSON() };
+    for (const resolve of this.waiting.values()) resolve(reply);
     this.waiting.clear();
   }
 }

@@ -1,48 +1,82 @@
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
+import { type AdminPeer, loadPeerCred, peerCredOf } from './peer-cred.js';
 import { type AdminReply, MAX_ADMIN_LINE, parseAdminRequest } from './protocol.js';
-
-/** Who is on the other end of the socket; filled from the kernel (SO_PEERCRED), never from the request. */
-export interface AdminPeer {
-  uid: number;
-  gid: number;
-  pid: number;
-}
 
 export type AdminHandler = (args: Record<string, unknown>, peer: AdminPeer) => Promise<unknown> | unknown;
 
-/** Decides whether a connected peer may administer the box; the admin CLI issue plugs SO_PEERCRED in here. */
-export type PeerCheck = (socket: Socket) => AdminPeer;
+/** Decides whether a peer (credentials from the kernel) may administer the box; throws E_ADMIN_DENIED if not. */
+export type PeerPolicy = (peer: AdminPeer) => void;
+
+export interface AdminServerOptions {
+  /** Group owner of the socket (the admin group's gid); the socket is mode 0660. */
+  socketGid?: number;
+  /** Where `admin.command` and `admin.denied` events go (runtime/spec/admin.md §Audit). */
+  audit?: AuditSink;
+}
+
+export interface RegisterOptions {
+  /** false for pure reads polled by monitors (status, health): logged, not audited. Default true. */
+  audit?: boolean;
+}
+
+interface Entry {
+  handler: AdminHandler;
+  audit: boolean;
+}
 
 /** A unix-socket server of admin commands; each subsystem registers its commands by name. */
 export class AdminServer {
-  private readonly handlers = new Map<string, AdminHandler>();
+  private readonly handlers = new Map<string, Entry>();
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private audit: AuditSink | undefined;
 
   constructor(
     private readonly path: string,
     private readonly log: Logger,
-    private readonly peerCheck: PeerCheck,
-  ) {}
+    private readonly authorize: PeerPolicy,
+    private readonly options: AdminServerOptions = {},
+  ) {
+    this.audit = options.audit;
+  }
 
-  register(cmd: string, handler: AdminHandler): void {
+  register(cmd: string, handler: AdminHandler, options: RegisterOptions = {}): void {
     if (this.handlers.has(cmd)) throw new RangeError(`admin command ${cmd} registered twice`);
-    this.handlers.set(cmd, handler);
+    this.handlers.set(cmd, { handler, audit: options.audit !== false });
+  }
+
+  /** Plugs the audit trail in when it starts after the admin socket. */
+  useAudit(sink: AuditSink): void {
+    this.audit = sink;
   }
 
   async listen(): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true });
+    loadPeerCred(); // E_SETUP_REQUIRED now rather than a refusal on every connection
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o750 });
     rmSync(this.path, { force: true });
     const server = createServer((socket) => this.serve(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.path, () => resolve());
-    });
+    const umask = process.umask(0o177); // born 0600: no window in which others may connect
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.path, () => resolve());
+      });
+    } finally {
+      process.umask(umask);
+    }
+    if (this.options.socketGid !== undefined) {
+      try {
+        chownSync(this.path, process.getuid?.() ?? 0, this.options.socketGid);
+      } catch (err) {
+        this.log.warn({ err, gid: this.options.socketGid }, 'cannot give the admin socket to the admin group');
+      }
+    }
     chmodSync(this.path, 0o660);
     this.server = server;
   }
@@ -59,35 +93,63 @@ export class AdminServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    let peer: AdminPeer;
+    let peer: AdminPeer | undefined;
     try {
-      peer = this.peerCheck(socket);
+      peer = peerCredOf(socket);
+      this.authorize(peer);
     } catch (err) {
-      const e = asElastosError(err);
-      this.log.warn({ code: e.code }, e.message);
-      socket.end(`${JSON.stringify({ id: 0, ok: false, error: e.toJSON() })}\n`);
+      void this.refuse(socket, asElastosError(err), peer);
       return;
     }
+    const known = peer;
     const lines = createInterface({ input: socket, crlfDelay: Number.POSITIVE_INFINITY });
     lines.on('line', (line) => {
-      void this.answer(line, peer).then((reply) => {
+      void this.answer(line, known).then((reply) => {
         if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
       });
     });
   }
 
+  /** A refused connection: logged and audited with the peer's uid, answered with id 0, closed. */
+  private async refuse(socket: Socket, e: ElastosError, peer: AdminPeer | undefined): Promise<void> {
+    this.log.warn({ code: e.code, uid: peer?.uid, pid: peer?.pid }, e.message);
+    const event: AuditEvent = {
+      actor: `admin:${peer?.uid ?? 'unknown'}`,
+      type: 'admin.denied',
+      decision: 'deny',
+      code: e.code,
+      ...(peer ? { details: { pid: peer.pid, gid: peer.gid } } : {}),
+    };
+    await this.audit?.append(event).catch((err) => this.log.error({ err }, 'cannot audit a refused admin peer'));
+    socket.end(`${JSON.stringify({ id: 0, ok: false, error: e.toJSON() })}\n`);
+  }
+
   private async answer(line: string, peer: AdminPeer): Promise<AdminReply> {
     let id = 0;
+    let cmd: string | undefined;
     try {
       if (line.length > MAX_ADMIN_LINE) throw new ElastosError('E_ADMIN_PROTOCOL', 'request too large');
       const request = parseAdminRequest(line);
       id = request.id;
-      const handler = this.handlers.get(request.cmd);
-      if (!handler) throw new ElastosError('E_USAGE', `unknown admin command ${request.cmd}`);
-      return { id, ok: true, result: (await handler(request.args, peer)) ?? null };
+      cmd = request.cmd;
+      const entry = this.handlers.get(cmd);
+      if (!entry) throw new ElastosError('E_USAGE', `unknown admin command ${cmd}`);
+      this.log.info({ uid: peer.uid, pid: peer.pid, cmd }, 'admin command');
+      // Audited before it runs: a command that cannot be audited does not run (E_AUDIT_WRITE).
+      if (entry.audit && this.audit) {
+        await this.audit.append({
+          actor: `admin:${peer.uid}`,
+          type: 'admin.command',
+          action: cmd,
+          decision: 'allow',
+          details: { pid: peer.pid, gid: peer.gid },
+        });
+      }
+      return { id, ok: true, result: (await entry.handler(request.args, peer)) ?? null };
     } catch (err) {
       const e = asElastosError(err);
-      if (e.code === 'E_INTERNAL') this.log.error({ err }, 'admin command failed');
+      if (e.code === 'E_INTERNAL') this.log.error({ err, uid: peer.uid, cmd }, 'admin command failed');
+      else this.log.info({ code: e.code, uid: peer.uid, cmd }, e.message);
       return { id, ok: false, error: e.toJSON() };
     }
   }

@@ -1,3 +1,11 @@
 export { AdminClient } from './admin-client.js';
-export { type AdminHandler, type AdminPeer, AdminServer, type PeerCheck } from './admin-server.js';
+export { type AdminGroupPolicy, adminGroupPolicy, lookupGroup, parseGroupFile, processGroups } from './admin-group.js';
+export {
+  type AdminHandler,
+  AdminServer,
+  type AdminServerOptions,
+  type PeerPolicy,
+  type RegisterOptions,
+} from './admin-server.js';
+export { type AdminPeer, peerCredOf } from './peer-cred.js';
 export { type AdminReply, type AdminRequest, parseAdminRequest } from './protocol.js';

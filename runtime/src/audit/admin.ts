@@ -36,27 +36,49 @@ function needKey(deps: AuditAdminDeps): Uint8Array {
 export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): void {
   const { log } = deps;
   const store = log.store;
+  // Reads of the trail (and a checkpoint, which adds no record) are not themselves audited
+  // (runtime/spec/admin.md §Audit): a `tail -f` that appended a record per poll would feed itself.
+  const read = { audit: false };
   // Under the checkpoint lock, so that no checkpoint is anchored between the walk and the TPM read.
-  admin.register('audit.verify', () =>
-    log.exclusive(() =>
-      verifyAuditLog(store, { publicKeys: [needKey(deps)], ...(deps.anchor ? { anchor: deps.anchor } : {}) }),
-    ),
+  admin.register(
+    'audit.verify',
+    () =>
+      log.exclusive(() =>
+        verifyAuditLog(store, { publicKeys: [needKey(deps)], ...(deps.anchor ? { anchor: deps.anchor } : {}) }),
+      ),
+    read,
   );
-  admin.register('audit.status', () => ({ next: log.head.next, checkpoint: log.checkpoints?.lastCheckpoint ?? null }));
-  admin.register('audit.tail', (args) => {
-    const q = { limit: int(args, 'limit', 20), after: optInt(args, 'after'), since: optInt(args, 'since') };
-    const capsule = typeof args.capsule === 'string' ? args.capsule : undefined;
-    return tailRecords(store, { ...q, ...(capsule ? { capsule } : {}) });
-  });
-  admin.register('audit.export', (args) => exportRange(store, int(args, 'from'), int(args, 'to')));
-  admin.register('audit.proof', (args) => exportRange(store, int(args, 'seq'), int(args, 'seq')));
-  admin.register('audit.key', () => ({
-    keyId: deps.log.checkpoints?.lastCheckpoint?.keyId ?? null,
-    publicKey: hex(needKey(deps)),
-  }));
-  admin.register('audit.checkpoint', async () => {
-    await log.flush();
-    return (await log.checkpoints?.checkpoint()) ?? log.checkpoints?.lastCheckpoint ?? null;
-  });
+  admin.register(
+    'audit.status',
+    () => ({ next: log.head.next, checkpoint: log.checkpoints?.lastCheckpoint ?? null }),
+    read,
+  );
+  admin.register(
+    'audit.tail',
+    (args) => {
+      const q = { limit: int(args, 'limit', 20), after: optInt(args, 'after'), since: optInt(args, 'since') };
+      const capsule = typeof args.capsule === 'string' ? args.capsule : undefined;
+      return tailRecords(store, { ...q, ...(capsule ? { capsule } : {}) });
+    },
+    read,
+  );
+  admin.register('audit.export', (args) => exportRange(store, int(args, 'from'), int(args, 'to')), read);
+  admin.register('audit.proof', (args) => exportRange(store, int(args, 'seq'), int(args, 'seq')), read);
+  admin.register(
+    'audit.key',
+    () => ({
+      keyId: deps.log.checkpoints?.lastCheckpoint?.keyId ?? null,
+      publicKey: hex(needKey(deps)),
+    }),
+    read,
+  );
+  admin.register(
+    'audit.checkpoint',
+    async () => {
+      await log.flush();
+      return (await log.checkpoints?.checkpoint()) ?? log.checkpoints?.lastCheckpoint ?? null;
+    },
+    read,
+  );
   admin.register('audit.prune', (args, peer) => pruneAndAudit(log, int(args, 'below'), `admin:${peer.uid}`));
 }

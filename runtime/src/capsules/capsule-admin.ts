@@ -51,11 +51,13 @@ export function registerCapsuleHostAdmin(admin: AdminServer, host: CapsuleHost, 
   admin.register('capsule.start', (args, peer) => host.start(stringArg(args, 'name'), `admin:${peer.uid}`));
   admin.register('capsule.stop', (args) => host.stop(stringArg(args, 'name')));
   admin.register('capsule.restart', (args, peer) => host.restart(stringArg(args, 'name'), `admin:${peer.uid}`));
-  admin.register('capsule.status', () => host.status());
-  admin.register('capsule.logs', async (args) => {
+  // Reads, and `logs -f` polls: logged, not audited (runtime/spec/admin.md §Audit).
+  admin.register('capsule.status', () => host.status(), { audit: false });
+  const readLogs = async (args: Record<string, unknown>) => {
     const name = stringArg(args, 'name');
     if (!(await host.status()).some((r) => r.name === name))
       throw new ElastosError('E_NOT_FOUND', `no capsule named ${JSON.stringify(name)} is installed`);
     return logs.read(name, { lines: optInt(args, 'lines'), after: optInt(args, 'after') });
-  });
+  };
+  admin.register('capsule.logs', readLogs, { audit: false });
 }

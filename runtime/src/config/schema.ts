@@ -60,6 +60,10 @@ export interface ElastosConfig {
     /** How long an "ask" waits for the admin (or the button). */
     askTimeoutMs: number;
   };
+  health: {
+    /** How often the runtime samples temperature, load, memory and disks for `elastos health`. */
+    intervalMs: number;
+  };
   serial: {
     /** The MCU's serial device, or empty for none (then firmware-bridge is not loaded). */
     path: string;
@@ -172,6 +176,15 @@ export const CONFIG_SCHEMA = {
         invokeTimeoutMs: { type: 'integer', minimum: 1, default: 30000 },
         decideTimeoutMs: { type: 'integer', minimum: 1, default: 10000 },
         askTimeoutMs: { type: 'integer', minimum: 1, default: 300000 },
+      },
+    },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        intervalMs: { type: 'integer', minimum: 500, maximum: 3600000, default: 5000 },
       },
     },
     serial: {

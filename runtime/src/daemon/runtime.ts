@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { type AdminPeer, AdminServer } from '../admin/index.js';
+import { AdminServer, adminGroupPolicy, lookupGroup } from '../admin/index.js';
 import { type AuditLog, openRuntimeAudit, registerAuditAdmin } from '../audit/index.js';
 import { type BoardService, startBoard } from '../board/index.js';
 import { registerTpmCommands } from '../boot/tpm-admin.js';
@@ -16,24 +16,18 @@ import {
 } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
+import { capsuleHealthOf, HealthSampler } from '../health/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
 import { RUNTIME_VERSION } from '../version.js';
+import { prepareRunDir } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
 
 export interface RuntimeOptions {
   /** elastosd `--insecure-no-tpm` (dev profile only). */
   insecureNoTpm?: boolean;
-}
-
-/**
- * Interim peer check until SO_PEERCRED lands (admin CLI issue): the socket's 0660 mode and its
- * directory's 0750 mode are the guard, and the peer is recorded as unknown (-1).
- */
-function permissionOnlyPeerCheck(_socket: Socket): AdminPeer {
-  return { uid: -1, gid: -1, pid: -1 };
 }
 
 /** The runtime's lifetime: start in order, stop in reverse order, nothing left behind. */
@@ -46,6 +40,7 @@ export class Runtime {
   audit: AuditLog | undefined;
   /** Starts and stops capsules (the capsule room wires verified packages into it). */
   supervisor: Supervisor | undefined;
+  health: HealthSampler | undefined;
   /** The measured boot: the TPM, `measureCapsule`, `attest`, `nvAnchor`, `attachAudit` (runtime/spec/boot.md). */
   boot: BootedRuntime | undefined;
   /** The runtime's signing key, unsealed from the TPM at boot (before the audit trail opens). */
@@ -64,7 +59,9 @@ export class Runtime {
   ) {}
 
   async start(): Promise<void> {
+    const adminGid = lookupGroup(this.config.admin.group)?.gid;
     this.stops.push(acquireRunLock(this.config.runDir));
+    prepareRunDir(this.config.runDir, adminGid, this.log); // only once the run directory is ours
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
     this.stops.push(() => store.close());
@@ -80,9 +77,8 @@ export class Runtime {
     this.stops.push(() => audit.log.close()); // flush + final checkpoint, before the TPM and the store close
     await boot.attachAudit(audit.log);
 
-    const admin = new AdminServer(this.config.admin.socket, this.log, permissionOnlyPeerCheck);
-    admin.register('version', () => ({ version: RUNTIME_VERSION }));
-    admin.register('status', () => this.status());
+    const health = this.startHealth();
+    const admin = this.adminServer(adminGid, audit.log, health);
     registerTpmCommands(admin, this.config, store, boot);
     registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
     const { stateDir, trustDir } = this.config;
@@ -128,6 +124,7 @@ export class Runtime {
     this.host = host;
     registerCapsuleHostAdmin(admin, host, logs);
     admin.register('supervise.list', () => supervisor.list());
+    health.setCapsuleSource(() => capsuleHealthOf(supervisor.list()));
     admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
     // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
     if (this.config.serial.path !== '') {
@@ -139,6 +136,24 @@ export class Runtime {
     }
     const capsules = await host.startAll();
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile, capsules }, 'runtime ready');
+  }
+
+  private startHealth(): HealthSampler {
+    const health = new HealthSampler(this.config.health.intervalMs, this.log);
+    health.start();
+    this.health = health;
+    this.stops.push(() => health.stop());
+    return health;
+  }
+
+  /** The admin socket (runtime/spec/admin.md): root and the admin group, each command audited. */
+  private adminServer(adminGid: number | undefined, audit: AuditLog, health: HealthSampler): AdminServer {
+    const policy = adminGroupPolicy({ group: this.config.admin.group });
+    const admin = new AdminServer(this.config.admin.socket, this.log, policy, { socketGid: adminGid, audit });
+    admin.register('version', () => ({ version: RUNTIME_VERSION }), { audit: false });
+    admin.register('status', () => this.status(), { audit: false });
+    admin.register('health', () => health.latest(), { audit: false });
+    return admin;
   }
 
   async status(): Promise<Record<string, unknown>> {

@@ -76,4 +76,26 @@ describe('elastos CLI and elastosd', () => {
     assert.equal(existsSync(sock), false);
     assert.equal(existsSync(join(dir.path, 'run', 'elastosd.pid')), false);
   });
+
+  it('shows health from the runtime: a table that fits 80 columns, or JSON with --json after the command', async () => {
+    daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await waitFor(() => existsSync(join(dir.path, 'run', 'admin.sock')));
+    const j = await elastos(['--config', configPath, 'health', '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    const reading = JSON.parse(j.stdout) as { memory: { totalBytes: number }; disks: unknown[]; capsules: unknown[] };
+    assert.ok(reading.memory.totalBytes > 0);
+    assert.ok(reading.disks.length > 0);
+    assert.deepEqual(reading.capsules, []);
+    const h = await elastos(['--config', configPath, 'health']);
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stdout, /^sampled {5}\d{4}-/m);
+    assert.match(h.stdout, /^memory {6}.* used of /m);
+    assert.match(h.stdout, /│ mount +│ device +│ size +│ used +│ use +│/);
+    for (const line of h.stdout.split('\n')) assert.ok(line.length <= 80, line);
+    // A reader that goes away early (`| head -1`) ends the CLI quietly, with no EPIPE trace.
+    const sh = `"${process.execPath}" "${ELASTOS}" --config "${configPath}" health | head -1`;
+    const piped = await execRun('sh', ['-c', sh]);
+    assert.match(piped.stdout, /^sampled /);
+    assert.equal(piped.stderr, '');
+  });
 });

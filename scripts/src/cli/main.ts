@@ -3,6 +3,11 @@ import { buildProgram } from './program.js';
 
 /** Entry of `elastos`; usage errors print `error E_USAGE: ...` and exit 64. */
 export async function main(argv: string[]): Promise<void> {
+  // `elastos ... | head`: a reader that goes away is not an error of ours (as in sh, stop quietly).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,21 +1,38 @@
 import { asElastosError } from '@elastos/runtime';
+import { painter } from './style.js';
+import { renderTable } from './table.js';
 
-/** Prints a result: JSON with --json, else `key: value` lines. */
+type Row = Record<string, unknown>;
+
+const cell = (value: unknown): string =>
+  value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+
+const isRow = (v: unknown): v is Row => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Prints a result: JSON with --json; else a list of objects as a table, an object as `key  value` lines. */
 export function printResult(result: unknown, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
-  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
-    const entries = Object.entries(result as Record<string, unknown>);
-    const width = Math.max(0, ...entries.map(([k]) => k.length));
-    for (const [key, value] of entries) {
-      const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-      process.stdout.write(`${key.padEnd(width)}  ${text}\n`);
-    }
+  if (Array.isArray(result) && result.length > 0 && result.every(isRow)) {
+    const head = [...new Set(result.flatMap((r) => Object.keys(r)))];
+    process.stdout.write(
+      `${renderTable(
+        head,
+        result.map((r) => head.map((k) => cell(r[k]))),
+      )}\n`,
+    );
     return;
   }
-  process.stdout.write(`${String(result)}\n`);
+  if (isRow(result)) {
+    const entries = Object.entries(result);
+    const width = Math.max(0, ...entries.map(([k]) => k.length));
+    const paint = painter(process.stdout);
+    for (const [key, value] of entries) process.stdout.write(`${paint.bold(key.padEnd(width))}  ${cell(value)}\n`);
+    return;
+  }
+  process.stdout.write(`${Array.isArray(result) && result.length === 0 ? '(none)' : String(result)}\n`);
 }
 
 /** Prints rows as aligned columns, or `empty` when there are none. */
@@ -35,10 +52,11 @@ export function printTable(head: string[], rows: string[][], empty: string): voi
     );
 }
 
-/** Prints an error as `error CODE: message` (or as JSON with --json) and exits with the code's status. */
+/** Prints an error as `error CODE: message` (and as JSON on stdout with --json); exits with the code's status. */
 export function failWith(err: unknown, json: boolean): never {
   const e = asElastosError(err);
   if (json) process.stdout.write(`${JSON.stringify({ error: e.toJSON() })}\n`);
-  process.stderr.write(`${e.toLine()}\n`);
+  const paint = painter(process.stderr);
+  process.stderr.write(`${paint.red(`error ${e.code}`)}: ${e.message}\n`);
   process.exit(e.exitCode);
 }

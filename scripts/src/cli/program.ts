@@ -5,6 +5,7 @@ import { registerBasicCommands } from './commands/basic.js';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCapsuleCommands } from './commands/capsule.js';
 import { registerDoctorCommands } from './commands/doctor.js';
+import { registerHealthCommands } from './commands/health.js';
 import { registerSuperviseCommands } from './commands/supervise.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerTpmCommands } from './commands/tpm.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .option('--config <path>', 'config file (default: $ELASTOS_CONFIG or /etc/elastos/config.json)')
     .option('--socket <path>', 'admin socket (default: the one in the config)')
     .option('--json', 'print machine-readable JSON')
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ outputError: () => {} })
     .exitOverride();
 
@@ -25,6 +27,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerTpmCommands(program);
   registerBoardCommands(program);
+  registerHealthCommands(program);
   registerCapsuleCommands(program);
   registerTrustCommands(program);
   registerTokenCommands(program);

@@ -12,5 +12,7 @@ export {
 } from './cli-kit.js';
 export { requireFeature } from './kernel-feature.js';
 export { SocatPtyPair } from './socat-pty.js';
+export { Sshd, type SshKey, type SshResult } from './sshd.js';
 export { Swtpm } from './swtpm.js';
+export { canCreateAccounts, createSystemGroup, createSystemUser, runAs, type SystemAccount } from './system-user.js';
 export { makeTempDir } from './tmp-dir.js';
