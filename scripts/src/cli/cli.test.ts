@@ -3,7 +3,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTIME_VERSION } from '@elastos/runtime';
-import { ELASTOSD, runElastos as elastos, makeTempDir, noTpmDevConfig, stopChild, waitFor } from '@elastos/testkit';
+import {
+  ELASTOS,
+  ELASTOSD,
+  runElastos as elastos,
+  execRun,
+  makeTempDir,
+  noTpmDevConfig,
+  stopChild,
+  waitFor,
+} from '@elastos/testkit';
 
 describe('elastos CLI and elastosd', () => {
   let dir: ReturnType<typeof makeTempDir>;
