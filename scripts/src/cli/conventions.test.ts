@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { ERROR_CODES } from '@elastos/runtime';
+import { runElastos } from '@elastos/testkit';
 import { type Command, CommanderError } from 'commander';
-import { REPO_ROOT } from '../workspaces.js';
 import { exitCodeTable, normaliseTable, readmeExitCodeTable } from './exit-codes.js';
 import { buildProgram } from './program.js';
 import { colourEnabled } from './style.js';
 import { fitColumns, renderTable } from './table.js';
-
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
 
 /** Every command of the tree, as its path of names (the root is []). */
 function walk(cmd: Command, path: string[] = []): Array<{ path: string[]; cmd: Command }> {
@@ -37,16 +33,7 @@ async function helpOf(path: string[]): Promise<{ out: string; exitCode: number; 
 /** The visible width of a terminal line. */
 const visible = (line: string) => stripVTControlCharacters(line).length;
 
-function run(
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [ELASTOS, ...args], { encoding: 'utf8', env }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = process.env) => runElastos(args, { env });
 
 describe('CLI conventions', () => {
   it('has a true --help on every registered command: exit 0, its description, every option and argument', async () => {

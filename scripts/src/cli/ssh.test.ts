@@ -7,18 +7,19 @@ import {
   canCreateAccounts,
   createSystemGroup,
   createSystemUser,
+  ELASTOS,
+  ELASTOSD,
   makeTempDir,
   runAs,
   Sshd,
   type SshKey,
   type SystemAccount,
+  stopChild,
 } from '@elastos/testkit';
 import type { Command } from 'commander';
 import { REPO_ROOT } from '../workspaces.js';
 import { buildProgram } from './program.js';
 
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
-const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
 const WRAPPER = join(REPO_ROOT, 'scripts', 'ssh', 'elastos-ssh-wrapper');
 const DROP_IN = join(REPO_ROOT, 'scripts', 'ssh', 'sshd_config.d', 'elastos-admin.conf');
 
@@ -105,10 +106,7 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
     }
   });
   after(async () => {
-    if (daemon && daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon.once('exit', r));
-    }
+    await stopChild(daemon);
     dir?.remove();
     for (const account of [admin, outsider, group]) account?.remove();
   });

@@ -3,10 +3,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir } from '@elastos/testkit';
-import { REPO_ROOT } from '../workspaces.js';
+import { ELASTOS, makeTempDir } from '@elastos/testkit';
 
-const ELASTOS = join(REPO_ROOT, 'scripts', 'bin', 'elastos');
 const ESC = '\u001b';
 const PROGRESS = join(dirname(fileURLToPath(import.meta.url)), 'progress.js');
 
