@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ELASTOSD, makeTempDir, noTpmDevConfig, requireFeature, runElastos, waitFor } from '@elastos/testkit';
+import {
+  ELASTOSD,
+  makeTempDir,
+  noTpmDevConfig,
+  requireFeature,
+  runElastos,
+  SocatPtyPair,
+  Swtpm,
+  waitFor,
+} from '@elastos/testkit';
 
 /** The CLI with only PATH in its environment: no ELASTOS_* variable of the caller's shapes its answer. */
 const elastos = (args: string[]) => runElastos(args, { env: { PATH: process.env.PATH } });
@@ -60,6 +69,44 @@ describe('elastos doctor and ps', () => {
       assert.match(r.stdout, /without launcher: no capsule can start/);
       assert.match(r.stderr, /^error E_CONFINE_UNAVAILABLE: missing required layer\(s\): launcher/m);
     } finally {
+      tmp.remove();
+    }
+  });
+
+  it('reports the hardware: the configured TPM and the MCU serial port, present or not', async () => {
+    const tmp = makeTempDir();
+    const swtpm = new Swtpm(join(tmp.path, 'swtpm'));
+    const pty = new SocatPtyPair(join(tmp.path, 'serial'));
+    type Row = { layer: string; available: boolean; required: boolean; detail: string };
+    const hardware = async (config: object) => {
+      const path = join(tmp.path, 'config.json');
+      writeFileSync(path, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', ...config }));
+      const r = await elastos(['--config', path, '--json', 'doctor']);
+      const rows = (JSON.parse(r.stdout) as { hardware: Row[] }).hardware;
+      return Object.fromEntries(rows.map((row) => [row.layer, row]));
+    };
+    try {
+      await swtpm.start();
+      await pty.start();
+      const present = await hardware({ tpm: { tcti: swtpm.tcti }, serial: { path: pty.host } });
+      assert.equal(present.tpm?.available, true, present.tpm?.detail);
+      assert.match(present.tpm?.detail ?? '', /socket present/);
+      assert.equal(present.serial?.available, true, present.serial?.detail);
+
+      await swtpm.stop();
+      const missing = await hardware({ tpm: { tcti: swtpm.tcti }, serial: { path: join(tmp.path, 'ttyNONE') } });
+      assert.equal(missing.tpm?.available, false);
+      assert.equal(missing.tpm?.required, true);
+      assert.match(missing.tpm?.detail ?? '', /does not exist/);
+      assert.equal(missing.serial?.available, false);
+      assert.match(missing.serial?.detail ?? '', /ttyNONE does not exist/);
+
+      const dev = await hardware({ tpm: { tcti: 'device:/dev/no-tpm', insecureNoTpm: true } });
+      assert.equal(dev.tpm?.required, false, 'dev with --insecure-no-tpm does not need one');
+      assert.match(dev.serial?.detail ?? '', /not configured/);
+    } finally {
+      await pty.stop();
+      await swtpm.stop();
       tmp.remove();
     }
   });
