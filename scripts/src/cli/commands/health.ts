@@ -1,22 +1,9 @@
+import type { HealthReading as Reading } from '@elastos/runtime';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon } from '../daemon-call.js';
 import { formatBytes, painter } from '../style.js';
 import { renderTable } from '../table.js';
-
-interface Reading {
-  sampledAt: string;
-  cpu: { temperatureC: number | null; loadPercent: number; loadAverage: number[]; cores: number };
-  memory: {
-    totalBytes: number;
-    usedBytes: number;
-    availableBytes: number;
-    swapTotalBytes: number;
-    swapUsedBytes: number;
-  };
-  disks: Array<{ mount: string; fs: string; sizeBytes: number; usedBytes: number; usePercent: number }>;
-  capsules: Array<{ id: string; name?: string; memoryBytes?: number; pids?: number; cpuUsageUsec?: number }>;
-}
 
 const opt = (v: number | undefined, f: (n: number) => string) => (v === undefined ? '-' : f(v));
 
