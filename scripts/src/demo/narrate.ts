@@ -42,6 +42,11 @@ export function storyLine(r: TrailRecord): string | undefined {
       if (r.decision === 'ask')
         return `${n}  ASK    ${who(r.actor)} asks the admin about ${String(d.holder ?? '?')}: ${what(r)}`;
       return `${n}  DENY   ${who(r.actor)} refuses ${String(d.holder ?? '?')}: ${what(r)} (${r.code ?? 'denied'})`;
+    case 'request.approve':
+    case 'request.deny':
+      return r.type === 'request.approve'
+        ? `${n}  YES    ${r.actor} approves request ${String(d.ticket ?? '?')}`
+        : `${n}  NO     ${r.actor} denies request ${String(d.ticket ?? '?')}`;
     case 'invoke':
       if (r.decision === 'deny') return `${n}  DENY   ${who(r.actor)} ${what(r)}: ${r.code ?? 'refused'}`;
       return `${n}  USE    ${who(r.actor)} ${what(r)} with token ${short(r.tokenId)}`;

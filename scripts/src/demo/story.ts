@@ -6,12 +6,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdminClient, addTrustedKey, decodePackage, type ElastosConfig, publicKeyEntry } from '@elastos/runtime';
+import type { Rule } from '@elastos/shell';
 import { type BuiltCapsule, buildFirstParty, devPublisherKey } from '../capsule/build-first-party.js';
 import { vacationPhoto } from './demo-photo.js';
 import { storyLine, type TrailRecord } from './narrate.js';
 
 /** The shell's rules for the story (capsules/shell/README.md): first match decides; the rest is denied. */
-export const STORY_RULES = {
+export const STORY_RULES: ShellRules = {
   rules: [
     {
       capsule: 'photo-editor',
@@ -56,6 +57,11 @@ export const STORY_RULES = {
   ],
 };
 
+/** The shell's rules file (capsules/shell/README.md). */
+export interface ShellRules {
+  rules: Rule[];
+}
+
 type Say = (line: string) => void;
 type Call = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
 
@@ -71,7 +77,7 @@ export function adminCaller(socket: string): Call {
 }
 
 /** First install only: what storage serves and what the shell decides by (data dirs are the capsules'). */
-function seed(config: ElastosConfig, name: string, say: Say): void {
+function seed(config: ElastosConfig, name: string, say: Say, rules: ShellRules): void {
   const data = join(config.stateDir, 'capsules', name, 'data');
   if (name === 'storage' && !existsSync(join(data, 'files'))) {
     mkdirSync(join(data, 'files', 'photos'), { recursive: true });
@@ -79,12 +85,18 @@ function seed(config: ElastosConfig, name: string, say: Say): void {
     say('seeded storage with photos/vacation.jpg');
   }
   if (name === 'shell' && !existsSync(join(data, 'rules.json'))) {
-    writeFileSync(join(data, 'rules.json'), `${JSON.stringify(STORY_RULES, null, 2)}\n`);
+    writeFileSync(join(data, 'rules.json'), `${JSON.stringify(rules, null, 2)}\n`);
     say(`shell rules: ${join(data, 'rules.json')}`);
   }
 }
 
-async function install(call: Call, config: ElastosConfig, built: BuiltCapsule[], say: Say): Promise<string[]> {
+async function install(
+  call: Call,
+  config: ElastosConfig,
+  built: BuiltCapsule[],
+  say: Say,
+  rules: ShellRules,
+): Promise<string[]> {
   const installed = new Map(
     ((await call('capsule.list')) as Array<{ name: string; id: string }>).map((c) => [c.name, c.id]),
   );
@@ -101,7 +113,7 @@ async function install(call: Call, config: ElastosConfig, built: BuiltCapsule[],
     }
     const r = (await call('capsule.install', { path: b.file })) as { id: string; version: string };
     say(`installed ${b.name} ${r.version} (${r.id.slice(0, 16)}…)`);
-    seed(config, b.name, say);
+    seed(config, b.name, say, rules);
     fresh.push(b.name);
   }
   return fresh;
@@ -117,10 +129,19 @@ export async function trustDevPublisher(config: ElastosConfig, devDir: string): 
   return key.keyId;
 }
 
-/** Installs what changed and starts what is not running, in start order. */
-export async function setUpStory(call: Call, config: ElastosConfig, devDir: string, say: Say): Promise<void> {
+/**
+ * Installs what changed and starts what is not running, in start order. `rules` are the shell's
+ * on its first install (the story's by default; tests vary them, e.g. to make a request an "ask").
+ */
+export async function setUpStory(
+  call: Call,
+  config: ElastosConfig,
+  devDir: string,
+  say: Say,
+  rules: ShellRules = STORY_RULES,
+): Promise<void> {
   const built = await buildFirstParty(join(devDir, 'capsules'), join(devDir, 'publisher.key'));
-  await install(call, config, built, say);
+  await install(call, config, built, say, rules);
   const rows = (await call('capsule.status')) as Array<{ name: string; state: string }>;
   for (const b of built) {
     const row = rows.find((r) => r.name === b.name);

@@ -1,0 +1,220 @@
+/**
+ * An admin decides real pending requests over SSH: a real elastosd on swtpm runs the story's
+ * capsules; the shell's rules make two of photo-editor's requests an "ask"; the admin, through
+ * a real sshd and the restricted key's forced wrapper, lists them, approves one and denies the
+ * other. The capsule gets its token (and only that one), the queue empties, and the trail holds
+ * who decided what, before the token it led to.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
+import {
+  canCreateAccounts,
+  createSystemGroup,
+  createSystemUser,
+  ELASTOS,
+  ELASTOSD,
+  makeTempDir,
+  Sshd,
+  type SshKey,
+  Swtpm,
+  type SystemAccount,
+  stopChild,
+} from '@elastos/testkit';
+import type { TrailRecord } from '../demo/narrate.js';
+import { storyLine } from '../demo/narrate.js';
+import { adminCaller, type ShellRules, STORY_RULES, setUpStory, trustDevPublisher } from '../demo/story.js';
+import { REPO_ROOT } from '../workspaces.js';
+
+const WRAPPER = join(REPO_ROOT, 'scripts', 'ssh', 'elastos-ssh-wrapper');
+const PHOTO = 'storage://photos/vacation.jpg';
+const EDITED = 'storage://photos/vacation-edited.jpg';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The story's rules, except that photo-editor's read and write go to the admin. */
+const ASK_RULES: ShellRules = {
+  rules: STORY_RULES.rules.map((r) =>
+    r.capsule === 'photo-editor' ? { ...r, decision: 'ask', note: `${r.note} (the admin decides)` } : r,
+  ),
+};
+
+interface AskRow {
+  ticket: string;
+  request: { capsule: string; audience: string; resource: string; action: string };
+}
+interface TokenRow {
+  id: string;
+  holder: string;
+  resource: string;
+  action: string;
+}
+
+describe('approve and deny real pending requests over SSH (sshd, swtpm, the story capsules)', function () {
+  this.timeout(120_000);
+  let group: SystemAccount;
+  let admin: SystemAccount;
+  let dir: ReturnType<typeof makeTempDir>;
+  let swtpm: Swtpm;
+  let daemon: ChildProcess | undefined;
+  let sshd: Sshd;
+  let key: SshKey;
+
+  /** `elastos ARGS` over SSH as the admin, through the restricted key. */
+  const remote = (...argv: string[]) => sshd.ssh(key, admin.name, ['elastos', ...argv]);
+  const remoteJson = async <T>(...argv: string[]): Promise<T> => {
+    const r = await remote('--json', ...argv);
+    assert.equal(r.code, 0, `elastos ${argv.join(' ')}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  };
+  /** Waits (over SSH) until the shell queues photo-editor's request for `action`. */
+  async function pending(action: string): Promise<AskRow> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const rows = await remoteJson<AskRow[]>('requests');
+      const row = rows.find((r) => r.request.capsule === 'photo-editor' && r.request.action === action);
+      if (row) return row;
+      if (Date.now() > deadline) throw new Error(`no pending ${action} request from photo-editor`);
+      await sleep(250);
+    }
+  }
+
+  before(async function () {
+    if (!canCreateAccounts() || !existsSync('/usr/sbin/sshd')) {
+      if (process.env.CI) throw new Error('SSH tests need root and openssh-server (scripts/setup installs it)');
+      this.skip();
+    }
+    group = createSystemGroup();
+    admin = createSystemUser({ groups: [group.name] });
+    dir = makeTempDir('ssh-approve-');
+    chmodSync(dir.path, 0o755); // the admin user reads the config and reaches the socket
+    swtpm = new Swtpm(join(dir.path, 'swtpm'));
+    await swtpm.start();
+    const configPath = join(dir.path, 'config.json');
+    const config = {
+      profile: 'dev',
+      runDir: 'run',
+      stateDir: 'state',
+      logLevel: 'warn',
+      admin: { group: group.name },
+      tpm: { tcti: swtpm.tcti },
+    };
+    writeFileSync(configPath, JSON.stringify(config));
+    chmodSync(configPath, 0o644);
+    const loaded = loadConfig(configPath);
+    await trustDevPublisher(loaded, dir.path);
+    const store = await Store.open(join(loaded.stateDir, 'store'));
+    await provisionRuntimeKey(loaded, store, 'new');
+    await store.close();
+    const out = openSync(join(dir.path, 'elastosd.log'), 'a');
+    daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', out, out] });
+    const call = adminCaller(loaded.admin.socket);
+    const deadline = Date.now() + 30_000;
+    while (
+      !(await call('version').then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline) throw new Error('elastosd did not start');
+      await sleep(50);
+    }
+    await setUpStory(call, loaded, dir.path, () => undefined, ASK_RULES);
+
+    sshd = new Sshd(join(dir.path, 'ssh'));
+    key = sshd.newKey('admin');
+    const forced = `${WRAPPER} --elastos ${ELASTOS} --config ${configPath}`;
+    sshd.authorize(admin.name, `restrict,command="${forced}" ${key.publicKey}`);
+    await sshd.start();
+  });
+
+  after(async () => {
+    await sshd?.stop();
+    await stopChild(daemon);
+    await swtpm?.stop();
+    dir?.remove();
+    for (const account of [admin, group]) account?.remove();
+  });
+
+  it('approves the read over SSH: the request leaves the queue and photo-editor holds its token', async () => {
+    const read = await pending('read');
+    assert.equal(read.request.resource, PHOTO);
+    assert.equal(read.request.audience, 'storage');
+    const table = await remote('requests'); // the human view lists it too
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(`^${read.ticket} +photo-editor +storage +read +${PHOTO}`, 'm'));
+
+    const ok = await remote('approve', read.ticket);
+    assert.equal(ok.code, 0, ok.stderr);
+
+    const rows = await remoteJson<AskRow[]>('requests');
+    assert.equal(
+      rows.find((r) => r.ticket === read.ticket),
+      undefined,
+      'the approved request is no longer pending',
+    );
+    const tokens = await remoteJson<TokenRow[]>('token', 'list');
+    assert.ok(tokens.some((t) => t.holder === 'photo-editor' && t.action === 'read' && t.resource === PHOTO));
+
+    const again = await remote('approve', read.ticket); // decided once: a second answer has nothing to decide
+    assert.equal(again.code, 66, again.stderr);
+    assert.match(again.stderr, /^error E_REQUEST_NOT_FOUND: /m);
+  });
+
+  it('denies the write over SSH: photo-editor gets no token for it and says so', async () => {
+    const write = await pending('write'); // asked only after the approved read let it open the photo
+    assert.equal(write.request.resource, EDITED);
+    const no = await remote('deny', write.ticket);
+    assert.equal(no.code, 0, no.stderr);
+    assert.deepEqual(
+      (await remoteJson<AskRow[]>('requests')).filter((r) => r.request.capsule === 'photo-editor'),
+      [],
+    );
+    const tokens = await remoteJson<TokenRow[]>('token', 'list');
+    assert.equal(
+      tokens.find((t) => t.holder === 'photo-editor' && t.action === 'write'),
+      undefined,
+    );
+    const deadline = Date.now() + 30_000;
+    let logs = '';
+    while (!/photo-editor done/.test(logs)) {
+      if (Date.now() > deadline) throw new Error(`photo-editor did not finish:\n${logs}`);
+      await sleep(250);
+      logs = (await remote('capsule', 'logs', 'photo-editor', '--lines', '200')).stdout;
+    }
+    assert.match(logs, /ok +request read storage:\/\/photos\/vacation\.jpg/);
+    assert.match(logs, /refused request write storage:\/\/photos\/vacation-edited\.jpg.*: E_BROKER_DENIED/);
+  });
+
+  it('the trail (read over SSH) says which admin decided what, and the grant follows the approval', async () => {
+    const tail = await remote('--json', 'audit', 'tail', '--lines', '5000'); // JSON lines, a record each
+    assert.equal(tail.code, 0, tail.stderr);
+    const trail = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TrailRecord);
+    const by = `admin:${admin.id}`;
+    const asked = trail.filter((r) => r.type === 'capability.decision' && r.decision === 'ask');
+    assert.equal(asked.length, 2, 'two asks, one per photo-editor request');
+    const [readTicket, writeTicket] = asked.map((r) => String(r.details?.ticket));
+    const approve = trail.find((r) => r.type === 'request.approve' && r.details?.ticket === readTicket);
+    const deny = trail.find((r) => r.type === 'request.deny' && r.details?.ticket === writeTicket);
+    assert.equal(approve?.actor, by, 'the approval names the SSH user (from SO_PEERCRED)');
+    assert.equal(deny?.actor, by);
+    const grant = trail.find(
+      (r) =>
+        r.type === 'token.issue' && r.resource === PHOTO && r.action === 'read' && r.details?.holder === 'photo-editor',
+    );
+    assert.ok(grant && approve && grant.seq > approve.seq, 'the read token is issued after the approval');
+    assert.equal(
+      trail.find((r) => r.type === 'token.issue' && r.resource === EDITED),
+      undefined,
+      'no token for the denied write',
+    );
+    assert.match(storyLine(approve) ?? '', new RegExp(`YES +${by} approves request ${readTicket}`));
+    assert.match(storyLine(deny) ?? '', new RegExp(`NO +${by} denies request ${writeTicket}`));
+    const verify = await remote('audit', 'verify');
+    assert.equal(verify.code, 0, verify.stderr);
+  });
+});
