@@ -46,10 +46,22 @@ export class AdminClient {
     });
   }
 
-  call(cmd: string, args: Record<string, unknown> = {}): Promise<unknown> {
+  /**
+   * One command. `timeoutMs` (0: none) bounds the wait for the answer, so that a wedged runtime
+   * gives the admin `E_TIMEOUT` rather than a terminal that hangs; the command may still finish.
+   */
+  call(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 0): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.waiting.delete(id);
+              reject(new ElastosError('E_TIMEOUT', `the runtime did not answer ${cmd} within ${timeoutMs / 1000} s`));
+            }, timeoutMs)
+          : undefined;
       const settle = (reply: AdminReply) => {
+        clearTimeout(timer);
         if (reply.ok) resolve(reply.result);
         else
           reject(

@@ -25,6 +25,6 @@ export function registerTpmCommands(
   store: Store,
   boot: BootedRuntime,
 ): void {
-  admin.register('tpm.status', () => tpmStatus(config, store, boot.tpm));
+  admin.register('tpm.status', () => tpmStatus(config, store, boot.tpm), { audit: false });
   admin.register('tpm.attest', async (args) => ({ files: filesToJson(await boot.attest(parseNonce(args.nonce))) }));
 }

@@ -15,14 +15,14 @@ function stringArg(args: Record<string, unknown>, name: string): string {
 
 export function registerBrokerAdmin(admin: AdminServer, broker: Broker): void {
   const { tokens, audit } = broker;
-  admin.register('token.list', () => tokens.list());
+  admin.register('token.list', () => tokens.list(), { audit: false });
   admin.register('token.revoke', async (args, peer) => {
     const id = stringArg(args, 'id');
     await tokens.revoke(id, `admin:${peer.uid}`);
     return { revoked: id };
   });
   admin.register('epoch.bump', async (_args, peer) => ({ epoch: await tokens.bumpEpoch(`admin:${peer.uid}`) }));
-  admin.register('requests.list', () => broker.shell.adminCall('requests', {}));
+  admin.register('requests.list', () => broker.shell.adminCall('requests', {}), { audit: false });
   for (const verb of ['approve', 'deny'] as const) {
     admin.register(`requests.${verb}`, async (args, peer) => {
       const ticket = stringArg(args, 'id');

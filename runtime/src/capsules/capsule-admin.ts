@@ -33,7 +33,7 @@ export function registerCapsuleAdmin(admin: AdminServer, capsules: CapsuleManage
   admin.register('capsule.install', async (args, peer) =>
     capsules.install(await readPackage(stringArg(args, 'path')), `admin:${peer.uid}`),
   );
-  admin.register('capsule.list', () => capsules.list());
+  admin.register('capsule.list', () => capsules.list(), { audit: false });
   admin.register('capsule.remove', (args, peer) => capsules.remove(stringArg(args, 'name'), `admin:${peer.uid}`));
   admin.register('capsule.rollback', (args, peer) => capsules.rollback(stringArg(args, 'name'), `admin:${peer.uid}`));
 }

@@ -123,15 +123,17 @@ export class Runtime {
     });
     this.host = host;
     registerCapsuleHostAdmin(admin, host, logs);
-    admin.register('supervise.list', () => supervisor.list());
+    admin.register('supervise.list', () => supervisor.list(), { audit: false });
     health.setCapsuleSource(() => capsuleHealthOf(supervisor.list()));
-    admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER));
+    admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER), {
+      audit: false,
+    });
     // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
     if (this.config.serial.path !== '') {
       const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });
       this.board = board;
       this.stops.push(() => board.stop());
-      admin.register('board.status', () => board.status());
+      admin.register('board.status', () => board.status(), { audit: false });
       board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
     }
     const capsules = await host.startAll();

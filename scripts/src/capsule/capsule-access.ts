@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { AdminClient, CapsuleManager, hasCode, loadConfig, Store } from '@elastos/runtime';
-import { adminSocketPath, type GlobalOptions } from '../cli/daemon-call.js';
+import { adminSocketPath, callTimeoutMs, type GlobalOptions } from '../cli/daemon-call.js';
 
 export interface CapsuleAccess {
   /** `online` when the runtime answered, `offline` when the state dir was used directly. */
@@ -27,7 +27,7 @@ export async function withCapsules<T extends object>(
   if (client) {
     const c = client;
     try {
-      const result: T = await online((cmd, args = {}) => c.call(cmd, args));
+      const result: T = await online((cmd, args = {}) => c.call(cmd, args, callTimeoutMs(opts)));
       return { ...result, via: 'online' };
     } finally {
       c.close();

@@ -43,6 +43,10 @@ describe('elastos CLI and elastosd', () => {
     const r = await elastos(['frobnicate']);
     assert.equal(r.code, 64);
     assert.match(r.stderr, /^error E_USAGE: unknown command 'frobnicate'/);
+    // A value an option's parser refuses: the same one coded line, no stack trace.
+    const v = await elastos(['audit', 'tail', '--lines', 'x']);
+    assert.equal(v.code, 64);
+    assert.equal(v.stderr, 'error E_USAGE: --lines wants a non-negative integer, not x\n');
   });
 
   it('says E_DAEMON_UNREACHABLE in one line when no runtime runs', async () => {
@@ -106,5 +110,53 @@ describe('elastos CLI and elastosd', () => {
     const piped = await execRun('sh', ['-c', sh]);
     assert.match(piped.stdout, /^sampled /);
     assert.equal(piped.stderr, '');
+  });
+
+  it('audits every admin command that changes something, before it runs, and only logs the reads', async () => {
+    daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await waitFor(() => existsSync(join(dir.path, 'run', 'admin.sock')));
+    const reads = [
+      ['status'],
+      ['version'],
+      ['health'],
+      ['capsule', 'list'],
+      ['capsule', 'status'],
+      ['token', 'list'],
+      ['requests'], // no shell capsule here: E_BROKER_NO_PROVIDER, still a read
+      ['audit', 'tail'],
+      ['audit', 'verify'],
+    ];
+    for (const argv of reads) await elastos(['--config', configPath, ...argv]);
+    const bump = await elastos(['--config', configPath, 'epoch', 'bump']);
+    assert.equal(bump.code, 0, bump.stderr);
+    const tail = await elastos(['--config', configPath, '--json', 'audit', 'tail', '--lines', '1000']);
+    assert.equal(tail.code, 0, tail.stderr);
+    const commands = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; type: string; actor: string; action?: string })
+      .filter((r) => r.type === 'admin.command');
+    assert.deepEqual(
+      commands.map((r) => [r.actor, r.action]),
+      [[`admin:${process.getuid?.()}`, 'epoch.bump']],
+    );
+  });
+
+  it('gives up on a wedged runtime after --timeout with E_TIMEOUT, and refuses a bad --timeout', async () => {
+    daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await waitFor(() => existsSync(join(dir.path, 'run', 'admin.sock')));
+    const bad = await elastos(['--config', configPath, '--timeout', 'soon', 'status']);
+    assert.equal(bad.code, 64);
+    assert.match(bad.stderr, /^error E_USAGE: --timeout: not a number of seconds: soon$/m);
+    daemon.kill('SIGSTOP'); // the kernel still accepts connections; nobody answers them
+    try {
+      const r = await elastos(['--config', configPath, '--timeout', '0.5', 'status']);
+      assert.equal(r.code, 75, r.stderr);
+      assert.match(r.stderr, /^error E_TIMEOUT: the runtime did not answer status within 0\.5 s$/m);
+    } finally {
+      daemon.kill('SIGCONT');
+    }
+    const ok = await elastos(['--config', configPath, '--timeout', '0.5', 'status']);
+    assert.equal(ok.code, 0, ok.stderr);
   });
 });

@@ -4,6 +4,16 @@ export interface GlobalOptions {
   config?: string;
   socket?: string;
   json?: boolean;
+  /** Seconds to wait for the runtime's answer; 0 waits for ever. */
+  timeout?: number;
+}
+
+/** The default of `--timeout`: long enough for an install or a verify of a big trail. */
+export const DEFAULT_CALL_TIMEOUT_S = 120;
+
+/** How long one admin call may wait for its answer (ms; 0 = no limit). */
+export function callTimeoutMs(opts: GlobalOptions): number {
+  return (opts.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000;
 }
 
 /** The admin socket to use: --socket, else the one named by the config file. */
@@ -19,7 +29,7 @@ export async function callDaemon(
 ): Promise<unknown> {
   const client = await AdminClient.connect(adminSocketPath(opts));
   try {
-    return await client.call(cmd, args);
+    return await client.call(cmd, args, callTimeoutMs(opts));
   } finally {
     client.close();
   }

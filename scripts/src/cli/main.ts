@@ -1,4 +1,6 @@
+import { ElastosError } from '@elastos/runtime';
 import { CommanderError } from 'commander';
+import { failWith } from './output.js';
 import { buildProgram } from './program.js';
 
 /** Entry of `elastos`; usage errors print `error E_USAGE: ...` and exit 64. */
@@ -22,6 +24,8 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`error E_USAGE: ${err.message.replace(/^error: /, '')}\n`);
       process.exit(64);
     }
+    // An option's own parser refused its value (e.g. `--timeout soon`): a coded line, not a trace.
+    if (err instanceof ElastosError) failWith(err, argv.includes('--json'));
     throw err;
   }
 }
