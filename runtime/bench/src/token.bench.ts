@@ -4,13 +4,13 @@
  * already verified (runtime/spec/token.md §6). Prints one JSON array of benchmark rows.
  */
 import { createPublicKey, verify as nativeVerify } from 'node:crypto';
-import { verifyEd25519 } from './ed25519.js';
-import { newKey } from './fixtures/new-key.js';
-import { KeyRing } from './key-ring.js';
-import type { TokenClaims } from './token.js';
-import { encodeEnvelope, encodePayload, signingMessage } from './token-codec.js';
-import type { TokenState } from './token-state.js';
-import { TokenVerifier } from './token-verifier.js';
+import { verifyEd25519 } from '@elastos/runtime/tokens/ed25519';
+import { newKey } from '@elastos/runtime/tokens/fixtures/new-key';
+import { KeyRing } from '@elastos/runtime/tokens/key-ring';
+import type { TokenClaims } from '@elastos/runtime/tokens/token';
+import { encodeEnvelope, encodePayload, signingMessage } from '@elastos/runtime/tokens/token-codec';
+import type { TokenState } from '@elastos/runtime/tokens/token-state';
+import { TokenVerifier } from '@elastos/runtime/tokens/token-verifier';
 
 function perSecond(ms: number, fn: () => void): number {
   const start = performance.now();

@@ -4,14 +4,14 @@
  * (the floor: every check includes exactly one). Prints one JSON array (scripts/src/bench-all.ts).
  */
 import { join } from 'node:path';
+import { CapsuleManager } from '@elastos/runtime/capsules/capsule-manager';
+import { exampleManifest, fileMap, PUBLISHER_SEED } from '@elastos/runtime/capsules/fixtures/vectors';
+import { buildPackage, signPackage } from '@elastos/runtime/capsules/package-build';
+import { verifyPackage } from '@elastos/runtime/capsules/package-verify';
+import { addTrustedKey, loadTrustStore, publicKeyEntry } from '@elastos/runtime/capsules/trust-store';
+import { Store } from '@elastos/runtime/store/index';
 import { makeTempDir } from '@elastos/testkit';
 import { getPublicKeyAsync, signAsync, verifyAsync } from '@noble/ed25519';
-import { Store } from '../store/index.js';
-import { CapsuleManager } from './capsule-manager.js';
-import { exampleManifest, fileMap, PUBLISHER_SEED } from './fixtures/vectors.js';
-import { buildPackage, signPackage } from './package-build.js';
-import { verifyPackage } from './package-verify.js';
-import { addTrustedKey, loadTrustStore, publicKeyEntry } from './trust-store.js';
 
 async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];

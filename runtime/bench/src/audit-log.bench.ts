@@ -7,14 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
+import { AuditLog } from '@elastos/runtime/audit/audit-log';
+import { TestEd25519Key } from '@elastos/runtime/audit/fixtures/test-key';
+import { packRecord, recordKey } from '@elastos/runtime/audit/layout';
+import { chainHash, encodeRecord, GENESIS_HASH } from '@elastos/runtime/audit/record';
+import { TpmNvAnchor } from '@elastos/runtime/boot/nv-anchor';
+import { parseConfig } from '@elastos/runtime/config/index';
+import { Store } from '@elastos/runtime/store/index';
 import { Swtpm } from '@elastos/testkit';
-import { TpmNvAnchor } from '../boot/nv-anchor.js';
-import { parseConfig } from '../config/index.js';
-import { Store } from '../store/index.js';
-import { AuditLog } from './audit-log.js';
-import { TestEd25519Key } from './fixtures/test-key.js';
-import { packRecord, recordKey } from './layout.js';
-import { chainHash, encodeRecord, GENESIS_HASH } from './record.js';
 
 const event = (i: number) => ({
   actor: `capsule:${(i % 16).toString(16).padStart(8, '0')}`,

@@ -2,13 +2,13 @@
 // trip measured in the same run as its baseline; boot-to-key-unsealed against hashing alone.
 import { join } from 'node:path';
 import { pcrPolicyDigest, Tpm } from '@elastos/node-tpm2';
+import { installedCodeRoots, treeDigest } from '@elastos/runtime/boot/measure';
+import { provisionRuntimeKey } from '@elastos/runtime/boot/provision';
+import { bootRuntime } from '@elastos/runtime/boot/tpm-boot';
+import { parseConfig } from '@elastos/runtime/config/index';
+import { createLogger } from '@elastos/runtime/log/index';
+import { Store } from '@elastos/runtime/store/index';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
-import { parseConfig } from '../config/index.js';
-import { createLogger } from '../log/index.js';
-import { Store } from '../store/index.js';
-import { installedCodeRoots, treeDigest } from './measure.js';
-import { provisionRuntimeKey } from './provision.js';
-import { bootRuntime } from './tpm-boot.js';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

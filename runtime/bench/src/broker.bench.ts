@@ -8,13 +8,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditLog } from '../audit/index.js';
-import { ElastosError } from '../errors/index.js';
-import type { Store } from '../store/index.js';
-import { DEFAULT_BROKER } from './broker.js';
-import { Channel, type ChannelHandlers } from './channel.js';
-import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from './fixtures/harness.js';
-import type { ReqMessage } from './messages.js';
+import type { AuditLog } from '@elastos/runtime/audit/index';
+import { DEFAULT_BROKER } from '@elastos/runtime/broker/broker';
+import { Channel, type ChannelHandlers } from '@elastos/runtime/broker/channel';
+import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from '@elastos/runtime/broker/fixtures/harness';
+import type { ReqMessage } from '@elastos/runtime/broker/messages';
+import { ElastosError } from '@elastos/runtime/errors/index';
+import type { Store } from '@elastos/runtime/store/index';
 
 const CALLERS = 4;
 const IN_FLIGHT = 64;

@@ -9,10 +9,10 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { prepareConfinement } from '@elastos/runtime/confine/confine-context';
+import { createLogger } from '@elastos/runtime/log/index';
+import { Supervisor } from '@elastos/runtime/supervise/index';
 import { LineReader, makeCapsuleDirs, makeTempDir } from '@elastos/testkit';
-import { createLogger } from '../log/index.js';
-import { Supervisor } from '../supervise/index.js';
-import { prepareConfinement } from './confine-context.js';
 
 const ROUNDS = 21;
 // Each round starts one of each, interleaved, so that load from other users hits all alike.
