@@ -3,10 +3,10 @@ import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  canCreateAccounts,
-  createSystemGroup,
-  createSystemUser,
+  type AdminAccounts,
+  createAdminAccounts,
   makeTempDir,
+  noTpmDevConfig,
   runAs,
   type SystemAccount,
 } from '@elastos/testkit';
@@ -28,6 +28,7 @@ try {
 
 describe('the admin socket against other local users (real uids, SO_PEERCRED)', function () {
   this.timeout(30_000);
+  let accounts: AdminAccounts | undefined;
   let group: SystemAccount;
   let member: SystemAccount;
   let outsider: SystemAccount;
@@ -36,24 +37,13 @@ describe('the admin socket against other local users (real uids, SO_PEERCRED)', 
   let sock: string;
 
   before(async function () {
-    if (!canCreateAccounts()) {
-      if (process.env.CI) throw new Error('creating test users needs root');
-      this.skip();
-    }
-    group = createSystemGroup();
-    member = createSystemUser({ groups: [group.name] });
-    outsider = createSystemUser();
+    accounts = createAdminAccounts(this, { outsider: true });
+    ({ group, admin: member } = accounts);
+    outsider = accounts.outsider as SystemAccount;
     dir = makeTempDir();
     chmodSync(dir.path, 0o755);
     const configPath = join(dir.path, 'config.json');
-    const config = {
-      profile: 'dev',
-      runDir: 'run',
-      stateDir: 'state',
-      logLevel: 'fatal',
-      admin: { group: group.name },
-      tpm: { insecureNoTpm: true }, // no TPM in this test: the dev profile's explicit insecure mode
-    };
+    const config = noTpmDevConfig({ logLevel: 'fatal', admin: { group: group.name } });
     writeFileSync(configPath, JSON.stringify(config));
     runtime = new Runtime(loadConfig(configPath), createLogger({ name: 't', level: 'silent', pretty: false }));
     await runtime.start();
@@ -64,7 +54,7 @@ describe('the admin socket against other local users (real uids, SO_PEERCRED)', 
   after(async () => {
     await runtime?.stop();
     dir?.remove();
-    for (const account of [member, outsider, group]) account?.remove();
+    accounts?.remove();
   });
 
   const call = (user: SystemAccount, cmd: string) =>

@@ -6,26 +6,21 @@
  * who decided what, before the token it led to.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
 import {
-  canCreateAccounts,
-  createSystemGroup,
-  createSystemUser,
+  type AdminAccounts,
+  createAdminAccounts,
   ELASTOS,
-  ELASTOSD,
   makeTempDir,
   Sshd,
   type SshKey,
   Swtpm,
   type SystemAccount,
-  stopChild,
 } from '@elastos/testkit';
-import type { TrailRecord } from '../demo/narrate.js';
-import { storyLine } from '../demo/narrate.js';
-import { adminCaller, type ShellRules, STORY_RULES, setUpStory, trustDevPublisher } from '../demo/story.js';
+import { storyLine, type TrailRecord } from '../demo/narrate.js';
+import { type ShellRules, STORY_RULES } from '../demo/story.js';
+import { type StoryDaemon, startStoryDaemon } from '../demo/story-daemon.js';
 import { REPO_ROOT } from '../workspaces.js';
 
 const WRAPPER = join(REPO_ROOT, 'scripts', 'ssh', 'elastos-ssh-wrapper');
@@ -53,11 +48,11 @@ interface TokenRow {
 
 describe('approve and deny real pending requests over SSH (sshd, swtpm, the story capsules)', function () {
   this.timeout(120_000);
-  let group: SystemAccount;
+  let accounts: AdminAccounts | undefined;
   let admin: SystemAccount;
   let dir: ReturnType<typeof makeTempDir>;
   let swtpm: Swtpm;
-  let daemon: ChildProcess | undefined;
+  let story: StoryDaemon | undefined;
   let sshd: Sshd;
   let key: SshKey;
 
@@ -81,60 +76,34 @@ describe('approve and deny real pending requests over SSH (sshd, swtpm, the stor
   }
 
   before(async function () {
-    if (!canCreateAccounts() || !existsSync('/usr/sbin/sshd')) {
-      if (process.env.CI) throw new Error('SSH tests need root and openssh-server (scripts/setup installs it)');
-      this.skip();
-    }
-    group = createSystemGroup();
-    admin = createSystemUser({ groups: [group.name] });
+    accounts = createAdminAccounts(this, {
+      also: { available: existsSync('/usr/sbin/sshd'), what: 'openssh-server (scripts/setup installs it)' },
+    });
+    admin = accounts.admin;
     dir = makeTempDir('ssh-approve-');
     chmodSync(dir.path, 0o755); // the admin user reads the config and reaches the socket
     swtpm = new Swtpm(join(dir.path, 'swtpm'));
     await swtpm.start();
-    const configPath = join(dir.path, 'config.json');
-    const config = {
-      profile: 'dev',
-      runDir: 'run',
-      stateDir: 'state',
-      logLevel: 'warn',
-      admin: { group: group.name },
-      tpm: { tcti: swtpm.tcti },
-    };
-    writeFileSync(configPath, JSON.stringify(config));
-    chmodSync(configPath, 0o644);
-    const loaded = loadConfig(configPath);
-    await trustDevPublisher(loaded, dir.path);
-    const store = await Store.open(join(loaded.stateDir, 'store'));
-    await provisionRuntimeKey(loaded, store, 'new');
-    await store.close();
-    const out = openSync(join(dir.path, 'elastosd.log'), 'a');
-    daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', out, out] });
-    const call = adminCaller(loaded.admin.socket);
-    const deadline = Date.now() + 30_000;
-    while (
-      !(await call('version').then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      if (Date.now() > deadline) throw new Error('elastosd did not start');
-      await sleep(50);
-    }
-    await setUpStory(call, loaded, dir.path, () => undefined, ASK_RULES);
+    story = await startStoryDaemon({
+      dir: dir.path,
+      swtpm,
+      config: { admin: { group: accounts.group.name } },
+      rules: ASK_RULES,
+    });
 
     sshd = new Sshd(join(dir.path, 'ssh'));
     key = sshd.newKey('admin');
-    const forced = `${WRAPPER} --elastos ${ELASTOS} --config ${configPath}`;
+    const forced = `${WRAPPER} --elastos ${ELASTOS} --config ${story.configPath}`;
     sshd.authorize(admin.name, `restrict,command="${forced}" ${key.publicKey}`);
     await sshd.start();
   });
 
   after(async () => {
     await sshd?.stop();
-    await stopChild(daemon);
+    await story?.stop();
     await swtpm?.stop();
     dir?.remove();
-    for (const account of [admin, group]) account?.remove();
+    accounts?.remove();
   });
 
   it('approves the read over SSH: the request leaves the queue and photo-editor holds its token', async () => {

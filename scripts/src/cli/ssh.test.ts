@@ -4,12 +4,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import {
-  canCreateAccounts,
-  createSystemGroup,
-  createSystemUser,
+  type AdminAccounts,
+  createAdminAccounts,
   ELASTOS,
   ELASTOSD,
   makeTempDir,
+  noTpmDevConfig,
   runAs,
   Sshd,
   type SshKey,
@@ -70,7 +70,7 @@ const PASS_THROUGH = [
 
 describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
   this.timeout(60_000);
-  let group: SystemAccount;
+  let accounts: AdminAccounts | undefined;
   let admin: SystemAccount;
   let outsider: SystemAccount;
   let dir: ReturnType<typeof makeTempDir>;
@@ -78,25 +78,19 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
   let configPath: string;
 
   before(async function () {
-    if (!canCreateAccounts() || !existsSync('/usr/sbin/sshd')) {
-      if (process.env.CI) throw new Error('SSH tests need root and openssh-server (scripts/setup installs it)');
-      this.skip();
-    }
-    group = createSystemGroup();
-    admin = createSystemUser({ groups: [group.name] });
-    outsider = createSystemUser();
+    accounts = createAdminAccounts(this, {
+      outsider: true,
+      also: { available: existsSync('/usr/sbin/sshd'), what: 'openssh-server (scripts/setup installs it)' },
+    });
+    ({ admin } = accounts);
+    outsider = accounts.outsider as SystemAccount;
     dir = makeTempDir();
     chmodSync(dir.path, 0o755);
     configPath = join(dir.path, 'config.json');
-    const config = {
-      profile: 'dev',
-      runDir: 'run',
-      stateDir: 'state',
-      logLevel: 'error',
-      admin: { group: group.name },
-      tpm: { insecureNoTpm: true }, // no TPM in this test: the dev profile's explicit insecure mode
-    };
-    writeFileSync(configPath, JSON.stringify(config));
+    writeFileSync(
+      configPath,
+      JSON.stringify(noTpmDevConfig({ logLevel: 'error', admin: { group: accounts.group.name } })),
+    );
     chmodSync(configPath, 0o644);
     daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', 'ignore', 'inherit'] });
     const deadline = Date.now() + 10_000;
@@ -108,7 +102,7 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
   after(async () => {
     await stopChild(daemon);
     dir?.remove();
-    for (const account of [admin, outsider, group]) account?.remove();
+    accounts?.remove();
   });
 
   const forced = () => `${WRAPPER} --elastos ${ELASTOS} --config ${configPath}`;
@@ -223,7 +217,7 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
       key = sshd.newKey('plain');
       sshd.authorize(admin.name, key.publicKey); // no options on the key: the drop-in alone restricts it
       const dropIn = readFileSync(DROP_IN, 'utf8')
-        .replace(/^Match Group elastos-admin$/m, `Match Group ${group.name}`)
+        .replace(/^Match Group elastos-admin$/m, `Match Group ${accounts?.group.name}`)
         .replace('/usr/lib/elastos/elastos-ssh-wrapper', forced());
       await sshd.start(dropIn);
     });

@@ -5,18 +5,15 @@
  * storage capsule's files. Then a crashing capsule: restarted with backoff, audited, stopped.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPackage, loadConfig, provisionRuntimeKey, Store, signPackage } from '@elastos/runtime';
+import { buildPackage, signPackage } from '@elastos/runtime';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import jpeg from 'jpeg-js';
 import { devPublisherKey } from '../capsule/build-first-party.js';
-import { REPO_ROOT } from '../workspaces.js';
 import type { TrailRecord } from './narrate.js';
-import { adminCaller, setUpStory, trustDevPublisher } from './story.js';
+import { type StoryDaemon, startStoryDaemon } from './story-daemon.js';
 
-const ELASTOSD = join(REPO_ROOT, 'runtime', 'bin', 'elastosd');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface TokenRow {
@@ -32,10 +29,9 @@ describe('the seed story end to end (swtpm, launcher, broker, shell, audit)', fu
   this.timeout(120_000);
   const dir = makeTempDir('story-');
   const swtpm = new Swtpm(join(dir.path, 'swtpm'));
-  let daemon: ChildProcess | undefined;
-  let call: ReturnType<typeof adminCaller>;
+  let story: StoryDaemon | undefined;
+  let call: StoryDaemon['call'];
   let trail: TrailRecord[] = [];
-  const configPath = join(dir.path, 'config.json');
 
   const refresh = async () => {
     trail = (await call('audit.tail', { limit: 5000 })) as TrailRecord[];
@@ -62,41 +58,16 @@ describe('the seed story end to end (swtpm, launcher, broker, shell, audit)', fu
 
   before(async () => {
     await swtpm.start();
-    const config = {
-      profile: 'dev',
-      runDir: 'run',
-      stateDir: 'state',
-      logLevel: 'warn',
-      tpm: { tcti: swtpm.tcti },
-      confine: { restart: { initialDelayMs: 100, maxDelayMs: 2000, crashLimit: 3, crashWindowMs: 60_000 } },
-    };
-    writeFileSync(configPath, JSON.stringify(config));
-    const loaded = loadConfig(configPath);
-    await trustDevPublisher(loaded, dir.path);
-    const store = await Store.open(join(loaded.stateDir, 'store'));
-    await provisionRuntimeKey(loaded, store, 'new');
-    await store.close();
-    const out = openSync(join(dir.path, 'elastosd.log'), 'a'); // the crash test's warnings stay out of the report
-    daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', out, out] });
-    call = adminCaller(loaded.admin.socket);
-    await waitFor(
-      'the admin socket',
-      () =>
-        call('version').then(
-          () => true,
-          () => undefined,
-        ),
-      30_000,
-    );
-    await setUpStory(call, loaded, dir.path, () => undefined);
+    story = await startStoryDaemon({
+      dir: dir.path,
+      swtpm,
+      config: { confine: { restart: { initialDelayMs: 100, maxDelayMs: 2000, crashLimit: 3, crashWindowMs: 60_000 } } },
+    });
+    call = story.call;
   });
 
   after(async () => {
-    if (daemon && daemon.exitCode === null) {
-      const gone = new Promise((r) => daemon?.once('exit', r));
-      daemon.kill('SIGTERM');
-      await gone;
-    }
+    await story?.stop();
     await swtpm.stop();
     dir.remove();
   });

@@ -14,5 +14,13 @@ export { requireFeature } from './kernel-feature.js';
 export { SocatPtyPair } from './socat-pty.js';
 export { Sshd, type SshKey, type SshResult } from './sshd.js';
 export { Swtpm } from './swtpm.js';
-export { canCreateAccounts, createSystemGroup, createSystemUser, runAs, type SystemAccount } from './system-user.js';
+export {
+  type AdminAccounts,
+  canCreateAccounts,
+  createAdminAccounts,
+  createSystemGroup,
+  createSystemUser,
+  runAs,
+  type SystemAccount,
+} from './system-user.js';
 export { makeTempDir } from './tmp-dir.js';

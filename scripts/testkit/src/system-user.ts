@@ -49,6 +49,45 @@ export function createSystemUser(options: { groups?: string[]; prefix?: string }
   };
 }
 
+/** An admin group with one member, and an outsider (no admin group) when asked for. */
+export interface AdminAccounts {
+  group: SystemAccount;
+  admin: SystemAccount;
+  outsider: SystemAccount | undefined;
+  /** Removes the users, then the group. */
+  remove(): void;
+}
+
+/**
+ * Throw-away accounts for tests of the admin socket and SSH. Needs root: without it the test is
+ * skipped locally and FAILS in CI (CI=true), like a missing kernel feature; `also` adds another
+ * prerequisite (e.g. sshd installed) under the same rule.
+ */
+export function createAdminAccounts(
+  ctx: Mocha.Context,
+  options: { outsider?: boolean; also?: { available: boolean; what: string } } = {},
+): AdminAccounts {
+  const missing = [
+    canCreateAccounts() ? '' : 'root (to create test users)',
+    options.also && !options.also.available ? options.also.what : '',
+  ].filter((m) => m !== '');
+  if (missing.length > 0) {
+    if (process.env.CI) throw new Error(`CI: prerequisite missing: ${missing.join(', ')}`);
+    ctx.skip();
+  }
+  const group = createSystemGroup();
+  const admin = createSystemUser({ groups: [group.name] });
+  const outsider = options.outsider ? createSystemUser() : undefined;
+  return {
+    group,
+    admin,
+    outsider,
+    remove: () => {
+      for (const account of [admin, outsider, group]) account?.remove();
+    },
+  };
+}
+
 /**
  * Runs a program as `user` with that user's groups (setpriv --init-groups; node's own
  * spawn({uid}) drops supplementary groups), with a clean environment. Resolves with the result.
