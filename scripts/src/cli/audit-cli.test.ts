@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, loadConfig, Runtime, Store } from '@elastos/runtime';
-import { ELASTOS, runElastos as elastos, makeTempDir, Swtpm } from '@elastos/testkit';
+import { ELASTOS, runElastos as elastos, makeTempDir, Swtpm, swtpmDevConfig } from '@elastos/testkit';
 
 describe('elastos audit (runtime with a real swtpm)', function () {
   this.timeout(60_000);
@@ -19,14 +19,7 @@ describe('elastos audit (runtime with a real swtpm)', function () {
     config = join(dir.path, 'config.json');
     writeFileSync(
       config,
-      JSON.stringify({
-        profile: 'dev',
-        runDir: 'run',
-        stateDir: 'state',
-        logLevel: 'warn',
-        tpm: { tcti: swtpm.tcti },
-        audit: { checkpointEntries: 40, checkpointMs: 200 },
-      }),
+      JSON.stringify(swtpmDevConfig(swtpm.tcti, { audit: { checkpointEntries: 40, checkpointMs: 200 } })),
     );
     // The runtime key sealed in the swtpm: the daemon unseals it at boot and signs checkpoints with it.
     const p = await elastos(['--config', config, '--json', 'provision']);

@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TokenSummary } from '@elastos/runtime/tokens/token-service';
+import type { PendingAsk } from '@elastos/shell';
 import {
   type AdminAccounts,
   createAdminAccounts,
@@ -35,16 +37,8 @@ const ASK_RULES: ShellRules = {
   ),
 };
 
-interface AskRow {
-  ticket: string;
-  request: { capsule: string; audience: string; resource: string; action: string };
-}
-interface TokenRow {
-  id: string;
-  holder: string;
-  resource: string;
-  action: string;
-}
+type AskRow = PendingAsk;
+type TokenRow = TokenSummary;
 
 describe('approve and deny real pending requests over SSH (sshd, swtpm, the story capsules)', function () {
   this.timeout(120_000);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ELASTOS, ELASTOSD, execRun as exec, makeTempDir, Swtpm } from '@elastos/testkit';
+import { ELASTOS, ELASTOSD, execRun as exec, makeTempDir, Swtpm, swtpmDevConfig } from '@elastos/testkit';
 
 describe('elastos provision / attest / tpm status with elastosd on swtpm', function () {
   this.timeout(60_000);
@@ -18,17 +18,7 @@ describe('elastos provision / attest / tpm status with elastosd on swtpm', funct
     return JSON.parse(r.stdout) as Record<string, unknown>;
   };
   const writeConfig = (extra: Record<string, unknown> = {}) =>
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        profile: 'dev',
-        runDir: 'run',
-        stateDir: 'state',
-        logLevel: 'warn',
-        tpm: { tcti: swtpm.tcti },
-        ...extra,
-      }),
-    );
+    writeFileSync(configPath, JSON.stringify(swtpmDevConfig(swtpm.tcti, extra)));
 
   /** Starts elastosd; resolves when its admin socket is up, or with its exit status and stderr. */
   async function startDaemon(): Promise<{ exit?: number; stderr: string }> {

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ElastosConfig, loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
-import { ELASTOSD, type Swtpm, stopChild } from '@elastos/testkit';
+import { ELASTOSD, type Swtpm, stopChild, swtpmDevConfig } from '@elastos/testkit';
 import { adminCaller, type ShellRules, STORY_RULES, setUpStory, trustDevPublisher } from './story.js';
 
 export interface StoryDaemon {
@@ -29,8 +29,7 @@ export async function startStoryDaemon(options: {
 }): Promise<StoryDaemon> {
   const { dir, swtpm } = options;
   const configPath = join(dir, 'config.json');
-  const base = { profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn', tpm: { tcti: swtpm.tcti } };
-  writeFileSync(configPath, JSON.stringify({ ...base, ...options.config }));
+  writeFileSync(configPath, JSON.stringify(swtpmDevConfig(swtpm.tcti, options.config)));
   chmodSync(configPath, 0o644); // other users (an admin over SSH) read it to find the socket
   const config = loadConfig(configPath);
   await trustDevPublisher(config, dir);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPackage, signPackage } from '@elastos/runtime';
+import type { TokenSummary } from '@elastos/runtime/tokens/token-service';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import jpeg from 'jpeg-js';
 import { devPublisherKey } from '../capsule/build-first-party.js';
@@ -16,14 +17,7 @@ import { type StoryDaemon, startStoryDaemon } from './story-daemon.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface TokenRow {
-  id: string;
-  holder: string;
-  audience: string;
-  resource: string;
-  action: string;
-  expiry: string;
-}
+type TokenRow = TokenSummary;
 
 describe('the seed story end to end (swtpm, launcher, broker, shell, audit)', function () {
   this.timeout(120_000);

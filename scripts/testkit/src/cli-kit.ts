@@ -64,10 +64,17 @@ export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.
   return gone;
 }
 
+const DEV_BASE = { profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn' };
+
 /**
  * A dev-profile config (run/ and state/ relative to it) for tests that run no TPM: the dev
  * profile's explicit insecure mode. Tests of the TPM paths run elastosd on swtpm instead.
  */
 export function noTpmDevConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn', tpm: { insecureNoTpm: true }, ...extra };
+  return { ...DEV_BASE, tpm: { insecureNoTpm: true }, ...extra };
+}
+
+/** A dev-profile config whose TPM is the swtpm at `tcti` (testkit `Swtpm.tcti`). */
+export function swtpmDevConfig(tcti: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...DEV_BASE, tpm: { tcti }, ...extra };
 }

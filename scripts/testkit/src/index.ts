@@ -8,6 +8,7 @@ export {
   type Run,
   runElastos,
   stopChild,
+  swtpmDevConfig,
   waitFor,
 } from './cli-kit.js';
 export { requireFeature } from './kernel-feature.js';

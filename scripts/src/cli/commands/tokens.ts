@@ -1,23 +1,13 @@
+import type { TokenSummary } from '@elastos/runtime/tokens/token-service';
+import type { PendingAsk } from '@elastos/shell';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon, type GlobalOptions } from '../daemon-call.js';
 import { printTable } from '../output.js';
 
-interface TokenRow {
-  id: string;
-  holder: string;
-  audience: string;
-  action: string;
-  resource: string;
-  uses: number;
-  maxUses: number;
-  expiry: string;
-}
-
-interface AskRow {
-  ticket: string;
-  request: { capsule: string; audience: string; action: string; resource: string; reason?: string };
-}
+/** The runtime's token rows and the shell's pending asks, as the admin socket returns them. */
+type TokenRow = TokenSummary;
+type AskRow = PendingAsk;
 
 /** A read command: JSON with --json, else the table `print` makes. */
 function listing<T>(program: Command, cmd: string, print: (rows: T[]) => void) {
