@@ -1,13 +1,21 @@
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ElastosError, isErrorCode } from '../errors/index.js';
-import type { AdminReply } from './protocol.js';
+import type { AdminProgress, AdminReply } from './protocol.js';
+
+export interface AdminCallOptions {
+  /** Give up after this long without an answer or a progress line (0, the default: wait). */
+  timeoutMs?: number;
+  /** Progress lines of a long command (audit verify, capsule install). */
+  onProgress?: (done: number, total: number) => void;
+}
 
 /** The CLI's side of the admin socket: one request at a time, replies matched by id. */
 export class AdminClient {
   private nextId = 1;
   private closed = false;
   private readonly waiting = new Map<number, (reply: AdminReply) => void>();
+  private readonly progress = new Map<number, (done: number, total: number) => void>();
   /** Set when the runtime refused the connection (id 0), possibly before any request was sent. */
   private refused: AdminReply | undefined;
 
@@ -48,20 +56,26 @@ export class AdminClient {
 
   /**
    * One command. `timeoutMs` (0: none) bounds the wait for the answer, so that a wedged runtime
-   * gives the admin `E_TIMEOUT` rather than a terminal that hangs; the command may still finish.
+   * gives the admin `E_TIMEOUT` rather than a terminal that hangs; each progress line restarts
+   * it (the runtime is working). The command itself may still finish.
    */
-  call(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 0): Promise<unknown> {
+  call(cmd: string, args: Record<string, unknown> = {}, options: AdminCallOptions = {}): Promise<unknown> {
     const id = this.nextId++;
+    const timeoutMs = options.timeoutMs ?? 0;
     return new Promise((resolve, reject) => {
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              this.waiting.delete(id);
-              reject(new ElastosError('E_TIMEOUT', `the runtime did not answer ${cmd} within ${timeoutMs / 1000} s`));
-            }, timeoutMs)
-          : undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        if (timeoutMs <= 0) return;
+        timer = setTimeout(() => {
+          this.waiting.delete(id);
+          this.progress.delete(id);
+          reject(new ElastosError('E_TIMEOUT', `the runtime did not answer ${cmd} within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+      };
       const settle = (reply: AdminReply) => {
         clearTimeout(timer);
+        this.progress.delete(id);
         if (reply.ok) resolve(reply.result);
         else
           reject(
@@ -74,6 +88,11 @@ export class AdminClient {
       if (this.refused) return settle(this.refused);
       if (this.closed) return reject(new ElastosError('E_DAEMON_UNREACHABLE', 'the runtime closed the connection'));
       this.waiting.set(id, settle);
+      this.progress.set(id, (done, total) => {
+        arm();
+        options.onProgress?.(done, total);
+      });
+      arm();
       this.socket.write(`${JSON.stringify({ id, cmd, args })}\n`);
     });
   }
@@ -88,6 +107,17 @@ export class AdminClient {
       reply = JSON.parse(line) as AdminReply;
     } catch {
       this.failAll(new ElastosError('E_ADMIN_PROTOCOL', 'the runtime sent a line that is not JSON'));
+      return;
+    }
+    if (typeof reply !== 'object' || reply === null) {
+      this.failAll(new ElastosError('E_ADMIN_PROTOCOL', 'the runtime sent a line that is not an object'));
+      return;
+    }
+    const p = (reply as Partial<AdminProgress>).progress;
+    if (p !== undefined) {
+      const done = Number(p?.done);
+      const total = Number(p?.total);
+      if (Number.isFinite(done) && Number.isFinite(total)) this.progress.get(reply.id)?.(done, total);
       return;
     }
     // id 0: the runtime refused the connection before any request (e.g. E_ADMIN_DENIED).

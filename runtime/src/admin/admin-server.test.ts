@@ -7,7 +7,7 @@ import type { AuditEvent, AuditReceipt, AuditSink } from '../audit/audit-sink.js
 import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { AdminClient } from './admin-client.js';
-import { AdminServer, type PeerPolicy } from './admin-server.js';
+import { type AdminCallContext, AdminServer, type PeerPolicy } from './admin-server.js';
 import { loadPeerCred } from './peer-cred.js';
 
 /** Test double of the audit trail (the AuditLog lives in the audit area): records, or fails like a full disk. */
@@ -122,5 +122,53 @@ describe('admin server: peer credentials from the kernel (SO_PEERCRED)', () => {
     await server.listen();
     await assert.rejects(call('nope'), { code: 'E_USAGE' });
     assert.deepEqual(await call('version'), { version: 'x' });
+  });
+
+  it('sends progress lines before the reply (first and last always, at most one per 100 ms between)', async () => {
+    server = new AdminServer(sock, log, allowAll);
+    server.register(
+      'long',
+      (_args, _peer, ctx) => {
+        for (let done = 0; done <= 1000; done++) ctx.progress(done, 1000); // a burst, as a verify's walk
+        return 'done';
+      },
+      { audit: false },
+    );
+    await server.listen();
+    const client = await AdminClient.connect(sock);
+    try {
+      const seen: Array<[number, number]> = [];
+      const result = await client.call('long', {}, { onProgress: (done, total) => seen.push([done, total]) });
+      assert.equal(result, 'done');
+      assert.deepEqual(seen[0], [0, 1000]);
+      assert.deepEqual(seen.at(-1), [1000, 1000]);
+      assert.ok(seen.length < 20, `throttled: ${seen.length} lines for 1001 reports`);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('times a call out with E_TIMEOUT when nothing comes back, but not while progress lines come', async () => {
+    server = new AdminServer(sock, log, allowAll);
+    const slow = (withProgress: boolean) => async (_args: unknown, _peer: unknown, ctx: AdminCallContext) => {
+      for (let i = 0; i < 15; i++) {
+        if (withProgress) ctx.progress(i, 15);
+        await new Promise((r) => setTimeout(r, 110));
+      }
+      return 'finished';
+    };
+    server.register('working', slow(true), { audit: false });
+    server.register('silent', slow(false), { audit: false });
+    await server.listen();
+    const client = await AdminClient.connect(sock);
+    try {
+      assert.equal(await client.call('working', {}, { timeoutMs: 1000 }), 'finished'); // ~1.7 s in all
+      await assert.rejects(client.call('silent', {}, { timeoutMs: 1000 }), {
+        code: 'E_TIMEOUT',
+        message: 'the runtime did not answer silent within 1 s',
+      });
+    } finally {
+      client.close();
+    }
   });
 });

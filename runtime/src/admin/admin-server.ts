@@ -6,9 +6,21 @@ import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { type AdminPeer, loadPeerCred, peerCredOf } from './peer-cred.js';
-import { type AdminReply, MAX_ADMIN_LINE, parseAdminRequest } from './protocol.js';
+import { type AdminProgress, type AdminReply, MAX_ADMIN_LINE, parseAdminRequest } from './protocol.js';
 
-export type AdminHandler = (args: Record<string, unknown>, peer: AdminPeer) => Promise<unknown> | unknown;
+/** What a handler may do besides answering: report progress on long work (sent as progress lines). */
+export interface AdminCallContext {
+  progress(done: number, total: number): void;
+}
+
+export type AdminHandler = (
+  args: Record<string, unknown>,
+  peer: AdminPeer,
+  call: AdminCallContext,
+) => Promise<unknown> | unknown;
+
+/** At most this often a progress line per call (the first always goes out). */
+const PROGRESS_EVERY_MS = 100;
 
 /** Decides whether a peer (credentials from the kernel) may administer the box; throws E_ADMIN_DENIED if not. */
 export type PeerPolicy = (peer: AdminPeer) => void;
@@ -103,10 +115,11 @@ export class AdminServer {
     }
     const known = peer;
     const lines = createInterface({ input: socket, crlfDelay: Number.POSITIVE_INFINITY });
+    const send = (message: object) => {
+      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+    };
     lines.on('line', (line) => {
-      void this.answer(line, known).then((reply) => {
-        if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
-      });
+      void this.answer(line, known, send).then(send);
     });
   }
 
@@ -124,7 +137,7 @@ export class AdminServer {
     socket.end(`${JSON.stringify({ id: 0, ok: false, error: e.toJSON() })}\n`);
   }
 
-  private async answer(line: string, peer: AdminPeer): Promise<AdminReply> {
+  private async answer(line: string, peer: AdminPeer, send: (message: AdminProgress) => void): Promise<AdminReply> {
     let id = 0;
     let cmd: string | undefined;
     try {
@@ -145,7 +158,7 @@ export class AdminServer {
           details: { pid: peer.pid, gid: peer.gid },
         });
       }
-      return { id, ok: true, result: (await entry.handler(request.args, peer)) ?? null };
+      return { id, ok: true, result: (await entry.handler(request.args, peer, progressSender(id, send))) ?? null };
     } catch (err) {
       const e = asElastosError(err);
       if (e.code === 'E_INTERNAL') this.log.error({ err, uid: peer.uid, cmd }, 'admin command failed');
@@ -153,4 +166,17 @@ export class AdminServer {
       return { id, ok: false, error: e.toJSON() };
     }
   }
+}
+
+/** Progress lines for call `id`, at most one per PROGRESS_EVERY_MS (a verify reports every 1000 records). */
+function progressSender(id: number, send: (message: AdminProgress) => void): AdminCallContext {
+  let last = 0;
+  return {
+    progress(done, total) {
+      const now = Date.now();
+      if (now - last < PROGRESS_EVERY_MS && done < total) return; // the last one always goes out
+      last = now;
+      send({ id, progress: { done, total } });
+    },
+  };
 }

@@ -1,6 +1,7 @@
-export { AdminClient } from './admin-client.js';
+export { type AdminCallOptions, AdminClient } from './admin-client.js';
 export { type AdminGroupPolicy, adminGroupPolicy, lookupGroup, parseGroupFile, processGroups } from './admin-group.js';
 export {
+  type AdminCallContext,
   type AdminHandler,
   AdminServer,
   type AdminServerOptions,
@@ -8,4 +9,4 @@ export {
   type RegisterOptions,
 } from './admin-server.js';
 export { type AdminPeer, peerCredOf } from './peer-cred.js';
-export { type AdminReply, type AdminRequest, parseAdminRequest } from './protocol.js';
+export { type AdminProgress, type AdminReply, type AdminRequest, parseAdminRequest } from './protocol.js';

@@ -1,6 +1,7 @@
 /**
  * The admin socket's wire format (runtime/spec/admin.md): one JSON object per line.
  * Request `{id, cmd, args}`; reply `{id, ok: true, result}` or `{id, ok: false, error: {code, message}}`.
+ * Long commands may send progress lines `{id, progress: {done, total}}` before their reply.
  */
 import { ElastosError, type ErrorCode } from '../errors/index.js';
 
@@ -15,6 +16,12 @@ export interface AdminRequest {
 export type AdminReply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { code: ErrorCode; message: string } };
+
+/** Sent before the reply by long commands (audit verify, capsule install); never ends a call. */
+export interface AdminProgress {
+  id: number;
+  progress: { done: number; total: number };
+}
 
 /** Parses one request line from an untrusted peer; never throws anything but E_ADMIN_PROTOCOL. */
 export function parseAdminRequest(line: string): AdminRequest {

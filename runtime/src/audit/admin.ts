@@ -42,9 +42,13 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
   // Under the checkpoint lock, so that no checkpoint is anchored between the walk and the TPM read.
   admin.register(
     'audit.verify',
-    () =>
+    (_args, _peer, call) =>
       log.exclusive(() =>
-        verifyAuditLog(store, { publicKeys: [needKey(deps)], ...(deps.anchor ? { anchor: deps.anchor } : {}) }),
+        verifyAuditLog(store, {
+          publicKeys: [needKey(deps)],
+          ...(deps.anchor ? { anchor: deps.anchor } : {}),
+          onProgress: call.progress,
+        }),
       ),
     read,
   );

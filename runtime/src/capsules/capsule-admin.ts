@@ -30,9 +30,15 @@ async function readPackage(path: string): Promise<Uint8Array> {
  * takes the absolute path of a package file, which the runtime reads itself.
  */
 export function registerCapsuleAdmin(admin: AdminServer, capsules: CapsuleManager): void {
-  admin.register('capsule.install', async (args, peer) =>
-    capsules.install(await readPackage(stringArg(args, 'path')), `admin:${peer.uid}`),
-  );
+  // Progress by step (read, verified and installed): the package's size is capped, the steps are few.
+  admin.register('capsule.install', async (args, peer, call) => {
+    call.progress(0, 2);
+    const bytes = await readPackage(stringArg(args, 'path'));
+    call.progress(1, 2);
+    const installed = await capsules.install(bytes, `admin:${peer.uid}`);
+    call.progress(2, 2);
+    return installed;
+  });
   admin.register('capsule.list', () => capsules.list(), { audit: false });
   admin.register('capsule.remove', (args, peer) => capsules.remove(stringArg(args, 'name'), `admin:${peer.uid}`));
   admin.register('capsule.rollback', (args, peer) => capsules.rollback(stringArg(args, 'name'), `admin:${peer.uid}`));

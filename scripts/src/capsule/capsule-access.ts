@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { AdminClient, CapsuleManager, hasCode, loadConfig, Store } from '@elastos/runtime';
-import { adminSocketPath, callTimeoutMs, type GlobalOptions } from '../cli/daemon-call.js';
+import { adminSocketPath, callTimeoutMs, type GlobalOptions, lazyBar } from '../cli/daemon-call.js';
 
 export interface CapsuleAccess {
   /** `online` when the runtime answered, `offline` when the state dir was used directly. */
@@ -15,7 +15,7 @@ export interface CapsuleAccess {
 
 export async function withCapsules<T extends object>(
   opts: GlobalOptions,
-  online: (call: (cmd: string, args?: Record<string, unknown>) => Promise<unknown>) => Promise<T>,
+  online: (call: (cmd: string, args?: Record<string, unknown>, progress?: string) => Promise<unknown>) => Promise<T>,
   offline: (capsules: CapsuleManager, actor: string) => Promise<T>,
 ): Promise<T & CapsuleAccess> {
   let client: AdminClient | undefined;
@@ -27,7 +27,17 @@ export async function withCapsules<T extends object>(
   if (client) {
     const c = client;
     try {
-      const result: T = await online((cmd, args = {}) => c.call(cmd, args, callTimeoutMs(opts)));
+      const result: T = await online(async (cmd, args = {}, progress) => {
+        const bar = progress === undefined ? undefined : lazyBar(progress, opts);
+        try {
+          return await c.call(cmd, args, {
+            timeoutMs: callTimeoutMs(opts),
+            ...(bar ? { onProgress: bar.update } : {}),
+          });
+        } finally {
+          bar?.stop();
+        }
+      });
       return { ...result, via: 'online' };
     } finally {
       c.close();

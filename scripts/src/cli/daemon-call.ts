@@ -1,4 +1,5 @@
 import { AdminClient, loadConfig } from '@elastos/runtime';
+import { createProgress, type Progress } from './progress.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -21,16 +22,38 @@ export function adminSocketPath(opts: GlobalOptions): string {
   return opts.socket ?? loadConfig(opts.config ?? process.env.ELASTOS_CONFIG).admin.socket;
 }
 
-/** One admin call to the running runtime. */
+/**
+ * One admin call to the running runtime. With `progress` (a label), the runtime's progress
+ * lines drive a bar on a TTY (never with --json).
+ */
 export async function callDaemon(
   opts: GlobalOptions,
   cmd: string,
   args: Record<string, unknown> = {},
+  progress?: string,
 ): Promise<unknown> {
   const client = await AdminClient.connect(adminSocketPath(opts));
+  const bar = progress === undefined ? undefined : lazyBar(progress, opts);
   try {
-    return await client.call(cmd, args, callTimeoutMs(opts));
+    return await client.call(cmd, args, { timeoutMs: callTimeoutMs(opts), ...(bar ? { onProgress: bar.update } : {}) });
   } finally {
+    bar?.stop();
     client.close();
   }
+}
+
+/** A bar made on the first progress line (its total comes with it), so quick calls show none. */
+export function lazyBar(
+  label: string,
+  opts: GlobalOptions,
+): { update(done: number, total: number): void; stop(): void } {
+  let bar: Progress | undefined;
+  return {
+    update: (done, total) => {
+      bar ??= createProgress(label, Math.max(total, 1), { json: opts.json === true });
+      bar.setTotal(Math.max(total, 1));
+      bar.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ELASTOS, makeTempDir } from '@elastos/testkit';
+import { ELASTOS, ELASTOSD, makeTempDir, noTpmDevConfig, stopChild, waitFor } from '@elastos/testkit';
 
 const ESC = '\u001b';
 const PROGRESS = join(dirname(fileURLToPath(import.meta.url)), 'progress.js');
@@ -54,5 +54,26 @@ process.stdout.write('done\\n');`,
     assert.match(onTty, /verify \[[█░]+\] 100% 40\/40/);
     assert.equal((await run([process.execPath, script], {}, false)).trim(), 'done');
     assert.doesNotMatch(await run([process.execPath, script, '--json'], {}, true), /verify/);
+  });
+
+  it("shows the runtime's progress of audit verify as a bar on a TTY, none when piped or with --json", async () => {
+    const config = join(dir.path, 'config.json');
+    writeFileSync(config, JSON.stringify(noTpmDevConfig()));
+    const daemon = spawn(process.execPath, [ELASTOSD, '--config', config], { stdio: 'ignore' });
+    try {
+      await waitFor(() => existsSync(join(dir.path, 'run', 'admin.sock')));
+      const cmd = [process.execPath, ELASTOS, '--config', config, 'audit', 'verify'];
+      const onTty = await run(cmd, {}, true);
+      assert.match(onTty, /audit verify \[█+\] 100% (\d+)\/\1/);
+      assert.match(onTty, /ok\s+\S*\s+true/); // the key is bold on a TTY
+      const piped = await run(cmd, {}, false);
+      assert.doesNotMatch(piped, /audit verify \[/);
+      assert.match(piped, /^ok +true$/m);
+      const json = await run([...cmd, '--json'], {}, true);
+      assert.doesNotMatch(json, /audit verify \[/);
+      assert.match(json, /"ok":\s*true/);
+    } finally {
+      await stopChild(daemon);
+    }
   });
 });

@@ -16,10 +16,9 @@ import {
   verifyAuditLog,
   verifyExport,
 } from '@elastos/runtime';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { callDaemon, type GlobalOptions } from '../daemon-call.js';
+import { callDaemon, type GlobalOptions, lazyBar } from '../daemon-call.js';
 import { printRecords } from './audit-print.js';
 
 interface OfflineOptions {
@@ -71,18 +70,12 @@ async function verifyOffline(opts: GlobalOptions, o: OfflineOptions): Promise<un
     const indices = { extendIndex: config.audit.nvExtendIndex, counterIndex: config.audit.nvCounterIndex };
     options.anchor = await ToolsAnchor.open(o.tcti ?? config.tpm.tcti, indices, { define: false });
   }
-  const bar = process.stderr.isTTY && opts.json !== true ? new SingleBar({ stream: process.stderr }) : undefined;
-  if (bar) {
-    bar.start(1, 0);
-    options.onProgress = (done, total) => {
-      bar.setTotal(Math.max(total, 1));
-      bar.update(done);
-    };
-  }
+  const bar = lazyBar('audit verify', opts);
+  options.onProgress = bar.update;
   try {
     return await withStore(o.store as string, (store) => verifyAuditLog(store, options));
   } finally {
-    bar?.stop();
+    bar.stop();
   }
 }
 
@@ -125,7 +118,7 @@ function registerReadCommands(program: Command, audit: Command): void {
     .option('--no-tpm', 'offline: skip the TPM anchor comparison')
     .action(
       action(program, async (opts, o: OfflineOptions) =>
-        o.store ? verifyOffline(opts, o) : callDaemon(opts, 'audit.verify'),
+        o.store ? verifyOffline(opts, o) : callDaemon(opts, 'audit.verify', {}, 'audit verify'),
       ),
     );
 

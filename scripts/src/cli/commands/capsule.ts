@@ -151,7 +151,7 @@ function registerStoreCommands(program: Command, capsule: Command): void {
         const path = resolve(file);
         return withCapsules(
           opts,
-          async (call) => (await call('capsule.install', { path })) as CapsuleSummary,
+          async (call) => (await call('capsule.install', { path }, 'capsule install')) as CapsuleSummary,
           (c, actor) => c.install(readPackageFile(path), actor),
         );
       }),
