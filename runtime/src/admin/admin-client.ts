@@ -10,12 +10,17 @@ export interface AdminCallOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+interface Pending {
+  settle(reply: AdminReply): void;
+  progress(done: number, total: number): void;
+}
+
 /** The CLI's side of the admin socket: one request at a time, replies matched by id. */
 export class AdminClient {
   private nextId = 1;
   private closed = false;
-  private readonly waiting = new Map<number, (reply: AdminReply) => void>();
-  private readonly progress = new Map<number, (done: number, total: number) => void>();
+  /** Calls in flight by id: how each ends (its reply) and what its progress lines do meanwhile. */
+  private readonly waiting = new Map<number, Pending>();
   /** Set when the runtime refused the connection (id 0), possibly before any request was sent. */
   private refused: AdminReply | undefined;
 
@@ -69,13 +74,11 @@ export class AdminClient {
         if (timeoutMs <= 0) return;
         timer = setTimeout(() => {
           this.waiting.delete(id);
-          this.progress.delete(id);
           reject(new ElastosError('E_TIMEOUT', `the runtime did not answer ${cmd} within ${timeoutMs / 1000} s`));
         }, timeoutMs);
       };
       const settle = (reply: AdminReply) => {
         clearTimeout(timer);
-        this.progress.delete(id);
         if (reply.ok) resolve(reply.result);
         else
           reject(
@@ -87,10 +90,12 @@ export class AdminClient {
       };
       if (this.refused) return settle(this.refused);
       if (this.closed) return reject(new ElastosError('E_DAEMON_UNREACHABLE', 'the runtime closed the connection'));
-      this.waiting.set(id, settle);
-      this.progress.set(id, (done, total) => {
-        arm();
-        options.onProgress?.(done, total);
+      this.waiting.set(id, {
+        settle,
+        progress: (done, total) => {
+          arm();
+          options.onProgress?.(done, total);
+        },
       });
       arm();
       this.socket.write(`${JSON.stringify({ id, cmd, args })}\n`);
@@ -117,21 +122,21 @@ export class AdminClient {
     if (p !== undefined) {
       const done = Number(p?.done);
       const total = Number(p?.total);
-      if (Number.isFinite(done) && Number.isFinite(total)) this.progress.get(reply.id)?.(done, total);
+      if (Number.isFinite(done) && Number.isFinite(total)) this.waiting.get(reply.id)?.progress(done, total);
       return;
     }
     // id 0: the runtime refused the connection before any request (e.g. E_ADMIN_DENIED).
     if (reply.id === 0 && !reply.ok) this.refused = reply;
     const target = reply.id === 0 ? [...this.waiting.keys()] : [reply.id];
     for (const id of target) {
-      this.waiting.get(id)?.(reply);
+      this.waiting.get(id)?.settle(reply);
       this.waiting.delete(id);
     }
   }
 
   private failAll(err: ElastosError): void {
     const reply = this.refused ?? { id: 0, ok: false, error: err.toJSON() };
-    for (const resolve of this.waiting.values()) resolve(reply);
+    for (const { settle } of this.waiting.values()) settle(reply);
     this.waiting.clear();
   }
 }

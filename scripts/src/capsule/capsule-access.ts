@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { AdminClient, CapsuleManager, hasCode, loadConfig, Store } from '@elastos/runtime';
-import { adminSocketPath, callTimeoutMs, type GlobalOptions, lazyBar } from '../cli/daemon-call.js';
+import { adminSocketPath, callOn, type GlobalOptions } from '../cli/daemon-call.js';
 
 export interface CapsuleAccess {
   /** `online` when the runtime answered, `offline` when the state dir was used directly. */
@@ -27,17 +27,7 @@ export async function withCapsules<T extends object>(
   if (client) {
     const c = client;
     try {
-      const result: T = await online(async (cmd, args = {}, progress) => {
-        const bar = progress === undefined ? undefined : lazyBar(progress, opts);
-        try {
-          return await c.call(cmd, args, {
-            timeoutMs: callTimeoutMs(opts),
-            ...(bar ? { onProgress: bar.update } : {}),
-          });
-        } finally {
-          bar?.stop();
-        }
-      });
+      const result: T = await online((cmd, args = {}, progress) => callOn(c, opts, cmd, args, progress));
       return { ...result, via: 'online' };
     } finally {
       c.close();

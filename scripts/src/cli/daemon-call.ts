@@ -33,12 +33,26 @@ export async function callDaemon(
   progress?: string,
 ): Promise<unknown> {
   const client = await AdminClient.connect(adminSocketPath(opts));
+  try {
+    return await callOn(client, opts, cmd, args, progress);
+  } finally {
+    client.close();
+  }
+}
+
+/** One call on an open client: `--timeout`, and with `progress` (a label) a bar fed by the runtime. */
+export async function callOn(
+  client: AdminClient,
+  opts: GlobalOptions,
+  cmd: string,
+  args: Record<string, unknown>,
+  progress?: string,
+): Promise<unknown> {
   const bar = progress === undefined ? undefined : lazyBar(progress, opts);
   try {
     return await client.call(cmd, args, { timeoutMs: callTimeoutMs(opts), ...(bar ? { onProgress: bar.update } : {}) });
   } finally {
     bar?.stop();
-    client.close();
   }
 }
 
