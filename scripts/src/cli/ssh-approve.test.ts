@@ -15,6 +15,7 @@ import {
   createAdminAccounts,
   ELASTOS,
   makeTempDir,
+  pollFor,
   Sshd,
   type SshKey,
   Swtpm,
@@ -28,7 +29,6 @@ import { REPO_ROOT } from '../workspaces.js';
 const WRAPPER = join(REPO_ROOT, 'scripts', 'ssh', 'elastos-ssh-wrapper');
 const PHOTO = 'storage://photos/vacation.jpg';
 const EDITED = 'storage://photos/vacation-edited.jpg';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The story's rules, except that photo-editor's read and write go to the admin. */
 const ASK_RULES: ShellRules = {
@@ -58,16 +58,16 @@ describe('approve and deny real pending requests over SSH (sshd, swtpm, the stor
     return JSON.parse(r.stdout) as T;
   };
   /** Waits (over SSH) until the shell queues photo-editor's request for `action`. */
-  async function pending(action: string): Promise<AskRow> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const rows = await remoteJson<AskRow[]>('requests');
-      const row = rows.find((r) => r.request.capsule === 'photo-editor' && r.request.action === action);
-      if (row) return row;
-      if (Date.now() > deadline) throw new Error(`no pending ${action} request from photo-editor`);
-      await sleep(250);
-    }
-  }
+  const pending = (action: string) =>
+    pollFor(
+      `a pending ${action} request from photo-editor`,
+      async () =>
+        (await remoteJson<AskRow[]>('requests')).find(
+          (r) => r.request.capsule === 'photo-editor' && r.request.action === action,
+        ),
+      60_000,
+      250,
+    );
 
   before(async function () {
     accounts = createAdminAccounts(this, {
@@ -139,13 +139,15 @@ describe('approve and deny real pending requests over SSH (sshd, swtpm, the stor
       tokens.find((t) => t.holder === 'photo-editor' && t.action === 'write'),
       undefined,
     );
-    const deadline = Date.now() + 30_000;
-    let logs = '';
-    while (!/photo-editor done/.test(logs)) {
-      if (Date.now() > deadline) throw new Error(`photo-editor did not finish:\n${logs}`);
-      await sleep(250);
-      logs = (await remote('capsule', 'logs', 'photo-editor', '--lines', '200')).stdout;
-    }
+    const logs = await pollFor(
+      'photo-editor to finish',
+      async () => {
+        const out = (await remote('capsule', 'logs', 'photo-editor', '--lines', '200')).stdout;
+        return /photo-editor done/.test(out) ? out : undefined;
+      },
+      30_000,
+      250,
+    );
     assert.match(logs, /ok +request read storage:\/\/photos\/vacation\.jpg/);
     assert.match(logs, /refused request write storage:\/\/photos\/vacation-edited\.jpg.*: E_BROKER_DENIED/);
   });

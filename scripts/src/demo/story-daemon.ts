@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ElastosConfig, loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
-import { ELASTOSD, type Swtpm, stopChild, swtpmDevConfig } from '@elastos/testkit';
+import { ELASTOSD, pollFor, type Swtpm, stopChild, swtpmDevConfig } from '@elastos/testkit';
 import { adminCaller, type ShellRules, STORY_RULES, setUpStory, trustDevPublisher } from './story.js';
 
 export interface StoryDaemon {
@@ -39,19 +39,18 @@ export async function startStoryDaemon(options: {
   const out = openSync(join(dir, 'elastosd.log'), 'a'); // capsules' warnings stay out of the report
   const daemon = spawn(process.execPath, [ELASTOSD, '--config', configPath], { stdio: ['ignore', out, out] });
   const call = adminCaller(config.admin.socket);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (
-      await call('version').then(
+  await pollFor(
+    "elastosd's admin socket",
+    async () => {
+      if (daemon.exitCode !== null) throw new Error(`elastosd exited with ${daemon.exitCode}: see ${dir}/elastosd.log`);
+      return call('version').then(
         () => true,
-        () => false,
-      )
-    )
-      break;
-    if (daemon.exitCode !== null) throw new Error(`elastosd exited with ${daemon.exitCode}: see ${dir}/elastosd.log`);
-    if (Date.now() > deadline) throw new Error('elastosd did not answer on its admin socket');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+        () => undefined,
+      );
+    },
+    30_000,
+    50,
+  );
   await setUpStory(call, config, dir, () => undefined, options.rules ?? STORY_RULES);
   return {
     daemon,

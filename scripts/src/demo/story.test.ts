@@ -9,13 +9,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPackage, signPackage } from '@elastos/runtime';
 import type { TokenSummary } from '@elastos/runtime/tokens/token-service';
-import { makeTempDir, Swtpm } from '@elastos/testkit';
+import { makeTempDir, pollFor, Swtpm } from '@elastos/testkit';
 import jpeg from 'jpeg-js';
 import { devPublisherKey } from '../capsule/build-first-party.js';
 import type { TrailRecord } from './narrate.js';
 import { type StoryDaemon, startStoryDaemon } from './story-daemon.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type TokenRow = TokenSummary;
 
@@ -40,15 +38,6 @@ describe('the seed story end to end (swtpm, launcher, broker, shell, audit)', fu
   const near = (ms: number, want: number) => assert.ok(Math.abs(ms - want) < 5000, `${ms} ms is about ${want} ms`);
   const logsOf = async (name: string) =>
     ((await call('capsule.logs', { name, lines: 200 })) as { lines: string[] }).lines;
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(200);
-    }
-  }
 
   before(async () => {
     await swtpm.start();
@@ -68,7 +57,7 @@ describe('the seed story end to end (swtpm, launcher, broker, shell, audit)', fu
 
   it('runs every app to its end, each confined and measured before it was spawned', async () => {
     for (const app of ['notes', 'photo-editor', 'agent']) {
-      await waitFor(`${app} to finish`, async () =>
+      await pollFor(`${app} to finish`, async () =>
         (await logsOf(app)).some((l) => l.endsWith(`${app} done`)) ? true : undefined,
       );
     }
@@ -150,7 +139,7 @@ describe('the seed story end to end (swtpm, launcher, broker, shell, audit)', fu
     writeFileSync(join(dir.path, 'pkgs', 'crasher.capsule'), pkg);
     await call('capsule.install', { path: join(dir.path, 'pkgs', 'crasher.capsule') });
     await call('capsule.start', { name: 'crasher' });
-    await waitFor('the crash loop', async () => {
+    await pollFor('the crash loop', async () => {
       const rows = (await call('capsule.status')) as Array<{ name: string; state: string }>;
       return rows.find((r) => r.name === 'crasher' && r.state === 'crashloop');
     });

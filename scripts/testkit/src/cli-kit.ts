@@ -56,6 +56,25 @@ export async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+/**
+ * Polls an async `fn` every `everyMs` until it gives a value (not undefined) and returns it;
+ * throws `timed out waiting for WHAT` after `ms`. An error from `fn` ends the wait at once.
+ */
+export async function pollFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  ms = 60_000,
+  everyMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** Signals a child that still runs and waits for its exit; returns its exit code (null if signalled). */
 export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM') {
   if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;

@@ -5,6 +5,7 @@ export {
   ELASTOSD,
   execRun,
   noTpmDevConfig,
+  pollFor,
   type Run,
   runElastos,
   stopChild,
