@@ -72,7 +72,7 @@ async function anchoredLog(
   ).audit;
   const log = await AuditLog.open(store, { checkpoints: { key, anchor, entries, ms } });
   let anchored = 0;
-  log.checkpoints?.onAnchored(() => anchored++);
+  log.checkpoints?.onCheckpoint(() => anchored++);
   return { log, store, tpm, count: () => anchored };
 }
 
