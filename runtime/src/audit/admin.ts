@@ -80,7 +80,8 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
     'audit.checkpoint',
     async () => {
       await log.flush();
-      return (await log.checkpoints?.checkpoint()) ?? log.checkpoints?.lastCheckpoint ?? null;
+      // An admin's explicit checkpoint is anchored now: one NV write per index (spec/audit.md §7.2).
+      return (await log.checkpoints?.checkpoint(true)) ?? log.checkpoints?.lastCheckpoint ?? null;
     },
     read,
   );

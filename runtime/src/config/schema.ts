@@ -24,10 +24,15 @@ export interface ElastosConfig {
     group: string;
   };
   audit: {
-    /** Anchor a checkpoint after this many entries. */
+    /** Sign a checkpoint after this many entries. */
     checkpointEntries: number;
     /** ...or after this many milliseconds, whichever comes first. */
     checkpointMs: number;
+    /**
+     * Least time between two NV anchorings of the checkpoints (runtime/spec/audit.md §7.2): the
+     * TPM's NV write budget. 0 anchors every checkpoint (tests only: it wears a real TPM out).
+     */
+    anchorMs: number;
     /** TPM NV extend index the checkpoints are anchored in (runtime/spec/audit.md §7). */
     nvExtendIndex: number;
     /** TPM NV monotonic counter incremented once per checkpoint. */
@@ -144,6 +149,8 @@ export const CONFIG_SCHEMA = {
       properties: {
         checkpointEntries: { type: 'integer', minimum: 1, default: 10000 },
         checkpointMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
+        // One NV write per anchor index an hour: ~91,000 in ten years (runtime/spec/audit.md §7.2).
+        anchorMs: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 3_600_000 },
         // Owner-range NV indices (TCG handle registry: 0x01000000-0x013FFFFF): 0x01000a01, 0x01000a02.
         nvExtendIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a01 },
         nvCounterIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a02 },
