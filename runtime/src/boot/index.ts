@@ -1,6 +1,6 @@
 export { type AttestationFiles, makeAttestation, verifyAttestation, writeAttestation } from '../attest/attestation.js';
 export { type BootEvent, type EventLogFile, parseEventLog, replay } from './event-log.js';
-export { type CodeRoot, canonicalJson, installedCodeRoots, treeDigest, treeManifest } from './measure.js';
+export { type CodeSet, canonicalJson, installedCodeSets, treeDigest, treeManifest, treeSet } from './measure.js';
 export { MeasuredBoot, RESETTABLE_PCRS } from './measured-boot.js';
 export { type ProvisionMode, type ProvisionResult, provisionRuntimeKey } from './provision.js';
 export { filesToJson, parseNonce, registerTpmCommands } from './tpm-admin.js';

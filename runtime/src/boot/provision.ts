@@ -2,7 +2,7 @@ import type { ElastosConfig } from '../config/index.js';
 import { ElastosError, hasCode } from '../errors/index.js';
 import { readSealedRecord, type SealedKeyRecord, sealNewKey, unsealKey } from '../keys/sealed-key.js';
 import type { Store } from '../store/index.js';
-import type { CodeRoot } from './measure.js';
+import type { CodeSet } from './measure.js';
 import { MeasuredBoot } from './measured-boot.js';
 import { eventLogPath, openTpm } from './tpm-boot.js';
 
@@ -37,7 +37,7 @@ export async function provisionRuntimeKey(
   config: ElastosConfig,
   store: Store,
   mode: ProvisionMode,
-  codeRoots?: CodeRoot[],
+  codeSets?: CodeSet[],
 ): Promise<ProvisionResult> {
   if (config.tpm.insecureNoTpm)
     throw new ElastosError('E_TPM_INSECURE', 'provisioning needs a TPM (tpm.insecureNoTpm is set)');
@@ -54,7 +54,7 @@ export async function provisionRuntimeKey(
       );
     }
     const measured = new MeasuredBoot(tpm, config.tpm.pcr, eventLogPath(config));
-    const pcrValue = await measured.measureRuntime(config, codeRoots);
+    const pcrValue = await measured.measureRuntime(config, codeSets);
     if (existing && mode === 'if-needed') {
       await unsealKey(tpm, existing, config.tpm.pcr);
       return result('unchanged', existing);

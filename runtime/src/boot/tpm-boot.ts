@@ -10,7 +10,7 @@ import { readSealedRecord, unsealKey } from '../keys/sealed-key.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import { BootAuditTrail } from './boot-audit.js';
-import type { CodeRoot } from './measure.js';
+import type { CodeSet } from './measure.js';
 import { MeasuredBoot } from './measured-boot.js';
 import { TpmNvAnchor } from './nv-anchor.js';
 
@@ -23,7 +23,7 @@ export interface BootOptions {
   /** elastosd's `--insecure-no-tpm` (config `tpm.insecureNoTpm` says the same). */
   insecureNoTpm?: boolean;
   /** Tests only: measure these trees instead of the installed runtime. */
-  codeRoots?: CodeRoot[];
+  codeSets?: CodeSet[];
 }
 
 /** Where the boot event log lives: per boot, beside the pid file. */
@@ -114,7 +114,7 @@ export async function bootRuntime(opts: BootOptions): Promise<BootedRuntime> {
     const record = await readSealedRecord(store);
     if (!record) throw new ElastosError('E_TPM_NOT_PROVISIONED', 'no sealed runtime key: run `elastos provision`');
     const measured = new MeasuredBoot(tpm, config.tpm.pcr, eventLogPath(config), trail);
-    await measured.measureRuntime(config, opts.codeRoots);
+    await measured.measureRuntime(config, opts.codeSets);
     const key = await unsealKey(tpm, record, config.tpm.pcr);
     await trail.record({ actor: 'runtime', type: 'boot.unsealed', details: { keyId: key.keyId } });
     opts.log.info({ keyId: key.keyId, pcr: config.tpm.pcr }, 'runtime key unsealed');

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   E_TPM_UNAVAILABLE: { exit: 69, summary: 'no TPM answers at the configured TCTI' },
   E_TPM_COMMAND: { exit: 70, summary: 'the TPM returned an error code' },
   E_TPM_LOCKOUT: { exit: 75, summary: 'the TPM is in dictionary-attack lockout' },
+  E_BOOT_MEASURE: { exit: 66, summary: 'a file the runtime loads cannot be read to measure it: refusing to start' },
   E_TPM_PCR_MISMATCH: { exit: 77, summary: 'the measured state differs from the sealed policy: refusing to start' },
   E_TPM_SEALED_CORRUPT: { exit: 74, summary: 'the sealed key blob does not load' },
   E_TPM_NOT_PROVISIONED: { exit: 78, summary: 'no sealed runtime key: run `elastos provision`' },
