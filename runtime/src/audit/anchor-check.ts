@@ -4,6 +4,9 @@
  * its anchoring. Anything else that differs is refused: the runtime never anchors what it has
  * not checked, so the anchor vouches only for checkpoints a runtime holding the sealed key made.
  */
+
+import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
+import { GENESIS_HASH, sameBytes } from '@elastos/protocol/audit/record';
 import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Store } from '../store/index.js';
@@ -12,9 +15,7 @@ import { AnchorFold } from './anchor-position.js';
 import { walkChain } from './chain-walk.js';
 import { checkpointSignatureOk, type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_PREFIX, keyNumber, RECORD_PREFIX, range, recordKey, unpackRecord } from './layout.js';
-import { leafHash, merkleRoot } from './merkle.js';
 import { readPrune } from './prune.js';
-import { GENESIS_HASH, sameBytes } from './record.js';
 
 /** What the start found: the stored checkpoints folded, and the TPM counter once NV covers them all. */
 export interface ReconciledAnchor {

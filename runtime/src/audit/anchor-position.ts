@@ -5,9 +5,10 @@
  * of the last one anchored. The runtime's start and the verifier both decide with this, in one
  * pass over the checkpoints and keeping only the last run in memory.
  */
+
+import { GENESIS_HASH, sameBytes, toHex } from '@elastos/protocol/audit/record';
 import type { AnchorState } from './anchor.js';
 import { foldAnchor, type SignedCheckpoint } from './checkpoint.js';
-import { GENESIS_HASH, sameBytes, toHex } from './record.js';
 
 export type AnchorPosition =
   /** NV covers every checkpoint. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
+import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
+import { chainHash, decodeRecord, encodeRecord, sameBytes } from '@elastos/protocol/audit/record';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import { TpmNvAnchor } from '../boot/nv-anchor.js';
 import { hasCode } from '../errors/index.js';
@@ -13,8 +15,6 @@ import { packCheckpoint, signCheckpoint, unpackCheckpoint } from './checkpoint.j
 import { TestEd25519Key } from './fixtures/test-key.js';
 import { keyEvent } from './keyring.js';
 import { CHECKPOINT_PREFIX, checkpointKey, lastEntry, packRecord, recordKey, unpackRecord } from './layout.js';
-import { leafHash, merkleRoot } from './merkle.js';
-import { chainHash, decodeRecord, encodeRecord, sameBytes } from './record.js';
 import { verifyAuditLog } from './verify.js';
 
 /**

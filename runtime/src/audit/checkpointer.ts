@@ -5,6 +5,9 @@
  * then, when an anchoring is due, extend the TPM's NV index with its hash and increment the NV
  * counter. Appends never wait for the TPM.
  */
+
+import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
+import { GENESIS_HASH, toHex } from '@elastos/protocol/audit/record';
 import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Store } from '../store/index.js';
@@ -13,8 +16,6 @@ import { checkTrailReaches, foldCheckpoints, reconcileAnchor } from './anchor-ch
 import type { AuditLog, CommittedRecord } from './audit-log.js';
 import { type CheckpointBody, packCheckpoint, type SignedCheckpoint, signCheckpoint } from './checkpoint.js';
 import { checkpointKey, RECORD_PREFIX, range, unpackRecord } from './layout.js';
-import { leafHash, merkleRoot } from './merkle.js';
-import { GENESIS_HASH, toHex } from './record.js';
 
 export interface CheckpointOptions {
   key: RuntimeKey;

@@ -7,13 +7,13 @@
  * checkpoint chain (the runtime never anchors a checkpoint it did not verify under its own
  * sealed key, §7.1), or when the caller trusts that key.
  */
-import { createHash } from 'node:crypto';
+import { type AuditRecord, fromHex, toHex } from '@elastos/protocol/audit/record';
+import { keyIdOf } from '@elastos/protocol/keys/key-id';
 import { verifyAsync } from '@noble/ed25519';
 import { encode, rfc8949EncodeOptions } from 'cborg';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { AuditEvent } from './audit-sink.js';
 import { checkpointSignatureOk, concat, type SignedCheckpoint } from './checkpoint.js';
-import { type AuditRecord, fromHex, toHex } from './record.js';
 
 export const KEY_EVENT = 'audit.key';
 export const KEY_DOMAIN = new TextEncoder().encode('elastos/audit/key/v1\0');
@@ -25,8 +25,7 @@ function rotationMessage(keyId: string, publicKey: Uint8Array, previousKeyId: un
 }
 
 /** Hex of the first 8 bytes of SHA-256(publicKey), as RuntimeKey.keyId (keys/runtime-key.ts). */
-export const keyIdOf = (publicKey: Uint8Array): string =>
-  createHash('sha256').update(publicKey).digest('hex').slice(0, 16);
+export { keyIdOf };
 
 /**
  * The rotation record that introduces `key` to the log, right after the checkpoint whose hash is
