@@ -25,6 +25,8 @@ function writeDevConfig(tcti: string, serialPath: string): string {
     tpm: { tcti, pcr: 23, insecureNoTpm: false },
     admin: { socket: 'admin.sock', group: 'elastos-admin' },
     serial: { path: serialPath },
+    // Its own cgroup parent and capsule uids: a production runtime and test runtimes can run beside it.
+    confine: { cgroupParent: 'elastos-dev', uidBase: 1_900_010_000, uidCount: 10_000 },
   };
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;

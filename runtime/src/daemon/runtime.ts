@@ -15,7 +15,7 @@ import {
   registerCapsuleHostAdmin,
 } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
-import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
+import { BUNDLED_LAUNCHER, claimInstance, detectCgroupDriver, doctorReport } from '../confine/index.js';
 import { capsuleHealthOf, HealthSampler } from '../health/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
@@ -61,6 +61,7 @@ export class Runtime {
   async start(): Promise<void> {
     const adminGid = lookupGroup(this.config.admin.group)?.gid;
     this.stops.push(acquireRunLock(this.config.runDir));
+    this.stops.push(this.claimInstance());
     prepareRunDir(this.config.runDir, adminGid, this.log); // only once the run directory is ours
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
@@ -138,6 +139,16 @@ export class Runtime {
     }
     const capsules = await host.startAll();
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile, capsules }, 'runtime ready');
+  }
+
+  /** This instance's cgroup parent and capsule uids, checked against the host and other instances. */
+  private claimInstance(): () => void {
+    const { cgroupParent, uidBase, uidCount, instancesDir } = this.config.confine;
+    const occupied = () => detectCgroupDriver(cgroupParent).occupied();
+    const { runDir } = this.config;
+    const release = claimInstance({ registryDir: instancesDir, cgroupParent, uidBase, uidCount, runDir, occupied });
+    this.log.debug({ cgroupParent, uidBase, uidCount }, 'instance claimed');
+    return release;
   }
 
   private startHealth(): HealthSampler {

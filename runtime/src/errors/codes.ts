@@ -98,6 +98,11 @@ export const ERROR_CODES = {
   E_CONFINE_LAUNCH: { exit: 70, summary: 'the launcher could not set up the capsule' },
   E_CONFINE_OOM: { exit: 70, summary: 'the capsule was killed by its memory limit' },
   E_CONFINE_PIDS: { exit: 70, summary: 'the capsule hit its process limit' },
+  E_CONFINE_INSTANCE: {
+    exit: 75,
+    summary: 'another runtime instance on this host uses this cgroup parent or capsule uid range',
+  },
+  E_CONFINE_UID_RANGE: { exit: 78, summary: 'the capsule uid range overlaps a range in /etc/subuid or /etc/subgid' },
 
   // firmware bridge (firmware-bridge/spec)
   E_SERIAL_OPEN: { exit: 69, summary: 'the serial port could not be opened' },

@@ -79,7 +79,7 @@ export class Supervisor extends EventEmitter {
     super();
     if (typeof confinement !== 'function') this.ctx = confinement;
     this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
-    this.uids = new UidPool(opts.uidBase ?? 200_000, opts.uidCount ?? 10_000);
+    this.uids = new UidPool(opts.uidBase ?? 1_900_000_000, opts.uidCount ?? 10_000);
   }
 
   /** The confinement context; a failed preparation (E_CONFINE_UNAVAILABLE) is retried on the next start. */

@@ -10,6 +10,7 @@ export {
   runElastos,
   stopChild,
   swtpmDevConfig,
+  testInstance,
   waitFor,
 } from './cli-kit.js';
 export { requireFeature } from './kernel-feature.js';
