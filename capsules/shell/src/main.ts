@@ -3,6 +3,7 @@
  * `ELASTOS_SHELL_RULES` or the first argument; without one, every request is auto-approved
  * (or decided by the agent decider).
  */
+import { join } from 'node:path';
 import { ElastosError } from '@elastos/runtime';
 import { LearningAgentDecider } from './agent-decider.js';
 import { GuestChannel } from './guest-channel.js';
@@ -12,7 +13,10 @@ import { ShellPolicy } from './shell-policy.js';
 
 const rulesPath = process.env.ELASTOS_SHELL_RULES ?? process.argv[2];
 const rules = rulesPath ? Rules.load(rulesPath) : undefined;
-const policy = new ShellPolicy({ rules, deciders: [new LearningAgentDecider()] }, (ticket, decision) =>
+// Pending asks outlive a restart of the shell: they sit in its data dir (or the second argument).
+const dataDir = process.env.ELASTOS_DATA_DIR;
+const asksFile = dataDir ? join(dataDir, 'asks.json') : process.argv[3];
+const policy = new ShellPolicy({ rules, deciders: [new LearningAgentDecider()], asksFile }, (ticket, decision) =>
   channel.send({ t: 'evt', op: 'resolved', ticket, decision }),
 );
 
@@ -27,6 +31,10 @@ const channel = new GuestChannel((msg) => {
       return policy.asks.approve(String(msg.ticket), by);
     case 'deny':
       return policy.asks.deny(String(msg.ticket), by);
+    case 'expire':
+      return policy.asks.expire(String(msg.ticket));
+    case 'keep':
+      return policy.asks.keep(Array.isArray(msg.tickets) ? msg.tickets.map(String) : []);
     case 'presence':
       return policy.asks.presence() ?? null;
     default:

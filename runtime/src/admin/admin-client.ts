@@ -1,18 +1,21 @@
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ElastosError, isErrorCode } from '../errors/index.js';
-import type { AdminProgress, AdminReply } from './protocol.js';
+import type { AdminEvent, AdminProgress, AdminReply } from './protocol.js';
 
 export interface AdminCallOptions {
   /** Give up after this long without an answer or a progress line (0, the default: wait). */
   timeoutMs?: number;
   /** Progress lines of a long command (audit verify, capsule install). */
   onProgress?: (done: number, total: number) => void;
+  /** Event lines of a subscription (`audit.tail` with `follow`): the call ends when the connection does. */
+  onEvent?: (event: unknown) => void;
 }
 
 interface Pending {
   settle(reply: AdminReply): void;
   progress(done: number, total: number): void;
+  event(event: unknown): void;
 }
 
 /** The CLI's side of the admin socket: one request at a time, replies matched by id. */
@@ -96,6 +99,10 @@ export class AdminClient {
           arm();
           options.onProgress?.(done, total);
         },
+        event: (event) => {
+          arm();
+          options.onEvent?.(event);
+        },
       });
       arm();
       this.socket.write(`${JSON.stringify({ id, cmd, args })}\n`);
@@ -116,6 +123,10 @@ export class AdminClient {
     }
     if (typeof reply !== 'object' || reply === null) {
       this.failAll(new ElastosError('E_ADMIN_PROTOCOL', 'the runtime sent a line that is not an object'));
+      return;
+    }
+    if ('event' in reply) {
+      this.waiting.get(reply.id)?.event((reply as AdminEvent).event);
       return;
     }
     const p = (reply as Partial<AdminProgress>).progress;

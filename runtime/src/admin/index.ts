@@ -9,4 +9,10 @@ export {
   type RegisterOptions,
 } from './admin-server.js';
 export { type AdminPeer, peerCredOf } from './peer-cred.js';
-export { type AdminProgress, type AdminReply, type AdminRequest, parseAdminRequest } from './protocol.js';
+export {
+  type AdminEvent,
+  type AdminProgress,
+  type AdminReply,
+  type AdminRequest,
+  parseAdminRequest,
+} from './protocol.js';

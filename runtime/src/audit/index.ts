@@ -8,7 +8,7 @@ export { Checkpointer, type CheckpointInfo, type CheckpointOptions } from './che
 export { type ExportLine, exportRange, verifyExport } from './export.js';
 export { openRuntimeAudit, type RuntimeAudit } from './open-audit.js';
 export { pruneAndAudit, pruneAudit } from './prune.js';
-export { parseSince, readRecord, type TailQuery, tailRecords } from './query.js';
+export { parseSince, readRecord, type ShownRecord, type TailQuery, tailRecords } from './query.js';
 export { type AuditRecord, decodeRecord, encodeRecord } from './record.js';
 export { ToolsAnchor } from './tools-anchor.js';
 export { type VerifyOptions, type VerifyReport, verifyAuditLog } from './verify.js';

@@ -34,6 +34,8 @@ export interface RuntimeOptions {
 export class Runtime {
   private readonly stops: Array<() => Promise<void> | void> = [];
   private readonly startedAt = new Date();
+  /** True once the installed capsules were started at boot (a client that starts capsules waits for it). */
+  private ready = false;
   store: Store | undefined;
   admin: AdminServer | undefined;
   /** The audit trail (an AuditSink), open from just after boot until stop. */
@@ -138,6 +140,7 @@ export class Runtime {
       board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
     }
     const capsules = await host.startAll();
+    this.ready = true;
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile, capsules }, 'runtime ready');
   }
 
@@ -174,6 +177,7 @@ export class Runtime {
       version: RUNTIME_VERSION,
       profile: this.config.profile,
       pid: process.pid,
+      ready: this.ready,
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       stateDir: this.config.stateDir,

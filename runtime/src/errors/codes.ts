@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   E_BROKER_NO_PROVIDER: { exit: 69, summary: 'no running provider of that name' },
   E_BROKER_PENDING: { exit: 75, summary: 'the request waits for an approval' },
   E_REQUEST_NOT_FOUND: { exit: 66, summary: 'no pending request with that id' },
+  E_REQUEST_EXPIRED: { exit: 75, summary: 'the request expired: its requester went away before an answer' },
 
   // audit (runtime/spec/audit.md)
   E_AUDIT_WRITE: { exit: 74, summary: 'the audit record could not be made durable: the action is refused' },

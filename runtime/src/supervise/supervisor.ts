@@ -137,7 +137,9 @@ export class Supervisor extends EventEmitter {
     const log = this.opts.log.child({ capsule: spec.name });
     const tmpBytes = this.opts.tmpBytes ?? 16 * 1024 * 1024;
     const run = startRun(spec, entry.uid, ctx, tmpBytes, (stream, line) => {
-      log.info({ stream }, line);
+      // Kept in the capsule's own log (`elastos capsule logs`); the runtime's log shows stderr only.
+      if (stream === 'stderr') log.info({ stream }, line);
+      else log.debug({ stream }, line);
       this.opts.onOutput?.(spec.name, stream, line);
     });
     entry.run = run;

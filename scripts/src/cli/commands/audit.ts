@@ -9,6 +9,7 @@ import {
   parseConfig,
   parseSince,
   pruneAndAudit,
+  type ShownRecord,
   Store,
   ToolsAnchor,
   tailRecords,
@@ -18,7 +19,7 @@ import {
 } from '@elastos/runtime';
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { callDaemon, type GlobalOptions, lazyBar } from '../daemon-call.js';
+import { callDaemon, followDaemon, type GlobalOptions, lazyBar } from '../daemon-call.js';
 import { printRecords } from './audit-print.js';
 
 interface OfflineOptions {
@@ -217,16 +218,13 @@ async function tail(opts: GlobalOptions, o: OfflineOptions & TailOptions): Promi
     printRecords(await withStore(o.store, (s) => tailRecords(s, q)), opts.json === true);
     return undefined;
   }
-  const fetch = (args: Record<string, unknown>) =>
-    callDaemon(opts, 'audit.tail', args) as ReturnType<typeof tailRecords>;
-  let shown = await fetch(q);
+  const shown = (await callDaemon(opts, 'audit.tail', q)) as Awaited<ReturnType<typeof tailRecords>>;
   printRecords(shown, opts.json === true);
-  let after = shown[shown.length - 1]?.seq ?? ((await callDaemon(opts, 'audit.status')) as { next: number }).next - 1;
-  while (o.follow) {
-    await new Promise((r) => setTimeout(r, 500));
-    shown = await fetch({ ...q, limit: 1000, after });
-    printRecords(shown, opts.json === true);
-    after = shown[shown.length - 1]?.seq ?? after;
-  }
+  if (!o.follow) return undefined;
+  // A subscription (runtime/spec/admin.md §Subscriptions): new records arrive as they are committed.
+  const after = shown[shown.length - 1]?.seq ?? ((await callDaemon(opts, 'audit.status')) as { next: number }).next - 1;
+  await followDaemon(opts, 'audit.tail', { ...q, after, follow: true }, (r) =>
+    printRecords([r as ShownRecord], opts.json === true),
+  );
   return undefined;
 }
