@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { asElastosError, createLogger, hasCode, loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
+import { asElastosError, createLogger, hasCode, loadConfig, provisionAudited, Store } from '@elastos/runtime';
 import { SocatPtyPair, Swtpm, withParentDeathSignal } from '@elastos/testkit';
 import { adminCaller, followStory, setUpStory, trustDevPublisher } from './demo/story.js';
 import { RunRecord } from './dev/run-record.js';
@@ -57,10 +57,10 @@ async function ensureProvisioned(configPath: string): Promise<void> {
   const config = loadConfig(configPath);
   const store = await Store.open(join(config.stateDir, 'store'));
   try {
-    const r = await provisionRuntimeKey(config, store, 'if-needed').catch(async (err: unknown) => {
+    const r = await provisionAudited(config, store, 'if-needed', 'npm-start').catch(async (err: unknown) => {
       if (!hasCode(err, 'E_TPM_PCR_MISMATCH')) throw err;
       say('the runtime, its config or trust store changed since provisioning: dev reseals a NEW runtime key');
-      return provisionRuntimeKey(config, store, 'reseal');
+      return provisionAudited(config, store, 'reseal', 'npm-start');
     });
     say(`runtime key ${r.keyId} ${r.action} (sealed to PCR ${r.pcr})`);
   } finally {

@@ -6,6 +6,7 @@ export type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
 export { type WalkedRecord, walkChain } from './chain-walk.js';
 export { Checkpointer, type CheckpointInfo, type CheckpointOptions } from './checkpointer.js';
 export { type ExportLine, exportRange, verifyExport } from './export.js';
+export { appendOffline, OfflineAudit, withOfflineAudit } from './offline.js';
 export { openRuntimeAudit, type RuntimeAudit } from './open-audit.js';
 export { pruneAndAudit, pruneAudit } from './prune.js';
 export { parseSince, readRecord, type ShownRecord, type TailQuery, tailRecords } from './query.js';

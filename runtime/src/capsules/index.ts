@@ -12,4 +12,5 @@ export * from './manifest.js';
 export { buildPackage, signPackage } from './package-build.js';
 export * from './package-codec.js';
 export { type VerifiedContent, verifyContent, verifyPackage } from './package-verify.js';
+export * from './trust-change.js';
 export * from './trust-store.js';

@@ -13,6 +13,7 @@ import {
   CapsuleManager,
   registerCapsuleAdmin,
   registerCapsuleHostAdmin,
+  registerTrustAdmin,
 } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
 import { BUNDLED_LAUNCHER, claimInstance, detectCgroupDriver, doctorReport } from '../confine/index.js';
@@ -87,6 +88,7 @@ export class Runtime {
     const { stateDir, trustDir } = this.config;
     this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
     registerCapsuleAdmin(admin, this.capsules);
+    registerTrustAdmin(admin, trustDir, audit.log);
     const tokens = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
     const { broker, stop: stopBroker } = await startBroker(tokens);
     this.broker = broker;

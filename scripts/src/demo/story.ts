@@ -7,11 +7,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AdminClient,
-  addTrustedKey,
   decodePackage,
   type ElastosConfig,
   hasCode,
+  loadTrustStore,
   publicKeyEntry,
+  Store,
+  trustKey,
+  withOfflineAudit,
 } from '@elastos/runtime';
 import type { Rule } from '@elastos/shell';
 import { type BuiltCapsule, buildFirstParty, devPublisherKey } from '../capsule/build-first-party.js';
@@ -128,10 +131,18 @@ async function install(
 /**
  * Trusts the dev publisher key (made on first use in `devDir`). Before the runtime is provisioned:
  * the trust store is measured at boot, so changing it later means resealing the runtime key.
+ * A new entry is an audited trust change (an offline record, the runtime being stopped).
  */
 export async function trustDevPublisher(config: ElastosConfig, devDir: string): Promise<string> {
   const key = await devPublisherKey(join(devDir, 'publisher.key'));
-  addTrustedKey(config.trustDir, publicKeyEntry('elastos-dev', Buffer.from(key.publicKey).toString('hex')));
+  const entry = publicKeyEntry('elastos-dev', Buffer.from(key.publicKey).toString('hex'));
+  if (loadTrustStore(config.trustDir).keys.get(entry.keyId)?.name === entry.name) return key.keyId;
+  const store = await Store.open(join(config.stateDir, 'store'));
+  try {
+    await withOfflineAudit(store, (audit) => trustKey(config.trustDir, entry, audit, 'npm-start'));
+  } finally {
+    await store.close();
+  }
   return key.keyId;
 }
 

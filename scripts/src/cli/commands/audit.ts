@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   AuditLog,
   configPath,
   ElastosError,
   type ExportLine,
   exportRange,
+  hasCode,
   loadConfig,
   parseConfig,
   parseSince,
@@ -80,6 +82,23 @@ async function verifyOffline(opts: GlobalOptions, o: OfflineOptions): Promise<un
   }
 }
 
+/** With the runtime down, `audit verify` says how to verify its store directly. */
+function offlineHint(opts: GlobalOptions) {
+  return (err: unknown): never => {
+    if (!hasCode(err, 'E_DAEMON_UNREACHABLE')) throw err;
+    let store = '<stateDir>/store';
+    try {
+      store = join(loadConfig(configPath(opts.config)).stateDir, 'store');
+    } catch {
+      // no config: the placeholder stays
+    }
+    throw new ElastosError(
+      'E_DAEMON_UNREACHABLE',
+      `${(err as Error).message}. The runtime is not running: verify its store offline with \`elastos audit verify --store ${store}\` (the TPM anchor vouches for the runtime key; --public-key HEX trusts a key without it, --no-tpm skips the anchor)`,
+    );
+  };
+}
+
 function offlineOptions(cmd: Command): Command {
   return cmd.option('--store <dir>', 'read this store directory directly (the runtime must be stopped)');
 }
@@ -119,7 +138,9 @@ function registerReadCommands(program: Command, audit: Command): void {
     .option('--no-tpm', 'offline: skip the TPM anchor comparison')
     .action(
       action(program, async (opts, o: OfflineOptions) =>
-        o.store ? verifyOffline(opts, o) : callDaemon(opts, 'audit.verify', {}, 'audit verify'),
+        o.store
+          ? verifyOffline(opts, o)
+          : callDaemon(opts, 'audit.verify', {}, 'audit verify').catch(offlineHint(opts)),
       ),
     );
 
@@ -188,6 +209,11 @@ function registerMaintenanceCommands(program: Command, audit: Command): void {
           : callDaemon(opts, 'audit.prune', { below: o.below }),
       ),
     );
+
+  audit
+    .command('status')
+    .description('the next sequence number and the last anchored checkpoint')
+    .action(action(program, (opts) => callDaemon(opts, 'audit.status')));
 
   audit
     .command('checkpoint')
