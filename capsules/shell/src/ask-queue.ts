@@ -7,18 +7,12 @@
  * (re)start says which asks still wait (`keep`).
  */
 import { randomBytes } from 'node:crypto';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
+import type { PendingAsk } from '@elastos/protocol/ipc/decision';
 import { loadAsks, type StoredAsk, saveAsks } from './ask-file.js';
 import type { Decision, DecisionRequest } from './policy.js';
 
-export interface PendingAsk {
-  ticket: string;
-  request: DecisionRequest;
-  /** ISO time it was queued. */
-  since: string;
-  /** Why the shell asks (the rule's note or the decider's reason), and the capsule's own reason if it gave one. */
-  reason: string;
-}
+export type { PendingAsk };
 
 export type Resolved = (ticket: string, decision: Decision, request: DecisionRequest, by: string) => void;
 

@@ -3,10 +3,11 @@
  * (or from the next one), then each new one as it is committed, as event lines, until the
  * client closes the connection. A `tail -f` without polling.
  */
+
+import { decodeRecord, toHex } from '@elastos/protocol/audit/record';
 import type { AdminCallContext } from '../admin/index.js';
 import type { AuditLog, CommittedRecord } from './audit-log.js';
 import { matches, type ShownRecord, type TailQuery, tailRecords } from './query.js';
-import { decodeRecord, toHex } from './record.js';
 
 const PAGE = 500;
 
