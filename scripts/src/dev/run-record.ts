@@ -18,7 +18,16 @@ interface RunFile {
   children: Started[];
 }
 
-const alive = (p: { pid: number; startTime: string }) => processStartTime(p.pid) === p.startTime;
+/** Running, and the same process (not a reused pid); a zombie has already ended. */
+function alive(p: { pid: number; startTime: string }): boolean {
+  if (processStartTime(p.pid) !== p.startTime) return false;
+  try {
+    const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function read(path: string): RunFile | undefined {
