@@ -7,6 +7,7 @@ import { ElastosError } from '../errors/index.js';
 import type { AuditAnchor } from './anchor.js';
 import type { AuditLog } from './audit-log.js';
 import { exportRange } from './export.js';
+import { followTrail } from './follow.js';
 import { pruneAndAudit } from './prune.js';
 import { tailRecords } from './query.js';
 import { verifyAuditLog } from './verify.js';
@@ -59,10 +60,11 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
   );
   admin.register(
     'audit.tail',
-    (args) => {
+    (args, _peer, call) => {
       const q = { limit: int(args, 'limit', 20), after: optInt(args, 'after'), since: optInt(args, 'since') };
       const capsule = typeof args.capsule === 'string' ? args.capsule : undefined;
-      return tailRecords(store, { ...q, ...(capsule ? { capsule } : {}) });
+      const query = { ...q, ...(capsule ? { capsule } : {}) };
+      return args.follow === true ? followTrail(log, query, call) : tailRecords(store, query);
     },
     read,
   );

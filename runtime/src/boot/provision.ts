@@ -1,3 +1,4 @@
+import { appendOffline } from '../audit/offline.js';
 import type { ElastosConfig } from '../config/index.js';
 import { ElastosError, hasCode } from '../errors/index.js';
 import { readSealedRecord, type SealedKeyRecord, sealNewKey, unsealKey } from '../keys/sealed-key.js';
@@ -64,4 +65,22 @@ export async function provisionRuntimeKey(
   } finally {
     await tpm.close();
   }
+}
+
+/**
+ * `provisionRuntimeKey`, and when it sealed a key, an offline audit record `tpm.provision` (the
+ * runtime is stopped; its next start checkpoints the record under the new key).
+ */
+export async function provisionAudited(
+  config: ElastosConfig,
+  store: Store,
+  mode: ProvisionMode,
+  actor: string,
+): Promise<ProvisionResult> {
+  const r = await provisionRuntimeKey(config, store, mode);
+  if (r.action !== 'unchanged') {
+    const details = { action: r.action, pcr: r.pcr, ...(r.previousKeyId ? { previousKeyId: r.previousKeyId } : {}) };
+    await appendOffline(store, { actor, type: 'tpm.provision', resource: `key:${r.keyId}`, details });
+  }
+  return r;
 }

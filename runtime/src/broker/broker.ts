@@ -54,6 +54,7 @@ export class Broker implements ChannelHandlers {
     if (this.channels.get(capsule)?.isOpen) throw new ElastosError('E_CAPSULE_EXISTS', `${capsule} is attached`);
     const ch = new Channel(capsule, socket, this, this.options);
     this.channels.set(capsule, ch);
+    if (capsule === this.options.shell) this.shell.shellAttached();
     return ch;
   }
 
@@ -85,6 +86,7 @@ export class Broker implements ChannelHandlers {
 
   closed(ch: Channel, code: ErrorCode | undefined, why: string): void {
     if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
+    this.shell.channelClosed(ch);
     if (code === undefined) return;
     this.log.warn({ capsule: ch.id, code }, why);
     this.audit

@@ -17,6 +17,9 @@ interface Ask {
   resolve: (d: Decision) => void;
   reject: (e: ElastosError) => void;
   timer: NodeJS.Timeout;
+  /** The requester's channel: when it closes, nobody waits for the answer any more. */
+  holder: Channel;
+  request: DecisionRequest;
 }
 
 export class ShellLink {
@@ -49,7 +52,7 @@ export class ShellLink {
       request.resource = normaliseResource(m.resource);
       if (!isAction(m.action)) throw new ElastosError('E_IPC_SCHEMA', `unknown action ${m.action.slice(0, 80)}`);
       await audit.append({ actor: ch.actor, ...event, details: { ...request } });
-      decision = await this.decide(request);
+      decision = await this.decide(request, ch);
     } catch (err) {
       return this.broker.deny(ch, { ...event, details: { requestId: request.requestId } }, err);
     }
@@ -112,6 +115,45 @@ export class ShellLink {
     return this.adminCall('presence', { by: 'button' });
   }
 
+  /** A capsule's channel closed: its waiting asks expire (audited), so no answer issues a token to nobody. */
+  channelClosed(ch: Channel): void {
+    for (const [ticket, ask] of this.asks)
+      if (ask.holder === ch) void this.expire(ticket, 'E_REQUEST_EXPIRED', 'the requester went away');
+  }
+
+  /**
+   * The shell's channel (re)attached: it keeps only the asks that still wait here (a restarted
+   * shell reloads its queue from disk; asks of a runtime that restarted wait no more).
+   */
+  shellAttached(): void {
+    const shell = this.broker.channel(this.options.shell);
+    shell?.call({ op: 'keep', tickets: [...this.asks.keys()] }, this.options.decideTimeoutMs).catch(() => undefined);
+  }
+
+  /** Ends a waiting ask: audited, the requester refused with `code`, the shell told to drop it. */
+  private async expire(ticket: string, code: 'E_REQUEST_EXPIRED' | 'E_TIMEOUT', why: string): Promise<void> {
+    const ask = this.asks.get(ticket);
+    if (!ask) return;
+    this.asks.delete(ticket);
+    clearTimeout(ask.timer);
+    ask.reject(new ElastosError(code, why));
+    const { requestId, capsule, resource, action } = ask.request;
+    await this.broker.audit
+      .append({
+        actor: 'runtime',
+        type: 'request.expire',
+        resource,
+        action,
+        code,
+        details: { ticket, requestId, holder: capsule, why },
+      })
+      .catch(() => undefined);
+    await this.broker
+      .channel(this.options.shell)
+      ?.call({ op: 'expire', ticket }, this.options.decideTimeoutMs)
+      .catch(() => undefined);
+  }
+
   close(): void {
     for (const [, ask] of this.asks) {
       clearTimeout(ask.timer);
@@ -120,7 +162,7 @@ export class ShellLink {
     this.asks.clear();
   }
 
-  private async decide(request: DecisionRequest): Promise<Decision> {
+  private async decide(request: DecisionRequest, holder: Channel): Promise<Decision> {
     const shell = this.broker.channel(this.options.shell);
     if (!shell) throw new ElastosError('E_BROKER_DENIED', 'no shell capsule is running: refused (fail closed)');
     const d = validateDecision(await shell.call({ op: 'decide', request }, this.options.decideTimeoutMs));
@@ -129,13 +171,15 @@ export class ShellLink {
     if (ticket === undefined) throw new ElastosError('E_IPC_SCHEMA', 'an ask needs a ticket');
     // Registered before the audit write: the shell may resolve the ticket at once.
     const resolution = new Promise<Decision>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.asks.delete(ticket);
-        reject(new ElastosError('E_TIMEOUT', 'nobody answered the request in time'));
-      }, this.options.askTimeoutMs);
-      this.asks.set(ticket, { resolve, reject, timer });
+      const timer = setTimeout(
+        () => void this.expire(ticket, 'E_TIMEOUT', 'nobody answered the request in time'),
+        this.options.askTimeoutMs,
+      );
+      this.asks.set(ticket, { resolve, reject, timer, holder, request });
     });
     resolution.catch(() => undefined);
+    // The requester may have gone while the shell decided.
+    if (!holder.isOpen) void this.expire(ticket, 'E_REQUEST_EXPIRED', 'the requester went away');
     await this.broker.audit.append({
       actor: `capsule:${this.options.shell}`,
       type: 'capability.decision',

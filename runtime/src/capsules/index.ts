@@ -11,4 +11,5 @@ export {
   type InstalledCapsule,
 } from './capsule-manager.js';
 export { type VerifiedContent, verifyContent, verifyPackage } from './package-verify.js';
+export * from './trust-change.js';
 export * from './trust-store.js';

@@ -86,11 +86,17 @@ export interface ElastosConfig {
     launcher: string;
     /** The Node binary capsules run on; empty: the runtime's own. */
     nodePath: string;
-    /** Capsule cgroups live under `<runtime's cgroup>/<cgroupParent>/<capsule>`. */
+    /** Capsule cgroups live under `<runtime's cgroup>/<cgroupParent>/<capsule>`: one parent per runtime instance. */
     cgroupParent: string;
-    /** Capsule uids (one per capsule) come from [uidBase, uidBase + uidCount). */
+    /**
+     * Capsule uids (one per capsule, gid = uid) come from [uidBase, uidBase + uidCount): one range per
+     * runtime instance, outside /etc/subuid and /etc/subgid. The default sits above Debian's useradd
+     * blocks (100000-600165535) and systemd-nspawn's (524288-1879048191).
+     */
     uidBase: number;
     uidCount: number;
+    /** Host-wide directory where each running instance claims its cgroup parent and uid range. */
+    instancesDir: string;
     /** SIGTERM, then SIGKILL after this long. */
     stopGraceMs: number;
     /** Size of each capsule's private /tmp (charged to its memory limit). */
@@ -216,8 +222,9 @@ export const CONFIG_SCHEMA = {
         launcher: { type: 'string', default: '' },
         nodePath: { type: 'string', default: '' },
         cgroupParent: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', default: 'elastos' },
-        uidBase: { type: 'integer', minimum: 1000, maximum: 4_000_000_000, default: 200_000 },
+        uidBase: { type: 'integer', minimum: 1000, maximum: 4_000_000_000, default: 1_900_000_000 },
         uidCount: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10_000 },
+        instancesDir: { type: 'string', minLength: 1, default: '/run/elastos-instances' },
         stopGraceMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 2000 },
         tmpBytes: { type: 'integer', minimum: 65_536, default: 16_777_216 },
         restart: {

@@ -13,9 +13,10 @@ import {
   CapsuleManager,
   registerCapsuleAdmin,
   registerCapsuleHostAdmin,
+  registerTrustAdmin,
 } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
-import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
+import { BUNDLED_LAUNCHER, claimInstance, detectCgroupDriver, doctorReport } from '../confine/index.js';
 import { capsuleHealthOf, HealthSampler } from '../health/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
@@ -34,6 +35,8 @@ export interface RuntimeOptions {
 export class Runtime {
   private readonly stops: Array<() => Promise<void> | void> = [];
   private readonly startedAt = new Date();
+  /** True once the installed capsules were started at boot (a client that starts capsules waits for it). */
+  private ready = false;
   store: Store | undefined;
   admin: AdminServer | undefined;
   /** The audit trail (an AuditSink), open from just after boot until stop. */
@@ -61,6 +64,7 @@ export class Runtime {
   async start(): Promise<void> {
     const adminGid = lookupGroup(this.config.admin.group)?.gid;
     this.stops.push(acquireRunLock(this.config.runDir));
+    this.stops.push(this.claimInstance());
     prepareRunDir(this.config.runDir, adminGid, this.log); // only once the run directory is ours
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
@@ -84,6 +88,7 @@ export class Runtime {
     const { stateDir, trustDir } = this.config;
     this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
     registerCapsuleAdmin(admin, this.capsules);
+    registerTrustAdmin(admin, trustDir, audit.log);
     const tokens = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
     const { broker, stop: stopBroker } = await startBroker(tokens);
     this.broker = broker;
@@ -137,7 +142,18 @@ export class Runtime {
       board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
     }
     const capsules = await host.startAll();
+    this.ready = true;
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile, capsules }, 'runtime ready');
+  }
+
+  /** This instance's cgroup parent and capsule uids, checked against the host and other instances. */
+  private claimInstance(): () => void {
+    const { cgroupParent, uidBase, uidCount, instancesDir } = this.config.confine;
+    const occupied = () => detectCgroupDriver(cgroupParent).occupied();
+    const { runDir } = this.config;
+    const release = claimInstance({ registryDir: instancesDir, cgroupParent, uidBase, uidCount, runDir, occupied });
+    this.log.debug({ cgroupParent, uidBase, uidCount }, 'instance claimed');
+    return release;
   }
 
   private startHealth(): HealthSampler {
@@ -163,6 +179,7 @@ export class Runtime {
       version: RUNTIME_VERSION,
       profile: this.config.profile,
       pid: process.pid,
+      ready: this.ready,
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       stateDir: this.config.stateDir,

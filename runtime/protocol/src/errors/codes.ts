@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   E_BROKER_NO_PROVIDER: { exit: 69, summary: 'no running provider of that name' },
   E_BROKER_PENDING: { exit: 75, summary: 'the request waits for an approval' },
   E_REQUEST_NOT_FOUND: { exit: 66, summary: 'no pending request with that id' },
+  E_REQUEST_EXPIRED: { exit: 75, summary: 'the request expired: its requester went away before an answer' },
 
   // audit (runtime/spec/audit.md)
   E_AUDIT_WRITE: { exit: 74, summary: 'the audit record could not be made durable: the action is refused' },
@@ -99,6 +100,11 @@ export const ERROR_CODES = {
   E_CONFINE_LAUNCH: { exit: 70, summary: 'the launcher could not set up the capsule' },
   E_CONFINE_OOM: { exit: 70, summary: 'the capsule was killed by its memory limit' },
   E_CONFINE_PIDS: { exit: 70, summary: 'the capsule hit its process limit' },
+  E_CONFINE_INSTANCE: {
+    exit: 75,
+    summary: 'another runtime instance on this host uses this cgroup parent or capsule uid range',
+  },
+  E_CONFINE_UID_RANGE: { exit: 78, summary: 'the capsule uid range overlaps a range in /etc/subuid or /etc/subgid' },
 
   // firmware bridge (firmware-bridge/spec)
   E_SERIAL_OPEN: { exit: 69, summary: 'the serial port could not be opened' },

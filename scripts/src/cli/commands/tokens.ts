@@ -19,7 +19,7 @@ function listing<T>(program: Command, cmd: string, print: (rows: T[]) => void) {
   });
 }
 
-/** `token list|revoke`, `epoch bump`, `requests`, `approve ID`, `deny ID` (runtime/spec/token.md §8). */
+/** `token list|revoke`, `epoch show|bump`, `requests`, `approve ID`, `deny ID` (runtime/spec/token.md §8). */
 export function registerTokenCommands(program: Command): void {
   const token = program.command('token').description('capability tokens: list live ones, revoke one');
   token
@@ -47,9 +47,12 @@ export function registerTokenCommands(program: Command): void {
     .description('revoke one token and the tokens delegated from it (audited)')
     .action(action(program, (opts, id: string) => callDaemon(opts, 'token.revoke', { id })));
 
-  program
-    .command('epoch')
-    .description('the token epoch: the kill switch of every token')
+  const epoch = program.command('epoch').description('the token epoch: the kill switch of every token');
+  epoch
+    .command('show')
+    .description('the current epoch (tokens of older epochs are refused)')
+    .action(action(program, (opts) => callDaemon(opts, 'epoch.show')));
+  epoch
     .command('bump')
     .description('invalidate every token issued so far, at once (persisted and audited)')
     .action(action(program, (opts) => callDaemon(opts, 'epoch.bump')));
@@ -67,7 +70,7 @@ export function registerTokenCommands(program: Command): void {
             r.request.audience,
             r.request.action,
             r.request.resource,
-            r.request.reason ?? '',
+            r.reason ?? r.request.reason ?? '',
           ]),
           'no pending requests',
         ),

@@ -10,7 +10,7 @@ import {
   makeAttestation,
   parseEventLog,
   parseNonce,
-  provisionRuntimeKey,
+  provisionAudited,
   Store,
   tpmStatus,
   verifyAttestation,
@@ -87,7 +87,8 @@ export function registerTpmCommands(program: Command): void {
       action(program, async (opts, o: { reseal?: boolean; ifNeeded?: boolean }) => {
         const config = loadConfig(opts.config ?? process.env.ELASTOS_CONFIG);
         const mode = o.reseal ? 'reseal' : o.ifNeeded ? 'if-needed' : 'new';
-        return withStore(opts, (store) => provisionRuntimeKey(config, store, mode));
+        const actor = `admin:${process.getuid?.() ?? -1}`;
+        return withStore(opts, (store) => provisionAudited(config, store, mode, actor));
       }),
     );
 
