@@ -226,6 +226,25 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     }
   });
 
+  it('reserves a parent\'s uses before signing: concurrent delegations never overspend it', async () => {
+    const parent = await tokens.issue({ ...grant, maxUses: 2 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => tokens.delegate(parent.encoded, 'photo-editor', { holder: 'notes', maxUses: 1 })),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+    for (const r of results) if (r.status === 'rejected') assert.ok(hasCode(r.reason, 'E_TOKEN_EXHAUSTED'));
+    rejects(parent.encoded, 'E_TOKEN_EXHAUSTED');
+  });
+
+  it('keeps every caveat down the chain, and refuses a signed child that drops one', async () => {
+    const parent = await tokens.issue({ ...grant, maxUses: 0, caveats: { audit: 'detail', note: 'x' } });
+    const child = await tokens.delegate(parent.encoded, 'photo-editor', { holder: 'notes' });
+    assert.deepEqual(child.claims.caveats, { audit: 'detail', note: 'x' });
+    const claims = { ...child.claims, id: 'ef'.repeat(16), caveats: { audit: 'detail' } };
+    const p = encodePayload(claims);
+    rejects(encodeEnvelope(p, await key.sign(signingMessage(p))), 'E_TOKEN_DELEGATION', { holder: 'notes' });
+  });
+
   it('prunes tokens that can never pass again (a day past expiry, or an old epoch) when it loads', async () => {
     const short = await tokens.issue({ ...grant, ttlMs: 1000, maxUses: 2 });
     const long = await tokens.issue({ ...grant, ttlMs: 10 * 24 * HOUR, maxUses: 2 });

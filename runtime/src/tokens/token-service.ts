@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { ElastosError } from '../errors/index.js';
-import type { Store } from '../store/index.js';
+import type { BatchOp, Store } from '../store/index.js';
 import type { KeyRing } from './key-ring.js';
 import { normaliseResource } from './resource.js';
 import { isAction, type RequestContext, type SignedToken, TOKEN_VERSION, type TokenClaims } from './token.js';
@@ -79,7 +79,20 @@ export class TokenService {
   }
 
   /** Signs a token for a decision the shell made; audited with `event` before it is returned. */
-  async issue(req: IssueRequest, event: Partial<AuditEvent> = {}, parent?: SignedToken): Promise<SignedToken> {
+  async issue(req: IssueRequest, event: Partial<AuditEvent> = {}): Promise<SignedToken> {
+    return this.sign(req, event);
+  }
+
+  /**
+   * Builds, signs, records and audits one token. `reserved` are the parent's uses, already taken
+   * before this call (spec §9): nothing between a check and its commit may await.
+   */
+  private async sign(
+    req: IssueRequest,
+    event: Partial<AuditEvent>,
+    parent?: SignedToken,
+    reserved: BatchOp[] = [],
+  ): Promise<SignedToken> {
     const resource = normaliseResource(req.resource);
     if (!isAction(req.action)) throw new ElastosError('E_USAGE', `unknown action ${req.action}`);
     const now = this.clock();
@@ -99,9 +112,8 @@ export class TokenService {
     };
     if (parent) claims.parent = parent.claims.id;
     if (req.caveats) claims.caveats = req.caveats;
-    const token = await this.sign(claims);
-    const ops = [this.state.recordIssued(token)];
-    if (parent && parent.claims.maxUses !== 0) ops.push(this.state.takeUses(parent.claims.id, claims.maxUses));
+    const token = await this.signClaims(claims);
+    const ops = [this.state.recordIssued(token), ...reserved];
     await this.audit.append(
       { actor: 'runtime', type: 'token.issue', ...event, resource, action: req.action, tokenId: claims.id },
       ops,
@@ -121,13 +133,14 @@ export class TokenService {
       action: req.action ?? p.action,
       ttlMs: req.ttlMs ?? p.expiry - this.clock(),
       maxUses,
+      // A child carries every caveat of its chain (spec §9): delegating never drops a condition.
+      ...(p.caveats ? { caveats: { ...p.caveats } } : {}),
     };
     const why = widens({ ...p, ...child, expiry: p.expiry, notBefore: p.notBefore, parent: p.id }, p);
     if (why) throw new ElastosError('E_TOKEN_DELEGATION', `delegation widens the parent: ${why}`);
-    if (p.maxUses !== 0 && this.state.uses(p.id) + maxUses > p.maxUses) {
-      throw new ElastosError('E_TOKEN_EXHAUSTED', 'the parent has not enough uses left');
-    }
-    return this.issue(child, { actor: `capsule:${caller}`, decision: 'allow' }, parent);
+    // Taken now, synchronously, as an invoke takes its use: concurrent frames cannot spend them twice.
+    const reserved = p.maxUses === 0 ? [] : [this.state.reserveUses(p.id, maxUses, p.maxUses)];
+    return this.sign(child, { actor: `capsule:${caller}`, decision: 'allow' }, parent, reserved);
   }
 
   /** Revokes one token (and so its delegated descendants). */
@@ -175,7 +188,7 @@ export class TokenService {
     return false;
   }
 
-  private async sign(claims: TokenClaims): Promise<SignedToken> {
+  private async signClaims(claims: TokenClaims): Promise<SignedToken> {
     const payload = encodePayload(claims);
     const signature = await this.keys.current.sign(signingMessage(payload));
     return decodeToken(encodeEnvelope(payload, signature));

@@ -3,6 +3,7 @@
  * tokens and use counts. Memory is the truth for checks (exact, synchronous); every change
  * is a batch op that the caller commits with its audit record.
  */
+import { ElastosError } from '../errors/index.js';
 import type { BatchOp, Store } from '../store/index.js';
 import type { SignedToken } from './token.js';
 import { decodeToken } from './token-codec.js';
@@ -83,6 +84,15 @@ export class TokenState {
     const count = this.uses(id) + n;
     this.useCounts.set(id, count);
     return { type: 'put', sublevel: this.store.ns('counters'), key: `${USES}${id}`, value: enc(String(count)) };
+  }
+
+  /**
+   * Reserves `n` of a limited token's `max` uses synchronously, or throws E_TOKEN_EXHAUSTED: the
+   * check and the take are one step, so no await can let a concurrent request spend them twice.
+   */
+  reserveUses(id: string, n: number, max: number): BatchOp {
+    if (this.uses(id) + n > max) throw new ElastosError('E_TOKEN_EXHAUSTED', 'not enough uses left');
+    return this.takeUses(id, n);
   }
 
   recordIssued(token: SignedToken): BatchOp {

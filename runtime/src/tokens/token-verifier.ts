@@ -43,6 +43,8 @@ export function widens(child: TokenClaims, parent: TokenClaims): string | undefi
   if (parent.maxUses !== 0 && (child.maxUses === 0 || child.maxUses > parent.maxUses))
     return 'more uses than the parent';
   if (child.epoch !== parent.epoch) return 'epoch differs';
+  for (const [k, v] of Object.entries(parent.caveats ?? {}))
+    if (child.caveats?.[k] !== v) return `caveat ${k} of the parent is missing`;
   return undefined;
 }
 
@@ -76,8 +78,7 @@ export class TokenVerifier {
     if (!inScope(c.resource, resource)) throw fail('E_TOKEN_SCOPE', `${resource} is outside ${c.resource}`);
     if (c.action !== ctx.action) throw fail('E_TOKEN_ACTION', `token allows ${c.action}, not ${ctx.action}`);
     this.assertCurrent(c, now);
-    if (c.maxUses !== 0 && this.state.uses(c.id) >= c.maxUses) throw fail('E_TOKEN_EXHAUSTED', 'no uses left');
-    const ops = c.maxUses === 0 ? [] : [this.state.takeUses(c.id)];
+    const ops = c.maxUses === 0 ? [] : [this.state.reserveUses(c.id, 1, c.maxUses)];
     return { token, resource, ops };
   }
 
