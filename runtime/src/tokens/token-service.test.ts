@@ -33,6 +33,8 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
   let audit: StoreAuditSink;
   let tokens: TokenService;
   let now: number;
+  /** The monotonic clock of the trusted time (spec §7.1): it moves only while the runtime runs. */
+  let mono: number;
   let key: SeedKey;
   before(async () => {
     key = await newKey();
@@ -40,12 +42,13 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
   const open = async () => {
     store = await Store.open(join(dir.path, 'db'));
     audit = new StoreAuditSink(store);
-    tokens = await TokenService.open(store, audit, new KeyRing(key), { clock: () => now });
+    tokens = await TokenService.open(store, audit, new KeyRing(key), { clock: () => now, monotonic: () => mono });
   };
 
   beforeEach(async () => {
     dir = makeTempDir();
     now = 1_800_000_000_000;
+    mono = 0;
     await open();
   });
   afterEach(async () => {
@@ -114,6 +117,18 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     // Same key id claimed, but signed by another key: the signature check catches it.
     const p2 = encodePayload({ ...t.claims, maxUses: 99 });
     rejects(encodeEnvelope(p2, await mallory.sign(signingMessage(p2))), 'E_TOKEN_SIGNATURE');
+  });
+
+  it('refuses a validly signed token whose id this runtime never issued (issue 19 item 3)', async () => {
+    const t = await tokens.issue({ ...grant, maxUses: 1 });
+    const claims = { ...t.claims, id: '5a'.repeat(16) };
+    const p = encodePayload(claims);
+    rejects(encodeEnvelope(p, await key.sign(signingMessage(p))), 'E_TOKEN_UNKNOWN');
+    // The issued-ids record is durable with the issue: a restart still knows t, not the forgery.
+    await store.close();
+    await open();
+    tokens.check(t.encoded, ctx);
+    rejects(encodeEnvelope(p, await key.sign(signingMessage(p))), 'E_TOKEN_UNKNOWN');
   });
 
   it('accepts a retired key only within its grace period', async () => {
@@ -250,6 +265,8 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     const long = await tokens.issue({ ...grant, ttlMs: 10 * 24 * HOUR, maxUses: 2 });
     await audit.append({ actor: 'x', type: 'invoke' }, tokens.check(short.encoded, ctx).ops);
     now += 24 * HOUR + 1001;
+    mono += 24 * HOUR + 1001; // the runtime ran that long: the trusted time moved with it
+    await tokens.close();
     await store.close();
     await open();
     assert.equal(await store.get('tokens', `t/${short.claims.id}`), undefined);
@@ -260,6 +277,26 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     await open();
     assert.equal(await store.get('tokens', `t/${long.claims.id}`), undefined);
     rejects(long.encoded, 'E_TOKEN_EPOCH');
+  });
+
+  it('never prunes on a wall clock a day ahead: a used-up token stays used up (issue 19 item 3)', async () => {
+    const t = await tokens.issue({ ...grant, maxUses: 1 });
+    await audit.append({ actor: 'x', type: 'invoke' }, tokens.check(t.encoded, ctx).ops);
+    now += 25 * HOUR; // one boot with the clock a day ahead
+    await tokens.close();
+    await store.close();
+    await open();
+    now -= 25 * HOUR; // the clock is right again, the token within its hour
+    await tokens.close();
+    await store.close();
+    await open();
+    rejects(t.encoded, 'E_TOKEN_EXHAUSTED');
+  });
+
+  it('refuses an expired token when the wall clock steps back below the trusted time', async () => {
+    const t = await tokens.issue({ ...grant, ttlMs: 1000, maxUses: 0 });
+    mono += 2000;
+    rejects(t.encoded, 'E_TOKEN_EXPIRED');
   });
 
   it('keeps use counts with the real AuditLog: one batch per use record, exact after a restart', async () => {

@@ -11,6 +11,7 @@ import { normaliseResource } from './resource.js';
 import { isAction, type RequestContext, type SignedToken, TOKEN_VERSION, type TokenClaims } from './token.js';
 import { decodeToken, encodeEnvelope, encodePayload, signingMessage } from './token-codec.js';
 import { TokenState } from './token-state.js';
+import { TrustedTime } from './trusted-time.js';
 import { type CheckedUse, TokenVerifier, type VerifierOptions, widens } from './token-verifier.js';
 
 export interface IssueRequest {
@@ -44,9 +45,11 @@ export interface TokenSummary {
   parent: string | null;
 }
 
-export interface TokenServiceOptions extends VerifierOptions {
+export interface TokenServiceOptions extends Omit<VerifierOptions, 'trustedClock'> {
   /** The longest lifetime the runtime signs, whatever the shell grants. */
   maxTtlMs?: number;
+  /** Monotonic milliseconds for the trusted time (spec §7.1); tests inject one. */
+  monotonic?: () => number;
 }
 
 export class TokenService {
@@ -58,15 +61,22 @@ export class TokenService {
     readonly keys: KeyRing,
     readonly state: TokenState,
     private readonly audit: AuditSink,
+    readonly trusted: TrustedTime,
     options: TokenServiceOptions,
   ) {
-    this.verifier = new TokenVerifier(keys, state, options);
+    this.verifier = new TokenVerifier(keys, state, { ...options, trustedClock: () => trusted.now() });
     this.clock = options.clock ?? Date.now;
     this.maxTtlMs = options.maxTtlMs ?? 30 * 24 * 3600 * 1000;
   }
 
   static async open(store: Store, audit: AuditSink, keys: KeyRing, options: TokenServiceOptions = {}) {
-    return new TokenService(keys, await TokenState.load(store, (options.clock ?? Date.now)()), audit, options);
+    const trusted = await TrustedTime.load(store, options.clock ?? Date.now, options.monotonic);
+    return new TokenService(keys, await TokenState.load(store, trusted.now()), audit, trusted, options);
+  }
+
+  /** Persists the trusted time (at stop). */
+  close(): Promise<void> {
+    return this.trusted.persist();
   }
 
   get epoch(): number {
@@ -113,7 +123,7 @@ export class TokenService {
     if (parent) claims.parent = parent.claims.id;
     if (req.caveats) claims.caveats = req.caveats;
     const token = await this.signClaims(claims);
-    const ops = [this.state.recordIssued(token), ...reserved];
+    const ops = [this.state.recordIssued(token), ...reserved, this.trusted.op()];
     await this.audit.append(
       { actor: 'runtime', type: 'token.issue', ...event, resource, action: req.action, tokenId: claims.id },
       ops,

@@ -31,10 +31,12 @@ export class TokenState {
   private constructor(private readonly store: Store) {}
 
   /**
-   * Loads the state; tokens that expired a day before `now` or belong to an old epoch can never
-   * pass again and are pruned with their counters (revocation marks stay: clocks can step back).
+   * Loads the state. Tokens of an old epoch, or that expired a day before the trusted time
+   * `trustedNow` (never the wall clock: spec §7.1), can never pass again: they are pruned with
+   * their counters, and their ids become unknown, so they are refused for good (check 12).
+   * Revocation marks stay.
    */
-  static async load(store: Store, now: number): Promise<TokenState> {
+  static async load(store: Store, trustedNow: number): Promise<TokenState> {
     const s = new TokenState(store);
     const epoch = await store.get('meta', EPOCH_KEY);
     s.epochValue = epoch ? Number.parseInt(dec(epoch), 10) : 0;
@@ -42,7 +44,7 @@ export class TokenState {
     const prune: BatchOp[] = [];
     for await (const [id, bytes] of entries(store, 'tokens', ISSUED)) {
       const token = decodeToken(dec(bytes));
-      if (token.claims.expiry + PRUNE_AFTER_MS > now && token.claims.epoch === s.epochValue) {
+      if (token.claims.expiry + PRUNE_AFTER_MS > trustedNow && token.claims.epoch === s.epochValue) {
         s.issuedTokens.set(id, token);
         continue;
       }

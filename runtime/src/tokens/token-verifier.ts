@@ -19,6 +19,8 @@ const RESOURCE_CACHE = 1024;
 
 export interface VerifierOptions {
   clock?: () => number;
+  /** The trusted time floor (spec §7.1): expiry is judged against the later of it and `clock`. */
+  trustedClock?: () => number;
   /** Tolerance on not-before and expiry; 0 in the broker, which shares the issuer's clock (spec §7). */
   skewMs?: number;
   cacheEntries?: number;
@@ -53,6 +55,7 @@ export class TokenVerifier {
   /** Canonical forms of recent request resources: `normaliseResource` is pure, so a hit is exact. */
   private readonly resources = new Map<string, string>();
   private readonly clock: () => number;
+  private readonly trusted: () => number;
   private readonly skewMs: number;
   private readonly cacheEntries: number;
 
@@ -62,6 +65,7 @@ export class TokenVerifier {
     options: VerifierOptions = {},
   ) {
     this.clock = options.clock ?? Date.now;
+    this.trusted = options.trustedClock ?? (() => 0);
     this.skewMs = options.skewMs ?? 0;
     this.cacheEntries = options.cacheEntries ?? 10_000;
   }
@@ -77,7 +81,7 @@ export class TokenVerifier {
     const resource = this.canonical(ctx.resource);
     if (!inScope(c.resource, resource)) throw fail('E_TOKEN_SCOPE', `${resource} is outside ${c.resource}`);
     if (c.action !== ctx.action) throw fail('E_TOKEN_ACTION', `token allows ${c.action}, not ${ctx.action}`);
-    this.assertCurrent(c, now);
+    this.assertCurrent(token, now);
     const ops = c.maxUses === 0 ? [] : [this.state.reserveUses(c.id, 1, c.maxUses)];
     return { token, resource, ops };
   }
@@ -101,15 +105,21 @@ export class TokenVerifier {
     const c = token.claims;
     if (!this.keys.accepts(c.issuer, this.clock())) throw fail('E_TOKEN_ISSUER', 'issuer key is retired');
     if (c.holder !== holder) throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder}`);
-    this.assertCurrent(c, this.clock());
+    this.assertCurrent(token, this.clock());
     return token;
   }
 
-  /** Checks 8, 9, 11 and 12: time, epoch, revocation of the token and its ancestors. */
-  private assertCurrent(c: TokenClaims, now: number): void {
+  /**
+   * Checks 8, 9, 11 and 12: time (a clock stepped back below the trusted floor cannot revive an
+   * expired token), epoch, issued by this runtime, revocation of the token and its ancestors.
+   */
+  private assertCurrent(token: SignedToken, now: number): void {
+    const c = token.claims;
     if (now + this.skewMs < c.notBefore) throw fail('E_TOKEN_NOT_YET_VALID', 'token is not valid yet');
-    if (now - this.skewMs >= c.expiry) throw fail('E_TOKEN_EXPIRED', 'token has expired');
+    if (Math.max(now, this.trusted()) - this.skewMs >= c.expiry) throw fail('E_TOKEN_EXPIRED', 'token has expired');
     if (c.epoch !== this.state.epoch) throw fail('E_TOKEN_EPOCH', `token epoch ${c.epoch} is not ${this.state.epoch}`);
+    if (this.state.issued(c.id)?.encoded !== token.encoded)
+      throw fail('E_TOKEN_UNKNOWN', `token ${c.id} was never issued by this runtime`);
     this.assertNotRevoked(c);
   }
 
