@@ -241,7 +241,7 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     }
   });
 
-  it('reserves a parent\'s uses before signing: concurrent delegations never overspend it', async () => {
+  it("reserves a parent's uses before signing: concurrent delegations never overspend it", async () => {
     const parent = await tokens.issue({ ...grant, maxUses: 2 });
     const results = await Promise.allSettled(
       Array.from({ length: 5 }, () => tokens.delegate(parent.encoded, 'photo-editor', { holder: 'notes', maxUses: 1 })),

@@ -11,8 +11,8 @@ import { normaliseResource } from './resource.js';
 import { isAction, type RequestContext, type SignedToken, TOKEN_VERSION, type TokenClaims } from './token.js';
 import { decodeToken, encodeEnvelope, encodePayload, signingMessage } from './token-codec.js';
 import { TokenState } from './token-state.js';
-import { TrustedTime } from './trusted-time.js';
 import { type CheckedUse, TokenVerifier, type VerifierOptions, widens } from './token-verifier.js';
+import { TrustedTime } from './trusted-time.js';
 
 export interface IssueRequest {
   holder: string;
