@@ -17,14 +17,21 @@ export interface BrokerDeps {
   key: RuntimeKey;
   admin: AdminServer;
   log: Logger;
+  /** Installed capsules' identities, which tokens are bound to (spec/token.md §2.1). */
+  identities?: (capsule: string) => string | undefined;
 }
 
-export async function startBroker(d: BrokerDeps): Promise<{ broker: Broker; stop: () => void }> {
+export async function startBroker(d: BrokerDeps): Promise<{ broker: Broker; stop: () => Promise<void> }> {
   const { maxTtlMs, keyGraceMs, clockSkewMs, cacheEntries } = d.config.tokens;
   const ring = new KeyRing(d.key, [], keyGraceMs);
-  const tokens = await TokenService.open(d.store, d.audit, ring, { maxTtlMs, skewMs: clockSkewMs, cacheEntries });
+  const options = { maxTtlMs, skewMs: clockSkewMs, cacheEntries, identities: d.identities };
+  const tokens = await TokenService.open(d.store, d.audit, ring, options);
   const broker = new Broker(tokens, d.audit, d.log, d.config.broker);
   registerBrokerAdmin(d.admin, broker);
   d.log.info({ epoch: tokens.epoch, keyId: d.key.keyId }, 'tokens and broker ready');
-  return { broker, stop: () => broker.close() };
+  const stop = async () => {
+    broker.close();
+    await tokens.close();
+  };
+  return { broker, stop };
 }

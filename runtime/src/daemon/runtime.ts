@@ -9,6 +9,7 @@ import type { Broker } from '../broker/broker.js';
 import { startBroker } from '../broker/start.js';
 import {
   CapsuleHost,
+  CapsuleIdentities,
   CapsuleLogs,
   CapsuleManager,
   registerCapsuleAdmin,
@@ -82,12 +83,15 @@ export class Runtime {
     registerTpmCommands(admin, this.config, store, boot);
     registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
     const { stateDir, trustDir } = this.config;
-    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
-    registerCapsuleAdmin(admin, this.capsules);
-    const tokens = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
-    const { broker, stop: stopBroker } = await startBroker(tokens);
+    // Tokens are bound to installed identities; removing a capsule revokes its tokens (token.md §2.1, §9.1).
+    const identities = await CapsuleIdentities.load(store);
+    const deps = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
+    const { broker, stop: stopBroker } = await startBroker({ ...deps, identities: (n) => identities.get(n) });
     this.broker = broker;
     this.stops.push(stopBroker);
+    const manage = { stateDir, trustDir, store, log: this.log, audit: audit.log, identities, tokens: broker.tokens };
+    this.capsules = new CapsuleManager(manage);
+    registerCapsuleAdmin(admin, this.capsules);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());

@@ -55,6 +55,7 @@ export interface TokenServiceOptions extends Omit<VerifierOptions, 'trustedClock
 export class TokenService {
   readonly verifier: TokenVerifier;
   private readonly clock: () => number;
+  private readonly identity: (capsule: string) => string | undefined;
   private readonly maxTtlMs: number;
 
   private constructor(
@@ -66,6 +67,7 @@ export class TokenService {
   ) {
     this.verifier = new TokenVerifier(keys, state, { ...options, trustedClock: () => trusted.now() });
     this.clock = options.clock ?? Date.now;
+    this.identity = options.identities ?? (() => undefined);
     this.maxTtlMs = options.maxTtlMs ?? 30 * 24 * 3600 * 1000;
   }
 
@@ -113,6 +115,7 @@ export class TokenService {
       issuer: this.keys.current.keyId,
       holder: req.holder,
       audience: req.audience,
+      ...this.identitiesOf(req.holder, parent ? parent.claims.audienceIdentity : this.identity(req.audience)),
       resource,
       action: req.action,
       notBefore: parent ? Math.max(now, parent.claims.notBefore) : now,
@@ -196,6 +199,31 @@ export class TokenService {
     for (; c; c = c.parent ? this.state.issued(c.parent)?.claims : undefined)
       if (this.state.isRevoked(c.id)) return true;
     return false;
+  }
+
+  /** The identity claims (spec §2.1): only those that exist, so the token is strict CBOR. */
+  private identitiesOf(holder: string, audienceIdentity: string | undefined): Partial<TokenClaims> {
+    const holderIdentity = this.identity(holder);
+    return {
+      ...(holderIdentity !== undefined ? { holderIdentity } : {}),
+      ...(audienceIdentity !== undefined ? { audienceIdentity } : {}),
+    };
+  }
+
+  /**
+   * Revokes every token held by or addressed to `capsule` (spec §9.1), when it is removed or its
+   * name starts a new install. Taken in memory now; the ops go in the capsule change's batch.
+   */
+  revokeCapsule(capsule: string): { ids: string[]; ops: BatchOp[] } {
+    const ids: string[] = [];
+    const ops: BatchOp[] = [];
+    for (const t of this.state.allIssued()) {
+      const c = t.claims;
+      if ((c.holder !== capsule && c.audience !== capsule) || this.state.isRevoked(c.id)) continue;
+      ids.push(c.id);
+      ops.push(this.state.revoke(c.id));
+    }
+    return { ids, ops };
   }
 
   private async signClaims(claims: TokenClaims): Promise<SignedToken> {

@@ -19,6 +19,8 @@ const RESOURCE_CACHE = 1024;
 
 export interface VerifierOptions {
   clock?: () => number;
+  /** The current identity of an installed capsule by name (spec §2.1); undefined when it has none. */
+  identities?: (capsule: string) => string | undefined;
   /** The trusted time floor (spec §7.1): expiry is judged against the later of it and `clock`. */
   trustedClock?: () => number;
   /** Tolerance on not-before and expiry; 0 in the broker, which shares the issuer's clock (spec §7). */
@@ -38,7 +40,8 @@ const fail = (code: ConstructorParameters<typeof ElastosError>[0], msg: string) 
 
 /** Whether `child` only narrows `parent` (spec §9); the reason when it does not. */
 export function widens(child: TokenClaims, parent: TokenClaims): string | undefined {
-  if (child.audience !== parent.audience) return 'audience differs';
+  if (child.audience !== parent.audience || child.audienceIdentity !== parent.audienceIdentity)
+    return 'audience differs';
   if (!inScope(parent.resource, child.resource)) return 'resource outside the parent scope';
   if (child.action !== parent.action) return 'action differs';
   if (child.notBefore < parent.notBefore || child.expiry > parent.expiry) return 'lifetime exceeds the parent';
@@ -56,6 +59,7 @@ export class TokenVerifier {
   private readonly resources = new Map<string, string>();
   private readonly clock: () => number;
   private readonly trusted: () => number;
+  private readonly identity: (capsule: string) => string | undefined;
   private readonly skewMs: number;
   private readonly cacheEntries: number;
 
@@ -66,6 +70,7 @@ export class TokenVerifier {
   ) {
     this.clock = options.clock ?? Date.now;
     this.trusted = options.trustedClock ?? (() => 0);
+    this.identity = options.identities ?? (() => undefined);
     this.skewMs = options.skewMs ?? 0;
     this.cacheEntries = options.cacheEntries ?? 10_000;
   }
@@ -76,8 +81,12 @@ export class TokenVerifier {
     const c = token.claims;
     const now = this.clock();
     if (!this.keys.accepts(c.issuer, now)) throw fail('E_TOKEN_ISSUER', 'issuer key is retired');
-    if (c.holder !== ctx.holder) throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder}`);
-    if (c.audience !== ctx.audience) throw fail('E_TOKEN_AUDIENCE', `token is for ${c.audience}`);
+    this.assertHolder(c, ctx.holder);
+    if (c.audience !== ctx.audience || c.audienceIdentity !== this.identity(ctx.audience))
+      throw fail(
+        'E_TOKEN_AUDIENCE',
+        `token is for ${c.audience}${c.audience === ctx.audience ? ' as installed before' : ''}`,
+      );
     const resource = this.canonical(ctx.resource);
     if (!inScope(c.resource, resource)) throw fail('E_TOKEN_SCOPE', `${resource} is outside ${c.resource}`);
     if (c.action !== ctx.action) throw fail('E_TOKEN_ACTION', `token allows ${c.action}, not ${ctx.action}`);
@@ -104,9 +113,16 @@ export class TokenVerifier {
     const token = this.verified(encoded);
     const c = token.claims;
     if (!this.keys.accepts(c.issuer, this.clock())) throw fail('E_TOKEN_ISSUER', 'issuer key is retired');
-    if (c.holder !== holder) throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder}`);
+    this.assertHolder(c, holder);
     this.assertCurrent(token, this.clock());
     return token;
+  }
+
+  /** Check 4: the holder by name and by identity (a reinstalled name is another capsule, spec §2.1). */
+  private assertHolder(c: TokenClaims, holder: string): void {
+    if (c.holder !== holder) throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder}`);
+    if (c.holderIdentity !== this.identity(holder))
+      throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder} as installed before`);
   }
 
   /**
