@@ -22,6 +22,7 @@ import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
+import { verifyTokenState } from '../tokens/token-state-check.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { prepareRunDir } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
@@ -81,7 +82,7 @@ export class Runtime {
     const health = this.startHealth();
     const admin = this.adminServer(adminGid, audit.log, health);
     registerTpmCommands(admin, this.config, store, boot);
-    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
+    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey, stateChecks: [verifyTokenState] });
     const { stateDir, trustDir } = this.config;
     // Tokens are bound to installed identities; removing a capsule revokes its tokens (token.md §2.1, §9.1).
     const identities = await CapsuleIdentities.load(store);

@@ -153,7 +153,9 @@ export class TokenService {
     if (why) throw new ElastosError('E_TOKEN_DELEGATION', `delegation widens the parent: ${why}`);
     // Taken now, synchronously, as an invoke takes its use: concurrent frames cannot spend them twice.
     const reserved = p.maxUses === 0 ? [] : [this.state.reserveUses(p.id, maxUses, p.maxUses)];
-    return this.sign(child, { actor: `capsule:${caller}`, decision: 'allow' }, parent, reserved);
+    // The uses taken from the parent are in the record, so `audit verify` can count them (§8.3).
+    const details = p.maxUses === 0 ? {} : { details: { parent: p.id, uses: maxUses } };
+    return this.sign(child, { actor: `capsule:${caller}`, decision: 'allow', ...details }, parent, reserved);
   }
 
   /** Revokes one token (and so its delegated descendants). */
