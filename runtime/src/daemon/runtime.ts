@@ -87,7 +87,12 @@ export class Runtime {
     // Tokens are bound to installed identities; removing a capsule revokes its tokens (token.md §2.1, §9.1).
     const identities = await CapsuleIdentities.load(store);
     const deps = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
-    const { broker, stop: stopBroker } = await startBroker({ ...deps, identities: (n) => identities.get(n) });
+    const epochCounter = await boot.nvCounter(this.config.tokens.nvEpochIndex);
+    const { broker, stop: stopBroker } = await startBroker({
+      ...deps,
+      identities: (n) => identities.get(n),
+      ...(epochCounter ? { epochCounter } : {}),
+    });
     this.broker = broker;
     this.stops.push(stopBroker);
     const manage = { stateDir, trustDir, store, log: this.log, audit: audit.log, identities, tokens: broker.tokens };

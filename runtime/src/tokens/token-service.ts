@@ -50,6 +50,21 @@ export interface TokenServiceOptions extends Omit<VerifierOptions, 'trustedClock
   maxTtlMs?: number;
   /** Monotonic milliseconds for the trusted time (spec §7.1); tests inject one. */
   monotonic?: () => number;
+  /** The TPM NV counter that is the epoch's floor (spec §8.1); absent only without a TPM. */
+  epochCounter?: EpochCounter;
+}
+
+/** A monotonic counter outside the disk (`TpmNvCounter`); `increment` resolves to its new value. */
+export interface EpochCounter {
+  read(): Promise<number>;
+  increment(): Promise<number>;
+}
+
+/** The `ep` claim is a uint32 (spec §2): a counter beyond it cannot be an epoch. */
+async function epochFloor(counter: EpochCounter | undefined): Promise<number> {
+  const floor = counter ? await counter.read() : 0;
+  if (floor > 0xffff_ffff) throw new ElastosError('E_TPM_COMMAND', `the epoch counter ${floor} exceeds 2^32-1`);
+  return floor;
 }
 
 export class TokenService {
@@ -63,7 +78,7 @@ export class TokenService {
     readonly state: TokenState,
     private readonly audit: AuditSink,
     readonly trusted: TrustedTime,
-    options: TokenServiceOptions,
+    private readonly options: TokenServiceOptions,
   ) {
     this.verifier = new TokenVerifier(keys, state, { ...options, trustedClock: () => trusted.now() });
     this.clock = options.clock ?? Date.now;
@@ -73,7 +88,8 @@ export class TokenService {
 
   static async open(store: Store, audit: AuditSink, keys: KeyRing, options: TokenServiceOptions = {}) {
     const trusted = await TrustedTime.load(store, options.clock ?? Date.now, options.monotonic);
-    return new TokenService(keys, await TokenState.load(store, trusted.now()), audit, trusted, options);
+    const state = await TokenState.load(store, trusted.now(), await epochFloor(options.epochCounter));
+    return new TokenService(keys, state, audit, trusted, options);
   }
 
   /** Persists the trusted time (at stop). */
@@ -166,7 +182,9 @@ export class TokenService {
 
   /** The kill switch: every token issued so far stops working at once (spec §8.1). */
   async bumpEpoch(actor: string): Promise<number> {
-    const op = this.state.bumpEpoch();
+    // The TPM counter first: once it moved, no rollback of the store can bring the old epoch back.
+    const floor = this.options.epochCounter ? await this.options.epochCounter.increment() : 0;
+    const op = this.state.bumpEpoch(floor);
     const epoch = this.state.epoch;
     await this.audit.append({ actor, type: 'epoch.bump', details: { epoch } }, [op]);
     return epoch;

@@ -36,10 +36,11 @@ export class TokenState {
    * their counters, and their ids become unknown, so they are refused for good (check 12).
    * Revocation marks stay.
    */
-  static async load(store: Store, trustedNow: number): Promise<TokenState> {
+  static async load(store: Store, trustedNow: number, epochFloor = 0): Promise<TokenState> {
     const s = new TokenState(store);
     const epoch = await store.get('meta', EPOCH_KEY);
-    s.epochValue = epoch ? Number.parseInt(dec(epoch), 10) : 0;
+    // The TPM's counter is the floor: a store rolled back to an older epoch cannot lower it (§8.1).
+    s.epochValue = Math.max(epoch ? Number.parseInt(dec(epoch), 10) : 0, epochFloor);
     for await (const [id] of entries(store, 'tokens', REVOKED)) s.revoked.add(id);
     const prune: BatchOp[] = [];
     for await (const [id, bytes] of entries(store, 'tokens', ISSUED)) {
@@ -112,8 +113,9 @@ export class TokenState {
     return { type: 'put', sublevel: this.store.ns('tokens'), key: `${REVOKED}${id}`, value: new Uint8Array(0) };
   }
 
-  bumpEpoch(): BatchOp {
-    this.epochValue += 1;
+  /** The next epoch: one more than now, and at least `floor` (the TPM counter's new value). */
+  bumpEpoch(floor = 0): BatchOp {
+    this.epochValue = Math.max(this.epochValue + 1, floor);
     return { type: 'put', sublevel: this.store.ns('meta'), key: EPOCH_KEY, value: enc(String(this.epochValue)) };
   }
 }
