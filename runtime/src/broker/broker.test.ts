@@ -201,6 +201,22 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
     await assert.rejects(t.broker.shell.adminCall('approve', { ticket: 'nope' }), codeIs('E_REQUEST_NOT_FOUND'));
   });
 
+  it('voids a decision when the capsule is removed or replaced while it is decided (issue 19 item 7)', async () => {
+    await stopBroker(t, capsules);
+    const installed = new Map([['notes', `${'ab'.repeat(8)}:${'01'.repeat(16)}`]]);
+    t = await startBroker(dir.path, { invokeTimeoutMs: 500 }, true, { identities: (n) => installed.get(n) });
+    capsules = [];
+    spawn('shell', 'scripted-shell', [JSON.stringify(SCRIPT)]);
+    const notes = spawn('notes', 'capsule');
+    const pending = notes.drive({ cmd: 'request', op: 'request-capability', fields: READ });
+    let asks: Array<{ ticket: string }> = [];
+    while (asks.length === 0) asks = (await t.broker.shell.adminCall('requests', {})) as typeof asks;
+    installed.set('notes', `${'cd'.repeat(8)}:${'02'.repeat(16)}`); // removed, then installed by another publisher
+    await t.broker.shell.adminCall('approve', { ticket: asks[0]?.ticket, by: 'admin:0' });
+    await assert.rejects(pending, codeIs('E_BROKER_DENIED'));
+    assert.equal(t.tokens.list().length, 0);
+  });
+
   it('records the arguments of each use of an allow-and-log token', async () => {
     const agent = spawn('agent', 'capsule');
     const { token } = (await agent.drive({ cmd: 'request', op: 'request-capability', fields: READ })) as {

@@ -181,6 +181,12 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     tokens.check((await tokens.issue({ ...grant, maxUses: 0 })).encoded, ctx);
   });
 
+  it('refuses to hand out a token whose epoch was bumped while it was signed', async () => {
+    const pending = tokens.issue({ ...grant, maxUses: 0 });
+    await tokens.bumpEpoch('admin:0');
+    await assert.rejects(pending, (e) => hasCode(e, 'E_TOKEN_EPOCH'));
+  });
+
   it('revokes one token and its delegated children, persisted; lists only live tokens', async () => {
     const a = await tokens.issue({ ...grant, maxUses: 0 });
     const b = await tokens.issue({ ...grant, maxUses: 3 });

@@ -142,6 +142,9 @@ export class TokenService {
     if (parent) claims.parent = parent.claims.id;
     if (req.caveats) claims.caveats = req.caveats;
     const token = await this.signClaims(claims);
+    // A bump while it was signed: the token would be dead on arrival, so it is refused instead.
+    if (claims.epoch !== this.state.epoch)
+      throw new ElastosError('E_TOKEN_EPOCH', 'the epoch changed while the token was being signed');
     const ops = [this.state.recordIssued(token), ...reserved, this.trusted.op()];
     await this.audit.append(
       { actor: 'runtime', type: 'token.issue', ...event, resource, action: req.action, tokenId: claims.id },
@@ -219,6 +222,11 @@ export class TokenService {
     for (; c; c = c.parent ? this.state.issued(c.parent)?.claims : undefined)
       if (this.state.isRevoked(c.id)) return true;
     return false;
+  }
+
+  /** The current identity of an installed capsule (spec §2.1), undefined when it has none. */
+  identityOf(capsule: string): string | undefined {
+    return this.identity(capsule);
   }
 
   /** The identity claims (spec §2.1): only those that exist, so the token is strict CBOR. */
