@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { GENESIS_HASH } from '@elastos/protocol/audit/record';
+import type { CapsuleManifest } from '@elastos/protocol/capsules/manifest';
+import type { RequestContext } from '@elastos/protocol/tokens/token';
+import { buildPackage, signPackage } from '@elastos/publisher';
 import { makeTempDir } from '@elastos/testkit';
 import { getPublicKeyAsync } from '@noble/ed25519';
 import { AuditLog, walkChain } from '../audit/index.js';
-import { GENESIS_HASH } from '../audit/record.js';
 import { hasCode } from '../errors/index.js';
 import { Store } from '../store/index.js';
 import { newKey } from '../tokens/fixtures/new-key.js';
 import { KeyRing } from '../tokens/key-ring.js';
-import type { RequestContext } from '../tokens/token.js';
 import { TokenService } from '../tokens/token-service.js';
 import { CapsuleIdentities } from './capsule-identity.js';
 import { CapsuleManager } from './capsule-manager.js';
 import { EXAMPLE_FILES, exampleManifest, fileMap, PUBLISHER_SEED, UNTRUSTED_SEED } from './fixtures/vectors.js';
-import type { CapsuleManifest } from './manifest.js';
-import { buildPackage, signPackage } from './package-build.js';
 import { addTrustedKey, publicKeyEntry } from './trust-store.js';
 
 const seed = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));

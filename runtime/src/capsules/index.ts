@@ -1,3 +1,5 @@
+export * from '@elastos/protocol/capsules/manifest';
+export * from '@elastos/protocol/capsules/package-codec';
 export { registerCapsuleAdmin, registerCapsuleHostAdmin } from './capsule-admin.js';
 export * from './capsule-host.js';
 export { CapsuleIdentities, identityOf } from './capsule-identity.js';
@@ -10,8 +12,5 @@ export {
   type CapsuleTokens,
   type InstalledCapsule,
 } from './capsule-manager.js';
-export * from './manifest.js';
-export { buildPackage, signPackage } from './package-build.js';
-export * from './package-codec.js';
 export { type VerifiedContent, verifyContent, verifyPackage } from './package-verify.js';
 export * from './trust-store.js';

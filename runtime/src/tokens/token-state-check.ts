@@ -5,11 +5,12 @@
  * revocation mark, lowers the stored epoch or resets a use counter is caught here, with
  * E_AUDIT_ROLLBACK at the record whose effect is gone. Run after the chain itself verified.
  */
+
+import { type AuditRecord, decodeRecord } from '@elastos/protocol/audit/record';
+import { decodeToken } from '@elastos/protocol/tokens/token-codec';
 import { AuditFault } from '../audit/audit-fault.js';
 import { RECORD_PREFIX, range, unpackRecord } from '../audit/layout.js';
-import { type AuditRecord, decodeRecord } from '../audit/record.js';
 import type { Store } from '../store/index.js';
-import { decodeToken } from './token-codec.js';
 
 export interface TokenStateReport {
   revocations: number;
