@@ -10,12 +10,14 @@ import { exportRange } from './export.js';
 import { followTrail } from './follow.js';
 import { pruneAndAudit } from './prune.js';
 import { tailRecords } from './query.js';
-import { verifyAuditLog } from './verify.js';
+import { type VerifyOptions, verifyAuditLog } from './verify.js';
 
 export interface AuditAdminDeps {
   log: AuditLog;
   publicKey?: Uint8Array;
   anchor?: AuditAnchor;
+  /** Passed to the verifier: other state checked against the trail (VerifyOptions.stateChecks). */
+  stateChecks?: VerifyOptions['stateChecks'];
 }
 
 const int = (args: Record<string, unknown>, name: string, fallback?: number): number => {
@@ -48,6 +50,7 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
         verifyAuditLog(store, {
           publicKeys: [needKey(deps)],
           ...(deps.anchor ? { anchor: deps.anchor } : {}),
+          ...(deps.stateChecks ? { stateChecks: deps.stateChecks } : {}),
           onProgress: call.progress,
         }),
       ),

@@ -26,6 +26,11 @@ export interface VerifyOptions {
   /** The TPM anchor to compare with; without it the anchor checks are skipped (and reported so). */
   anchor?: AuditAnchor;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Checks of other state against the verified records `first..last` (e.g. the tokens', token.md
+   * §8.3): each throws an AuditFault when the store holds less than the records say.
+   */
+  stateChecks?: ReadonlyArray<(store: Store, first: number, last: number) => Promise<object>>;
 }
 
 export interface VerifyReport {
@@ -44,6 +49,8 @@ export interface VerifyReport {
   tpmCounter?: number;
   /** The keyIds that signed the checkpoints, oldest first. */
   keys: string[];
+  /** What each of `stateChecks` reported, in order. */
+  state?: object[];
 }
 
 /**
@@ -218,5 +225,7 @@ export async function verifyAuditLog(store: Store, options: VerifyOptions): Prom
   };
   if (state) report.tpmCounter = state.counter;
   if (checked) report.unanchored = cps.length - checked.open;
+  if (options.stateChecks) report.state = [];
+  for (const check of options.stateChecks ?? []) report.state?.push(await check(store, start.seq, last));
   return report;
 }

@@ -13,6 +13,7 @@ import { BootAuditTrail } from './boot-audit.js';
 import type { CodeSet } from './measure.js';
 import { MeasuredBoot } from './measured-boot.js';
 import { TpmNvAnchor } from './nv-anchor.js';
+import { TpmNvCounter } from './nv-counter.js';
 
 export interface BootOptions {
   config: ElastosConfig;
@@ -50,6 +51,11 @@ export class BootedRuntime {
   nvAnchor(indices: { extendIndex: number; counterIndex: number }): Promise<TpmNvAnchor> {
     if (!this.tpm) return Promise.reject(new ElastosError('E_TPM_INSECURE', 'no TPM: nothing to anchor in'));
     return TpmNvAnchor.open(this.tpm, indices);
+  }
+
+  /** The token epoch's floor (runtime/spec/token.md §8.1), or none without a TPM (dev profile). */
+  async nvCounter(index: number): Promise<TpmNvCounter | undefined> {
+    return this.tpm ? TpmNvCounter.open(this.tpm, index) : undefined;
   }
 
   get insecure(): boolean {

@@ -47,6 +47,8 @@ export class ShellLink {
       action: String(m.action).slice(0, 80),
     };
     const { audit, tokens } = this.broker;
+    // The decision is for this capsule as installed now; a remove or reinstall meanwhile voids it.
+    const identity = tokens.identityOf(ch.id);
     let decision: Decision;
     try {
       request.resource = normaliseResource(m.resource);
@@ -63,6 +65,8 @@ export class ShellLink {
       ...(decision.reason ? { reason: decision.reason } : {}),
     };
     const shell = `capsule:${this.options.shell}`;
+    if (decision.decision !== 'deny' && tokens.identityOf(ch.id) !== identity)
+      decision = { decision: 'deny', reason: 'the capsule was removed or replaced while its request was decided' };
     if (decision.decision === 'deny') {
       const why = decision.reason ?? 'the shell denied the request';
       return this.broker.deny(

@@ -48,6 +48,8 @@ export interface ElastosConfig {
     clockSkewMs: number;
     /** Verified tokens kept in the verdict cache. */
     cacheEntries: number;
+    /** TPM NV counter index holding the epoch's floor (token.md §8.1). */
+    nvEpochIndex: number;
   };
   /** The broker and its IPC channels (runtime/spec/ipc.md). */
   broker: {
@@ -172,6 +174,7 @@ export const CONFIG_SCHEMA = {
         keyGraceMs: { type: 'integer', minimum: 0, default: 86400000 },
         clockSkewMs: { type: 'integer', minimum: 0, maximum: 60000, default: 0 },
         cacheEntries: { type: 'integer', minimum: 1, default: 10000 },
+        nvEpochIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a10 },
       },
     },
     broker: {

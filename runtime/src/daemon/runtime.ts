@@ -9,6 +9,7 @@ import type { Broker } from '../broker/broker.js';
 import { startBroker } from '../broker/start.js';
 import {
   CapsuleHost,
+  CapsuleIdentities,
   CapsuleLogs,
   CapsuleManager,
   registerCapsuleAdmin,
@@ -22,6 +23,7 @@ import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
+import { verifyTokenState } from '../tokens/token-state-check.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { prepareRunDir } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
@@ -84,15 +86,23 @@ export class Runtime {
     const health = this.startHealth();
     const admin = this.adminServer(adminGid, audit.log, health);
     registerTpmCommands(admin, this.config, store, boot);
-    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
+    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey, stateChecks: [verifyTokenState] });
     const { stateDir, trustDir } = this.config;
-    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
-    registerCapsuleAdmin(admin, this.capsules);
-    registerTrustAdmin(admin, trustDir, audit.log);
-    const tokens = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
-    const { broker, stop: stopBroker } = await startBroker(tokens);
+    // Tokens are bound to installed identities; removing a capsule revokes its tokens (token.md §2.1, §9.1).
+    const identities = await CapsuleIdentities.load(store);
+    const deps = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
+    const epochCounter = await boot.nvCounter(this.config.tokens.nvEpochIndex);
+    const { broker, stop: stopBroker } = await startBroker({
+      ...deps,
+      identities: (n) => identities.get(n),
+      ...(epochCounter ? { epochCounter } : {}),
+    });
     this.broker = broker;
     this.stops.push(stopBroker);
+    const manage = { stateDir, trustDir, store, log: this.log, audit: audit.log, identities, tokens: broker.tokens };
+    this.capsules = new CapsuleManager(manage);
+    registerCapsuleAdmin(admin, this.capsules);
+    registerTrustAdmin(admin, trustDir, audit.log);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());

@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   E_TOKEN_EPOCH: { exit: 77, summary: 'the token is from an old epoch' },
   E_TOKEN_REVOKED: { exit: 77, summary: 'the token was revoked' },
   E_TOKEN_DELEGATION: { exit: 77, summary: 'a delegated token widens its parent' },
+  E_TOKEN_UNKNOWN: { exit: 77, summary: 'the token id was never issued by this runtime' },
   E_RESOURCE_INVALID: { exit: 65, summary: 'the resource URI is malformed or escapes its scope' },
 
   // broker and IPC (runtime/spec/ipc.md)

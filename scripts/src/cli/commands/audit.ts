@@ -19,6 +19,7 @@ import {
   verifyAuditLog,
   verifyExport,
 } from '@elastos/runtime';
+import { verifyTokenState } from '@elastos/runtime/tokens/token-state-check';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon, followDaemon, type GlobalOptions, lazyBar } from '../daemon-call.js';
@@ -68,7 +69,10 @@ async function withStore<T>(dir: string, fn: (store: Store) => Promise<T>): Prom
 
 async function verifyOffline(opts: GlobalOptions, o: OfflineOptions): Promise<unknown> {
   const config = configOrDefaults(opts);
-  const options: VerifyOptions = { publicKeys: (o.publicKey ?? []).map(readPublicKey) };
+  const options: VerifyOptions = {
+    publicKeys: (o.publicKey ?? []).map(readPublicKey),
+    stateChecks: [verifyTokenState], // revocations, epoch and use counters against the trail (token.md §8.3)
+  };
   if (o.tpm !== false) {
     const indices = { extendIndex: config.audit.nvExtendIndex, counterIndex: config.audit.nvCounterIndex };
     options.anchor = await ToolsAnchor.open(o.tcti ?? config.tpm.tcti, indices, { define: false });
