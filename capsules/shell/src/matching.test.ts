@@ -10,11 +10,16 @@ import { ShellPolicy } from './shell-policy.js';
 interface Vectors {
   patterns: Array<{ pattern: string; scope: string; overlaps: boolean; contains: boolean }>;
   rules: Rule[];
-  decisions: Array<{ why: string; capsule: string; resource: string; action: string; verdict: Verdict; default?: Verdict }>;
+  decisions: Array<{
+    why: string;
+    capsule: string;
+    resource: string;
+    action: string;
+    verdict: Verdict;
+    default?: Verdict;
+  }>;
 }
-const vectors = JSON.parse(
-  readFileSync(new URL('../spec/matching-vectors.json', import.meta.url), 'utf8'),
-) as Vectors;
+const vectors = JSON.parse(readFileSync(new URL('../spec/matching-vectors.json', import.meta.url), 'utf8')) as Vectors;
 
 const SEVERITY: Record<Verdict, number> = { allow: 0, 'allow-log': 1, ask: 2, deny: 3 };
 
@@ -37,7 +42,12 @@ function oracle(rules: Rule[], capsule: string, resource: string, action: string
     new RegExp(
       `^${glob
         .split('**')
-        .map((run) => run.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+'))
+        .map((run) =>
+          run
+            .split('*')
+            .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('[^/]+'),
+        )
         .join('.*')}$`,
     );
   const hit = rules.find(
@@ -92,10 +102,19 @@ describe('shell matching: scopes as sets (capsules/shell/spec/matching-vectors.j
     fc.assert(
       fc.property(pattern, scope, (pat, s) => {
         const p = compilePattern(pat);
-        const re = new RegExp(`^${pat.split('**').map((r) => r.split('*').join('[^/]+')).join('.*')}$`);
+        const re = new RegExp(
+          `^${pat
+            .split('**')
+            .map((r) => r.split('*').join('[^/]+'))
+            .join('.*')}$`,
+        );
         const members = UNIVERSE.filter((u) => inScope(s, u));
         if (members.some((u) => re.test(u))) assert.ok(overlaps(p, s), `${pat} overlaps ${s}`);
-        if (contains(p, s)) assert.ok(members.every((u) => re.test(u)), `${pat} contains ${s}`);
+        if (contains(p, s))
+          assert.ok(
+            members.every((u) => re.test(u)),
+            `${pat} contains ${s}`,
+          );
       }),
       { numRuns: 2000 },
     );

@@ -134,9 +134,15 @@ export class Rules {
     for (const c of this.compiled) {
       if (!c.names(request) || !overlaps(c.resource, scope)) continue;
       if (c.rule.decision === 'deny') return { decided: { verdict: 'deny', reason: c.reason } };
-      const opinion = { verdict: c.rule.decision, maxTtlMs: c.rule.maxTtlMs, maxUses: c.rule.maxUses, reason: c.reason };
+      const opinion = {
+        verdict: c.rule.decision,
+        maxTtlMs: c.rule.maxTtlMs,
+        maxUses: c.rule.maxUses,
+        reason: c.reason,
+      };
       if (contains(c.resource, scope)) return { decided: stricter(opinion, floor) };
-      if (c.rule.decision !== 'allow') floor = stricter({ ...opinion, reason: `${c.reason} (part of the scope)` }, floor);
+      if (c.rule.decision !== 'allow')
+        floor = stricter({ ...opinion, reason: `${c.reason} (part of the scope)` }, floor);
     }
     return floor ? { floor } : {};
   }
