@@ -92,6 +92,8 @@ export const ERROR_CODES = {
   E_TRUST_KEY_INVALID: { exit: 65, summary: 'a publisher key file is malformed' },
   E_CAPSULE_QUOTA: { exit: 74, summary: "the capsule's storage quota is used up: the write is refused" },
   E_CAPSULE_NOT_RUNNING: { exit: 69, summary: 'the capsule is installed but not running' },
+  E_STORAGE_LINK: { exit: 65, summary: 'a path in storage is a symbolic link: storage never follows links' },
+  E_STORAGE_XDEV: { exit: 74, summary: 'a file would move across filesystems inside storage' },
 
   // confinement
   E_CONFINE_UNAVAILABLE: { exit: 69, summary: 'a required confinement layer is missing on this kernel' },
