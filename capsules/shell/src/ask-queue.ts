@@ -1,7 +1,7 @@
 /**
  * Requests the policy wants a human to decide: the admin (`elastos requests|approve|deny`,
- * relayed by the runtime) or physical presence (a long press of the board's button, through
- * the firmware bridge: call `presence()`). Each answer goes back to the runtime as a
+ * relayed by the runtime) or physical presence (a long press of the board's button, which the
+ * runtime binds to one shown request: `presence(ticket)`). Each answer goes back to the runtime as a
  * `resolved` event.
  */
 import { randomBytes } from 'node:crypto';
@@ -50,10 +50,9 @@ export class AskQueue {
     return d;
   }
 
-  /** The physical-presence hook: a long press approves the oldest pending request. */
-  presence(): Decision | undefined {
-    const oldest = this.entries.keys().next().value;
-    return oldest === undefined ? undefined : this.approve(oldest, 'button');
+  /** The physical-presence hook: a long press approves the one request the runtime bound it to. */
+  presence(ticket: string): Decision {
+    return this.approve(ticket, 'button');
   }
 
   private take(ticket: string): Entry {

@@ -28,7 +28,7 @@ const channel = new GuestChannel((msg) => {
     case 'deny':
       return policy.asks.deny(String(msg.ticket), by);
     case 'presence':
-      return policy.asks.presence() ?? null;
+      return policy.asks.presence(String(msg.ticket));
     default:
       throw new ElastosError('E_USAGE', `unknown shell call ${String(msg.op)}`);
   }

@@ -92,13 +92,21 @@ describe('shell policy', () => {
     assert.deepEqual(p.requests(), []);
   });
 
-  it('approves the oldest pending request on a long press of the button (physical presence hook)', async () => {
+  it('a long press approves the one request the runtime bound it to, not the oldest', async () => {
     const p = policy();
     const a = await p.decide(req({ action: 'delete' }));
-    await p.decide(req({ action: 'net', audience: 'net', resource: 'net://example.org' }));
-    assert.equal(p.asks.presence()?.decision, 'allow');
-    assert.equal(resolved[0]?.[0], a.ticket);
-    assert.equal(p.requests().length, 1);
+    const b = await p.decide(req({ action: 'net', audience: 'net', resource: 'net://example.org' }));
+    assert.equal(p.asks.presence(b.ticket as string).decision, 'allow');
+    assert.equal(resolved[0]?.[0], b.ticket);
+    assert.deepEqual(
+      p.requests().map((r) => r.ticket),
+      [a.ticket],
+    );
+    assert.throws(
+      () => p.asks.presence(b.ticket as string),
+      (e) => hasCode(e, 'E_REQUEST_NOT_FOUND'),
+      'one press, one request',
+    );
   });
 
   it('the example agent decider asks about risky actions and learns from the admin, for that exact request only', async () => {

@@ -24,6 +24,8 @@ export interface BrokerOptions extends ThrottleOptions {
   invokeTimeoutMs: number;
   decideTimeoutMs: number;
   askTimeoutMs: number;
+  /** How long the box shows one pending request to the button (serial.presenceWindowMs). */
+  presenceWindowMs: number;
 }
 
 export const DEFAULT_BROKER: BrokerOptions = {
@@ -33,6 +35,7 @@ export const DEFAULT_BROKER: BrokerOptions = {
   invokeTimeoutMs: 30_000,
   decideTimeoutMs: 10_000,
   askTimeoutMs: 300_000,
+  presenceWindowMs: 30_000,
 };
 
 export class Broker implements ChannelHandlers {

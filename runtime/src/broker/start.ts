@@ -23,7 +23,10 @@ export async function startBroker(d: BrokerDeps): Promise<{ broker: Broker; stop
   const { maxTtlMs, keyGraceMs, clockSkewMs, cacheEntries } = d.config.tokens;
   const ring = new KeyRing(d.key, [], keyGraceMs);
   const tokens = await TokenService.open(d.store, d.audit, ring, { maxTtlMs, skewMs: clockSkewMs, cacheEntries });
-  const broker = new Broker(tokens, d.audit, d.log, d.config.broker);
+  const broker = new Broker(tokens, d.audit, d.log, {
+    ...d.config.broker,
+    presenceWindowMs: d.config.serial.presenceWindowMs,
+  });
   registerBrokerAdmin(d.admin, broker);
   d.log.info({ epoch: tokens.epoch, keyId: d.key.keyId }, 'tokens and broker ready');
   return { broker, stop: () => broker.close() };

@@ -72,6 +72,10 @@ export const ERROR_CODES = {
   E_BROKER_NO_PROVIDER: { exit: 69, summary: 'no running provider of that name' },
   E_BROKER_PENDING: { exit: 75, summary: 'the request waits for an approval' },
   E_REQUEST_NOT_FOUND: { exit: 66, summary: 'no pending request with that id' },
+  E_PRESENCE_UNBOUND: {
+    exit: 77,
+    summary: 'a button press answered no request: none was shown, it began before, or came after its window',
+  },
 
   // audit (runtime/spec/audit.md)
   E_AUDIT_WRITE: { exit: 74, summary: 'the audit record could not be made durable: the action is refused' },
