@@ -1,21 +1,19 @@
 /**
- * Paths beneath the served tree, resolved one component at a time without following links
- * (capsules/storage/README.md "Links"). Node has no openat(2), and a capsule cannot load an
- * addon it did not ship, so each step opens `/proc/self/fd/<dir>/<name>` with O_NOFOLLOW: the
- * kernel jumps to the already-open directory and resolves one name in it, never a link (a link
- * as the name is ELOOP). The walk is race-free: no step re-reads a path another could swap.
+ * Paths beneath the served tree, checked one component at a time without following links
+ * (capsules/storage/README.md "Links"). Node has no openat(2), a capsule cannot load an addon it
+ * did not ship, and its permission model refuses `/proc/self/fd/<n>/...` paths, so each folder
+ * on the way is lstat'ed (a link is refused, never followed) and the last step is done with
+ * O_NOFOLLOW or a call that never follows its last component (rename, unlink, lstat).
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { CapsuleError } from '@elastos/capsule-sdk';
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
-const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 /** The longest name of one path component (NAME_MAX of Linux filesystems), in bytes. */
 export const NAME_MAX = 255;
 
-/** The path of `name` inside the open directory `dirFd` (resolved by the kernel, not by us). */
-export const at = (dirFd: number, name?: string): string =>
-  name === undefined ? `/proc/self/fd/${dirFd}` : `/proc/self/fd/${dirFd}/${name}`;
+/** The path of `name` inside the checked folder `dir`. */
+export const at = (dir: string, name: string): string => join(dir, name);
 
 /** A filesystem error as a storage refusal with a code; anything unforeseen stays an error. */
 export function refusal(err: unknown, what: string): unknown {
@@ -36,42 +34,26 @@ export function checkName(name: string): void {
 }
 
 /**
- * Runs `fn` with an open descriptor of the directory `segments` beneath `root` (the root
- * itself for none), creating missing directories when asked; always closes what it opened.
+ * Runs `fn` with the path of the folder `segments` beneath `root` (the root itself for none),
+ * each step checked to be a folder and not a link, creating missing folders when asked.
  */
-export function withDir<T>(root: string, segments: readonly string[], create: boolean, fn: (dirFd: number) => T): T {
-  let fd = openDir(root);
-  try {
-    for (const seg of segments) {
-      checkName(seg);
-      if (create) mkdirQuiet(at(fd, seg));
-      const next = openDir(at(fd, seg));
-      closeSync(fd);
-      fd = next;
-    }
-    return fn(fd);
-  } finally {
-    closeSync(fd);
+export function withDir<T>(root: string, segments: readonly string[], create: boolean, fn: (dir: string) => T): T {
+  let dir = root;
+  checkFolder(dir);
+  for (const seg of segments) {
+    checkName(seg);
+    dir = join(dir, seg);
+    if (create) mkdirQuiet(dir);
+    checkFolder(dir);
   }
+  return fn(dir);
 }
 
-/** Opens a directory, never through a link (O_DIRECTORY makes a link ENOTDIR: say which it was). */
-function openDir(path: string): number {
-  try {
-    return openSync(path, DIR_FLAGS);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' && isLink(path))
-      throw Object.assign(err as Error, { code: 'ELOOP' });
-    throw err;
-  }
-}
-
-function isLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
+/** A folder that is not a link: a link is ELOOP (refused, never followed), a file ENOTDIR. */
+function checkFolder(path: string): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) throw Object.assign(new Error(`${path} is a link`), { code: 'ELOOP' });
+  if (!st.isDirectory()) throw Object.assign(new Error(`${path} is not a folder`), { code: 'ENOTDIR' });
 }
 
 function mkdirQuiet(path: string): void {

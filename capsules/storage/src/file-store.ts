@@ -1,6 +1,6 @@
 /**
  * The storage provider's files (capsules/storage/README.md): `storage://a/b` is `<root>/files/a/b`,
- * reached one component at a time without following a link (beneath.ts). Uploads land in
+ * checked one component at a time, never through a link (beneath.ts). Uploads land in
  * `<root>/staging` and are renamed into place on their last chunk, so a reader never sees half
  * a file. Storage's own config and state sit beside `files/`, never inside it.
  */
@@ -98,8 +98,8 @@ export class FileStore {
   read(resource: string, offset: number, length: number): { data: string; offset: number; size: number; eof: boolean } {
     const { dir, name } = fileOf(resource);
     return fsStep(resource, () =>
-      withDir(this.files, dir, false, (dirFd) => {
-        const fd = openSync(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      withDir(this.files, dir, false, (folder) => {
+        const fd = openSync(at(folder, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
         try {
           const st = fstatSync(fd);
           if (!st.isFile()) throw new CapsuleError('E_NOT_FOUND', `no file ${resource.slice(0, 200)}`);
@@ -122,8 +122,8 @@ export class FileStore {
     const part = this.staging.append(caller, key, offset, data);
     if (!done) return { size: part.size };
     fsStep(resource, () =>
-      withDir(this.files, dir, true, (dirFd) => {
-        const target = at(dirFd, name);
+      withDir(this.files, dir, true, (folder) => {
+        const target = at(folder, name);
         const old = lstatOrUndefined(target);
         if (old?.isDirectory()) throw new CapsuleError('E_RESOURCE_INVALID', `${resource.slice(0, 200)} is a folder`);
         renameSync(part.path, target);
@@ -137,11 +137,11 @@ export class FileStore {
   list(resource: string): Entry[] {
     const { segments } = segmentsOf(resource);
     const entries = fsStep(resource, () =>
-      withDir(this.files, segments, false, (dirFd) =>
-        readdirSync(at(dirFd), { withFileTypes: true }).flatMap((e): Entry[] => {
+      withDir(this.files, segments, false, (folder) =>
+        readdirSync(folder, { withFileTypes: true }).flatMap((e): Entry[] => {
           if (e.isSymbolicLink()) return [{ name: e.name, size: 0, dir: false, link: true }];
           if (e.isDirectory()) return [{ name: e.name, size: 0, dir: true }];
-          const st = lstatOrUndefined(at(dirFd, e.name));
+          const st = lstatOrUndefined(at(folder, e.name));
           return st ? [{ name: e.name, size: st.size, dir: false }] : [];
         }),
       ),
@@ -153,10 +153,10 @@ export class FileStore {
   delete(resource: string): void {
     const { dir, name } = fileOf(resource);
     fsStep(resource, () =>
-      withDir(this.files, dir, false, (dirFd) => {
-        const st = lstatSync(at(dirFd, name));
+      withDir(this.files, dir, false, (folder) => {
+        const st = lstatSync(at(folder, name));
         if (st.isDirectory()) throw new CapsuleError('E_NOT_FOUND', `no file ${resource.slice(0, 200)}`);
-        unlinkSync(at(dirFd, name));
+        unlinkSync(at(folder, name));
       }),
     );
     this.usage.setFile([...dir, name].join('/'), undefined);
