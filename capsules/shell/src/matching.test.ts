@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { inScope } from '@elastos/runtime/tokens/resource';
+import { inScope } from '@elastos/protocol/tokens/resource';
 import fc from 'fast-check';
 import type { DecisionRequest, Verdict } from './policy.js';
 import { type Rule, Rules } from './rules.js';

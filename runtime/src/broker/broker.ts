@@ -5,15 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { DEFAULT_MAX_FRAME } from '@elastos/protocol/ipc/frame';
+import type { ReqMessage } from '@elastos/protocol/ipc/messages';
+import { actionForMethod } from '@elastos/protocol/tokens/token';
+import { decodeToken } from '@elastos/protocol/tokens/token-codec';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { asElastosError, ElastosError, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { actionForMethod } from '../tokens/token.js';
-import { decodeToken } from '../tokens/token-codec.js';
 import type { TokenService } from '../tokens/token-service.js';
 import { Channel, type ChannelHandlers } from './channel.js';
-import { DEFAULT_MAX_FRAME } from './frame.js';
-import type { ReqMessage } from './messages.js';
 import { ShellLink } from './shell-link.js';
 import { DEFAULT_THROTTLE, type ThrottleOptions } from './throttle.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import type { DecisionRequest } from '@elastos/protocol/ipc/decision';
 import { PresenceDesk } from './presence-desk.js';
-import type { DecisionRequest } from './shell-link.js';
 
 const req = (capsule: string): DecisionRequest => ({
   requestId: `r-${capsule}`,

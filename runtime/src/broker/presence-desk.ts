@@ -5,7 +5,7 @@
  * request was shown and ended inside its window: one press, one request. A request whose window
  * closes unpressed goes to the back of the line. Mechanism only: the shell still decides.
  */
-import type { DecisionRequest } from './shell-link.js';
+import type { DecisionRequest } from '@elastos/protocol/ipc/decision';
 
 export interface PresenceTarget {
   ticket: string;
