@@ -1,8 +1,8 @@
 /**
  * Requests the policy wants a human to decide: the admin (`elastos requests|approve|deny`,
- * relayed by the runtime) or physical presence (a long press of the board's button, through
- * the firmware bridge: call `presence()`). Each answer goes back to the runtime as a
- * `resolved` event. The queue survives a restart of the shell (`ask-file.ts`); the runtime
+ * relayed by the runtime) or physical presence (a long press of the board's button, which the
+ * runtime binds to one shown request: `presence(ticket)`). Each answer goes back to the runtime as
+ * a `resolved` event. The queue survives a restart of the shell (`ask-file.ts`); the runtime
  * expires an ask whose requester went away or waited too long (`expire`), and on the shell's
  * (re)start says which asks still wait (`keep`).
  */
@@ -69,10 +69,9 @@ export class AskQueue {
     return dropped;
   }
 
-  /** The physical-presence hook: a long press approves the oldest pending request. */
-  presence(): Decision | undefined {
-    const oldest = this.entries.keys().next().value;
-    return oldest === undefined ? undefined : this.approve(oldest, 'button');
+  /** The physical-presence hook: a long press approves the one request the runtime bound it to. */
+  presence(ticket: string): Decision {
+    return this.approve(ticket, 'button');
   }
 
   private take(ticket: string): StoredAsk {

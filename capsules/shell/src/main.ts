@@ -39,7 +39,7 @@ link.onCall((msg) => {
     case 'keep':
       return policy.asks.keep(Array.isArray(msg.tickets) ? msg.tickets.map(String) : []);
     case 'presence':
-      return policy.asks.presence() ?? null;
+      return policy.asks.presence(String(msg.ticket));
     default:
       throw new ElastosError('E_USAGE', `unknown shell call ${String(msg.op)}`);
   }

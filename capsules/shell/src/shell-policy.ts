@@ -5,7 +5,7 @@
  */
 import { AskQueue, type PendingAsk } from './ask-queue.js';
 import type { Decider, Decision, DecisionRequest, Opinion } from './policy.js';
-import type { Rules } from './rules.js';
+import { type Rules, stricter } from './rules.js';
 
 export interface ShellOptions {
   rules?: Rules;
@@ -65,13 +65,14 @@ export class ShellPolicy {
     return this.asks.list();
   }
 
+  /** Rules first; without a deciding rule, the deciders, then the default; never under the rules' floor. */
   private async opinion(request: DecisionRequest): Promise<Opinion> {
-    const ruled = this.options.rules?.match(request);
-    if (ruled) return ruled;
+    const { decided, floor } = this.options.rules?.evaluate(request) ?? {};
+    if (decided) return decided;
     for (const d of this.deciders) {
       const o = await d.decide(request);
-      if (o) return { ...o, reason: o.reason ?? d.name };
+      if (o) return stricter({ ...o, reason: o.reason ?? d.name }, floor);
     }
-    return { verdict: this.options.defaultVerdict ?? 'allow', reason: 'default: auto-approve' };
+    return stricter({ verdict: this.options.defaultVerdict ?? 'allow', reason: 'default: auto-approve' }, floor);
   }
 }

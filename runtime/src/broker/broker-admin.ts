@@ -23,7 +23,7 @@ export function registerBrokerAdmin(admin: AdminServer, broker: Broker): void {
   });
   admin.register('epoch.show', () => ({ epoch: tokens.epoch }), { audit: false });
   admin.register('epoch.bump', async (_args, peer) => ({ epoch: await tokens.bumpEpoch(`admin:${peer.uid}`) }));
-  admin.register('requests.list', () => broker.shell.adminCall('requests', {}), { audit: false });
+  admin.register('requests.list', () => broker.shell.requests(), { audit: false });
   for (const verb of ['approve', 'deny'] as const) {
     admin.register(`requests.${verb}`, async (args, peer) => {
       const ticket = stringArg(args, 'id');

@@ -92,6 +92,18 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
       'invoke:E_RESOURCE_INVALID',
       'invoke:E_BROKER_NO_PROVIDER',
     ]);
+    // Each refused invoke names the token it carried: its id and a digest of its text.
+    const issued = t.tokens.list()[0]?.id;
+    for (const e of t.events.slice(2)) {
+      assert.equal(e.tokenId, issued, `${e.type}:${e.code}`);
+      assert.match(String((e.details as { token?: string } | undefined)?.token), /^[0-9a-f]{32}$/);
+    }
+    await assert.rejects(
+      app.drive({ cmd: 'request', op: 'invoke', fields: invokeFields('garbage') }),
+      codeIs('E_TOKEN_MALFORMED'),
+    );
+    assert.equal(t.events.at(-1)?.tokenId, undefined, 'an undecodable token has no id');
+    assert.match(String((t.events.at(-1)?.details as { token?: string } | undefined)?.token), /^[0-9a-f]{32}$/);
   });
 
   it('never lets concurrent invokes exceed max uses', async () => {

@@ -12,6 +12,7 @@ import { isAction } from '@elastos/protocol/tokens/token';
 import { ElastosError } from '../errors/index.js';
 import type { Broker, BrokerOptions } from './broker.js';
 import type { Channel } from './channel.js';
+import { PresenceDesk, type Press } from './presence-desk.js';
 
 interface Ask {
   resolve: (d: Decision) => void;
@@ -24,11 +25,15 @@ interface Ask {
 
 export class ShellLink {
   private readonly asks = new Map<string, Ask>();
+  /** Which pending request the board's button answers (presence-desk.ts). */
+  readonly desk: PresenceDesk;
 
   constructor(
     private readonly broker: Broker,
     private readonly options: BrokerOptions,
-  ) {}
+  ) {
+    this.desk = new PresenceDesk(options.presenceWindowMs);
+  }
 
   async requestCapability(ch: Channel, msg: ReqMessage): Promise<unknown> {
     const m = msg as ReqMessage & { audience: string; resource: string; action: string };
@@ -95,6 +100,7 @@ export class ShellLink {
     const ask = this.asks.get(String(msg.ticket));
     if (!ask) throw new ElastosError('E_REQUEST_NOT_FOUND', `no pending ask ${String(msg.ticket).slice(0, 64)}`);
     this.asks.delete(String(msg.ticket));
+    this.desk.remove(String(msg.ticket));
     clearTimeout(ask.timer);
     try {
       const d = validateDecision(msg.decision);
@@ -107,16 +113,47 @@ export class ShellLink {
 
   /** An admin command the shell answers (`requests`, `approve`, `deny`). */
   async adminCall(op: 'requests' | 'approve' | 'deny' | 'presence', args: Record<string, unknown>): Promise<unknown> {
+    if (op !== 'requests' && typeof args.ticket === 'string') this.desk.remove(args.ticket);
     const shell = this.broker.channel(this.options.shell);
     if (!shell) throw new ElastosError('E_BROKER_NO_PROVIDER', 'the shell capsule is not running');
     return shell.call({ op, ...args }, this.options.decideTimeoutMs);
   }
 
-  /** A long press of the board's button (physical presence): the shell approves its oldest ask. */
-  async presence(): Promise<unknown> {
-    if (!this.broker.channel(this.options.shell)) return null;
-    await this.broker.audit.append({ actor: 'mcu', type: 'request.presence' });
-    return this.adminCall('presence', { by: 'button' });
+  /** The shell's pending asks; the one the button answers now carries `button: {until}`. */
+  async requests(): Promise<unknown> {
+    const rows = await this.adminCall('requests', {});
+    const shown = this.desk.target();
+    if (!Array.isArray(rows) || !shown) return rows;
+    const until = new Date(shown.closesAt).toISOString();
+    return rows.map((r: { ticket?: unknown }) => (r?.ticket === shown.ticket ? { ...r, button: { until } } : r));
+  }
+
+  /**
+   * A long press of the board's button (physical presence): it answers the one request the box
+   * shows, if the press fits that request's window; audited with the request either way.
+   */
+  async presence(press: Press): Promise<unknown> {
+    const verdict = this.desk.press(press);
+    if ('refused' in verdict) {
+      await this.broker.audit.append({
+        actor: 'mcu',
+        type: 'request.presence',
+        decision: 'deny',
+        code: 'E_PRESENCE_UNBOUND',
+        details: { why: verdict.refused, durationMs: press.durationMs },
+      });
+      return null;
+    }
+    const { ticket, request } = verdict;
+    await this.broker.audit.append({
+      actor: 'mcu',
+      type: 'request.presence',
+      decision: 'allow',
+      resource: request.resource,
+      action: request.action,
+      details: { ticket, requestId: request.requestId, capsule: request.capsule, durationMs: press.durationMs },
+    });
+    return this.adminCall('presence', { ticket, by: 'button' });
   }
 
   /** A capsule's channel closed: its waiting asks expire (audited), so no answer issues a token to nobody. */
@@ -139,6 +176,7 @@ export class ShellLink {
     const ask = this.asks.get(ticket);
     if (!ask) return;
     this.asks.delete(ticket);
+    this.desk.remove(ticket);
     clearTimeout(ask.timer);
     ask.reject(new ElastosError(code, why));
     const { requestId, capsule, resource, action } = ask.request;
@@ -159,6 +197,7 @@ export class ShellLink {
   }
 
   close(): void {
+    this.desk.close();
     for (const [, ask] of this.asks) {
       clearTimeout(ask.timer);
       ask.reject(new ElastosError('E_BROKER_DENIED', 'runtime stopping'));
@@ -182,6 +221,7 @@ export class ShellLink {
       this.asks.set(ticket, { resolve, reject, timer, holder, request });
     });
     resolution.catch(() => undefined);
+    this.desk.add(ticket, request);
     // The requester may have gone while the shell decided.
     if (!holder.isOpen) void this.expire(ticket, 'E_REQUEST_EXPIRED', 'the requester went away');
     await this.broker.audit.append({

@@ -29,7 +29,10 @@ export async function startBroker(d: BrokerDeps): Promise<{ broker: Broker; stop
   const { identities, epochCounter } = d;
   const options = { maxTtlMs, skewMs: clockSkewMs, cacheEntries, identities, epochCounter };
   const tokens = await TokenService.open(d.store, d.audit, ring, options);
-  const broker = new Broker(tokens, d.audit, d.log, d.config.broker);
+  const broker = new Broker(tokens, d.audit, d.log, {
+    ...d.config.broker,
+    presenceWindowMs: d.config.serial.presenceWindowMs,
+  });
   registerBrokerAdmin(d.admin, broker);
   d.log.info({ epoch: tokens.epoch, keyId: d.key.keyId }, 'tokens and broker ready');
   const stop = async () => {

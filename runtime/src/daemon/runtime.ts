@@ -149,7 +149,9 @@ export class Runtime {
       this.board = board;
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status(), { audit: false });
-      board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
+      board.onLongPress(
+        (press) => void broker.shell.presence(press).catch((err) => this.log.warn({ err }, 'presence')),
+      );
     }
     const capsules = await host.startAll();
     this.ready = true;

@@ -75,6 +75,10 @@ export const ERROR_CODES = {
   E_BROKER_PENDING: { exit: 75, summary: 'the request waits for an approval' },
   E_REQUEST_NOT_FOUND: { exit: 66, summary: 'no pending request with that id' },
   E_REQUEST_EXPIRED: { exit: 75, summary: 'the request expired: its requester went away before an answer' },
+  E_PRESENCE_UNBOUND: {
+    exit: 77,
+    summary: 'a button press answered no request: none was shown, it began before, or came after its window',
+  },
 
   // audit (runtime/spec/audit.md)
   E_AUDIT_WRITE: { exit: 74, summary: 'the audit record could not be made durable: the action is refused' },
@@ -95,6 +99,8 @@ export const ERROR_CODES = {
   E_TRUST_KEY_INVALID: { exit: 65, summary: 'a publisher key file is malformed' },
   E_CAPSULE_QUOTA: { exit: 74, summary: "the capsule's storage quota is used up: the write is refused" },
   E_CAPSULE_NOT_RUNNING: { exit: 69, summary: 'the capsule is installed but not running' },
+  E_STORAGE_LINK: { exit: 65, summary: 'a path in storage is a symbolic link: storage never follows links' },
+  E_STORAGE_XDEV: { exit: 74, summary: 'a file would move across filesystems inside storage' },
 
   // confinement
   E_CONFINE_UNAVAILABLE: { exit: 69, summary: 'a required confinement layer is missing on this kernel' },

@@ -7,7 +7,13 @@ import { printTable } from '../output.js';
 
 /** The runtime's token rows and the shell's pending asks, as the admin socket returns them. */
 type TokenRow = TokenSummary;
-type AskRow = PendingAsk;
+type AskRow = PendingAsk & { button?: { until: string } };
+
+/** Names the request a long press of the board's button answers now, and until when. */
+function buttonLine(rows: AskRow[]): void {
+  const shown = rows.find((r) => r.button);
+  if (shown?.button) process.stdout.write(`the button answers ${shown.ticket} until ${shown.button.until}\n`);
+}
 
 /** A read command: JSON with --json, else the table `print` makes. */
 function listing<T>(program: Command, cmd: string, print: (rows: T[]) => void) {
@@ -61,7 +67,7 @@ export function registerTokenCommands(program: Command): void {
     .command('requests')
     .description('capability requests the shell asks the admin to decide')
     .action(
-      listing<AskRow>(program, 'requests.list', (rows) =>
+      listing<AskRow>(program, 'requests.list', (rows) => {
         printTable(
           ['ID', 'CAPSULE', 'AUDIENCE', 'ACTION', 'RESOURCE', 'REASON'],
           rows.map((r) => [
@@ -73,8 +79,9 @@ export function registerTokenCommands(program: Command): void {
             r.reason ?? r.request.reason ?? '',
           ]),
           'no pending requests',
-        ),
-      ),
+        );
+        buttonLine(rows);
+      }),
     );
   for (const verb of ['approve', 'deny'] as const) {
     program
