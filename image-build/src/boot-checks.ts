@@ -95,3 +95,16 @@ export interface AuditVerified {
 export const auditVerify = (ssh: SshClient) => ssh.elastosJson<AuditVerified>(['audit', 'verify'], 300_000);
 export const tpmStatus = (ssh: SshClient) =>
   ssh.elastosJson<{ keyId?: string; provisioned: boolean }>(['tpm', 'status']);
+
+/** What must be equal in two builds from the same inputs; returns the differing keys. */
+export function manifestDifferences(a: string, b: string): string[] {
+  type M = Record<string, unknown> & { files: Record<string, string> };
+  const [x, y] = [a, b].map((f) => JSON.parse(readFileSync(f, 'utf8')) as M) as [M, M];
+  const diffs: string[] = [];
+  for (const k of ['measuredBoot', 'capsules', 'node', 'debian', 'workspaces', 'kernel'] as const) {
+    if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) diffs.push(k);
+  }
+  const names = new Set([...Object.keys(x.files), ...Object.keys(y.files)]);
+  for (const n of names) if (x.files[n] !== y.files[n]) diffs.push(`files ${n}`);
+  return diffs;
+}

@@ -15,6 +15,7 @@ import {
   auditVerify,
   checkquote,
   hostVerify,
+  manifestDifferences,
   otherReleaseManifest,
   tpmStatus,
   waitForCapsules,
@@ -26,7 +27,12 @@ import { makeAdminKey, SshClient } from './ssh-client.js';
 import { Checks } from './test-report.js';
 
 const { values } = parseArgs({
-  options: { arch: { type: 'string', default: 'arm64' }, port: { type: 'string', default: '0' } },
+  options: {
+    arch: { type: 'string', default: 'arm64' },
+    port: { type: 'string', default: '0' },
+    // Boot the image already built (while working on the test itself).
+    'no-build': { type: 'boolean', default: false },
+  },
 });
 const p = profile(values.arch ?? 'arm64');
 const outDir = join(DEFAULT_OUT, p.arch);
@@ -62,7 +68,7 @@ async function firstBoot(ssh: SshClient, disk: string): Promise<{ keyId?: string
     return 'console: elastos-firstboot: sealing the runtime key to the TPM';
   });
   await checks.run('the console shows the measurement lines', async () =>
-    (await b.waitForConsole(/.*boot\.measured.*/, BOOT_MS))[0].slice(0, 160),
+    (await b.waitForConsole(/.*"msg":"runtime measured".*/, BOOT_MS))[0].slice(0, 160),
   );
   await checks.run(
     'admin key from the boot partition works; elastos status over SSH shows the demo capsules running',
@@ -146,11 +152,21 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   ensurePackages([...BUILD_PACKAGES, ...BOOT_PACKAGES]);
   const built = await checks.run(`npm run image -- --arch ${p.arch}`, async () => {
+    if (values['no-build']) return { detail: 'skipped (--no-build): booting the image already built', value: true };
     const report = await buildImage({ arch: p.arch });
     return { detail: report.split('\n')[0] ?? '', value: true };
   });
   checks.time('build (cached stages reused)', (Date.now() - t0) / 1000);
   if (built !== true) return;
+  await checks.run(
+    'a second build from the same inputs: same runtime files, capsules and expected measurements',
+    async () => {
+      await buildImage({ arch: p.arch, variant: 'repro', noDisk: true });
+      const diffs = manifestDifferences(join(outDir, 'manifest.json'), join(`${outDir}-repro`, 'manifest.json'));
+      if (diffs.length > 0) throw new Error(`the manifests differ in ${diffs.slice(0, 5).join(', ')}`);
+      return 'manifests agree';
+    },
+  );
   const br = JSON.parse(readFileSync(join(outDir, 'build-report.json'), 'utf8')) as {
     rawBytes: number;
     compressedBytes: number;
@@ -165,6 +181,17 @@ async function main(): Promise<void> {
   const ssh = new SshClient(sshPort, key);
   const first = await firstBoot(ssh, disk);
   await secondBoot(ssh, disk, first);
+}
+
+// Ctrl-C or a CI timeout: still stop QEMU, swtpm and the simulator by pid.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    checks.fail('boot test', new Error(`interrupted by ${sig}`));
+    void box?.stop().finally(() => {
+      checks.print(p.arch);
+      process.exit(1);
+    });
+  });
 }
 
 main()

@@ -20,6 +20,10 @@ export interface BuildOptions {
   adminKey?: string | undefined;
   publisherKey?: string | undefined;
   out?: string | undefined;
+  /** A second build beside the first (`ARCH-NAME/`), e.g. to compare two builds' manifests. */
+  variant?: string;
+  /** Stop after the manifest (no disk image). */
+  noDisk?: boolean;
 }
 
 export const DEFAULT_OUT = join(REPO_ROOT, '.run', 'image');
@@ -77,7 +81,7 @@ export async function buildImage(o: BuildOptions): Promise<string> {
   ensureBinfmt(p.arch);
   process.env.SOURCE_DATE_EPOCH = sourceDateEpoch();
   const outRoot = resolve(o.out ?? DEFAULT_OUT);
-  const outDir = join(outRoot, p.arch);
+  const outDir = join(outRoot, o.variant ? `${p.arch}-${o.variant}` : p.arch);
   const stages = new StageRunner(join(outRoot, 'cache'));
   mkdirSync(outDir, { recursive: true });
 
@@ -91,7 +95,7 @@ export async function buildImage(o: BuildOptions): Promise<string> {
   let t = Date.now();
   const key = await publisherKey(join(outRoot, 'keys', 'publisher.key'), o.publisherKey);
   const capsules = await buildImageCapsules(
-    join(outRoot, 'capsules', key.keyId.slice(0, 16)),
+    join(outDir, 'capsules', key.keyId.slice(0, 16)),
     o.publisherKey ?? join(outRoot, 'keys', 'publisher.key'),
   );
   stages.timings.push({ name: 'capsules', cached: false, seconds: (Date.now() - t) / 1000 });
@@ -124,6 +128,7 @@ export async function buildImage(o: BuildOptions): Promise<string> {
   });
   writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const security = securityReport(trees.root, outDir);
+  if (o.noDisk) return `[image] ${p.arch} manifest in ${outDir} (no disk)`;
 
   t = Date.now();
   say('stage disk: building');

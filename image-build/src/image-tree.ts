@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { addTrustedKey, publicKeyEntry } from '@elastos/runtime';
 import type { PublisherKey } from '@elastos/scripts/dist/capsule/publisher-key.js';
 import { vacationPhoto } from '@elastos/scripts/dist/demo/demo-photo.js';
@@ -128,6 +128,7 @@ export interface RootInputs {
 
 export function assembleRoot(root: string, p: ArchProfile, inputs: RootInputs): void {
   rmSync(root, { recursive: true, force: true });
+  mkdirSync(dirname(root), { recursive: true });
   run('cp', ['-a', '--reflink=auto', join(inputs.rootfs, 'tree'), root], 'copying the rootfs');
   installNode(root, inputs.node);
   inputs.runtime(join(root, 'usr/lib/elastos'));

@@ -8,7 +8,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdminClient, decodePackage, loadConfig } from '@elastos/runtime';
+import { AdminClient, decodePackage, hasCode, loadConfig } from '@elastos/runtime';
 
 type Call = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
 const say = (line: string) => process.stdout.write(`elastos-demo: ${line}\n`);
@@ -71,7 +71,11 @@ async function main(share: string): Promise<void> {
   const rows = (await call('capsule.status')) as Array<{ name: string; state: string }>;
   for (const name of names) {
     const row = rows.find((r) => r.name === name);
-    if (row && row.state !== 'running' && row.state !== 'backoff') await call('capsule.start', { name });
+    if (!row || row.state === 'running' || row.state === 'backoff') continue;
+    // The runtime starts installed capsules itself at boot: one may have started meanwhile.
+    await call('capsule.start', { name }).catch((err: unknown) => {
+      if (!hasCode(err, 'E_CAPSULE_EXISTS')) throw err;
+    });
   }
   say(`capsules: ${names.join(', ')}`);
 }
