@@ -20,8 +20,15 @@ export interface StatusRow {
 }
 
 /** Polls `elastos --json status` over SSH until every capsule in `names` runs; returns the rows. */
-export async function waitForCapsules(ssh: SshClient, box: QemuBox, names: string[], ms: number): Promise<StatusRow[]> {
+export async function waitForCapsules(
+  ssh: SshClient,
+  box: QemuBox,
+  names: string[],
+  ms: number,
+  onFirstAnswer: () => void = () => {},
+): Promise<StatusRow[]> {
   let last = '';
+  let answered = false;
   try {
     return await pollFor(
       'the demo capsules to run',
@@ -30,6 +37,8 @@ export async function waitForCapsules(ssh: SshClient, box: QemuBox, names: strin
         const r = await ssh.run(['elastos', '--json', 'status'], 60_000);
         last = r.code === 0 ? r.stdout.trim().slice(0, 400) : r.stderr.trim().slice(0, 200);
         if (r.code !== 0) return undefined;
+        if (!answered) onFirstAnswer();
+        answered = true;
         const rows = (JSON.parse(r.stdout) as { capsules: StatusRow[] }).capsules;
         return names.every((n) => rows.some((row) => row.name === n && row.state === 'running')) ? rows : undefined;
       },
