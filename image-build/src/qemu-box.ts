@@ -140,6 +140,8 @@ export class QemuBox {
     return [
       '-M',
       'q35',
+      '-vga',
+      'none',
       '-cpu',
       'max',
       ...common,
