@@ -46,6 +46,13 @@ export const ERROR_CODES = {
   E_ATTEST_NONCE: { exit: 65, summary: 'the quote does not carry the expected nonce' },
   E_ATTEST_INVALID: { exit: 65, summary: 'the attestation does not verify' },
   E_EVENTLOG_MISMATCH: { exit: 65, summary: 'the event log does not replay to the quoted PCR values' },
+  E_ATTEST_RELEASE: { exit: 65, summary: 'the attested measurements are not those of the expected release' },
+
+  // the appliance image (image-build/README.md)
+  E_IMAGE_PREREQ: { exit: 69, summary: 'the image build needs root on Debian with its packages and binfmt_misc' },
+  E_IMAGE_ADMIN_KEY: { exit: 65, summary: 'the admin key file is not one SSH public key' },
+  E_IMAGE_BUILD: { exit: 70, summary: 'a stage of the image build failed' },
+  E_IMAGE_BOOT: { exit: 70, summary: 'the image did not boot or answer in time' },
 
   // tokens (runtime/spec/token.md)
   E_TOKEN_MALFORMED: { exit: 65, summary: 'the token does not decode or has a bad structure' },
