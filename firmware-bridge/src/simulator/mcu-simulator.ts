@@ -33,6 +33,8 @@ export interface SimulatorOptions {
   maxAttempts: number;
   /** How often to try reopening a vanished device (a pty whose socat died). */
   reopenMs: number;
+  /** Keep the last handled frame across an MCU reset (spec §4.3); false only to show why it must. */
+  retainLastHandled: boolean;
 }
 
 export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
@@ -46,6 +48,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
   ackTimeoutMs: 100,
   maxAttempts: 20,
   reopenMs: 50,
+  retainLastHandled: true,
 };
 
 export interface SimulatorEvents {
@@ -63,7 +66,7 @@ export interface SimulatorEvents {
 export class McuSimulator extends EventEmitter<SimulatorEvents> {
   readonly options: SimulatorOptions;
   readonly clock: SimClock;
-  private readonly link: Link;
+  private link: Link;
   powered = false;
   bootCount = 0;
   led: LedState = 'booting';
@@ -80,7 +83,7 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     super();
     this.options = { ...DEFAULT_SIMULATOR_OPTIONS, ...options };
     this.clock = new SimClock(this.options.driftPpm, !this.options.rtcInvalid);
-    this.link = new Link({ ...this.options, maxQueue: 64 }, (type, payload) => this.onCommand(type, payload));
+    this.link = this.newLink();
     transport.onData((chunk) => {
       if (this.powered) this.link.receive(chunk);
     });
@@ -104,10 +107,39 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     await this.transport.close();
   }
 
-  /** A press of the front button lasting `durationMs` (reported on release, spec §5.5). */
-  press(durationMs: number): Promise<void> {
-    const press = durationMs >= this.options.longPressMs ? 'long' : 'short';
+  /**
+   * A press of the front button lasting `durationMs` (reported on release, spec §5.5); `kind`
+   * overrides the firmware's own threshold (a flag that disagrees with the duration).
+   */
+  press(durationMs: number, kind?: 'short' | 'long'): Promise<void> {
+    const press = kind ?? (durationMs >= this.options.longPressMs ? 'long' : 'short');
     return this.sendEvent({ type: 'button', press, durationMs: Math.min(durationMs, 0xffff) });
+  }
+
+  /** Sends an event's raw payload, as a vendor's firmware might (e.g. LOG text that is not UTF-8). */
+  async sendRaw(type: number, payload: Uint8Array): Promise<void> {
+    if (!this.powered) throw new ElastosError('E_SERIAL_CLOSED', 'the board is off');
+    await this.link.request(type, payload);
+  }
+
+  /**
+   * The MCU's own reset (brown-out, firmware fault): a new link session (random seq, SYN), the
+   * watchdog forgotten, a BOOT event; the last handled frame survives it (spec §4.3).
+   */
+  restartMcu(): void {
+    const last = this.link.lastHandled;
+    this.link.detach(new ElastosError('E_SERIAL_CLOSED', 'the MCU reset'));
+    this.link = this.newLink();
+    if (this.options.retainLastHandled) this.link.lastHandled = last;
+    clearTimeout(this.wdtTimer);
+    this.powered = false;
+    this.powerOn('power-on');
+  }
+
+  /** The watchdog state lost without a BOOT reaching the host (as when that BOOT ran out of attempts). */
+  forgetWatchdog(): void {
+    clearTimeout(this.wdtTimer);
+    this.watchdog = { armed: false, timeoutMs: 0 };
   }
 
   log(level: 'debug' | 'info' | 'warn' | 'error', text: string): Promise<void> {
@@ -147,6 +179,10 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     clearTimeout(this.wdtTimer);
     this.link.detach(new ElastosError('E_SERIAL_CLOSED', 'the board is off'));
     if (wasOn) this.emit('power', { on: false, reason });
+  }
+
+  private newLink(): Link {
+    return new Link({ ...this.options, maxQueue: 64 }, (type, payload) => this.onCommand(type, payload));
   }
 
   private attach(): void {
