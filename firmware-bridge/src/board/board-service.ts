@@ -37,6 +37,7 @@ export class McuBoardService implements BoardService {
   private tamper: string | undefined;
   private reportedRejects = 0;
   private lastDown: string | undefined;
+  private lastBoot: number | undefined;
   /** Set first thing in stop(): nothing may re-arm the watchdog after the orderly disarm is queued. */
   private stopping = false;
   clockSource: 'system' | 'rtc' | 'none' = 'system';
@@ -187,7 +188,9 @@ export class McuBoardService implements BoardService {
     if (ev.type !== 'log')
       this.deps.log[ev.type === 'boot' && ev.reason === 'watchdog' ? 'warn' : 'info']({ ...ev }, 'MCU event');
     if (ev.type === 'boot') {
+      if (ev.bootCount === this.lastBoot) return; // re-sent after our HELLO (spec §5.6): recorded once
       await this.auditNow({ type: 'mcu.boot', details: { reason: ev.reason, bootCount: ev.bootCount } });
+      this.lastBoot = ev.bootCount;
       if (this.bridge.state === 'ready') void this.onReady();
     } else if (ev.type === 'button') {
       // Recorded before it approves anything: an unrecorded press is not ACKed and comes again,

@@ -158,4 +158,18 @@ describe('protocol rules (spec/protocol.md §8) against the simulator over a pty
     await rig.sim.sendRaw(MSG.EV_LOG, Uint8Array.of(1, 0xff, 0x6f, 0x6b, 0xc3));
     assert.deepEqual(texts, ['\ufffdok\ufffd']);
   });
+
+  it('R11 a BOOT that ran out of attempts (nobody listened) is sent again after the next HELLO (§5.6)', async () => {
+    rig = await SimRig.start({ ackTimeoutMs: 20, maxAttempts: 3 });
+    await until('the BOOT to run out of attempts', () => rig.sim.stats().timeouts >= 1, 3000);
+    bridge = new McuBridge(new SerialPortTransport(rig.hostPath), { ackTimeoutMs: 40, maxAttempts: 12 });
+    const boots: number[] = [];
+    bridge.onEvent((ev) => {
+      if (ev.type === 'boot') boots.push(ev.bootCount);
+    });
+    bridge.start();
+    await bridge.whenReady(5000);
+    await until('the BOOT after HELLO', () => boots.length === 1, 3000);
+    assert.deepEqual(boots, [1]);
+  });
 });

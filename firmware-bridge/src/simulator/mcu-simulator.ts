@@ -74,6 +74,12 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
   private wdtTimer: NodeJS.Timeout | undefined;
   private powerTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The BOOT event until the host acknowledged it (spec §5.6: re-sent after the next HELLO). */
+  private pendingBoot: McuEvent | undefined;
+  private bootTry = 0;
+  private bootSending = false;
+  /** The rig holds the watchdog: it does not fire (a lab debugging a stopped runtime). */
+  watchdogHeld = false;
   private staleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -170,7 +176,9 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     this.watchdog = { armed: false, timeoutMs: 0 };
     if (this.transport.isOpen) this.attach();
     this.emit('power', { on: true, reason });
-    this.sendEvent({ type: 'boot', reason, bootCount: this.bootCount }).catch(() => {});
+    this.pendingBoot = { type: 'boot', reason, bootCount: this.bootCount };
+    this.bootSending = false;
+    this.sendBoot();
   }
 
   private powerOff(reason: SimulatorEvents['power'][0]['reason']): void {
@@ -179,6 +187,22 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     clearTimeout(this.wdtTimer);
     this.link.detach(new ElastosError('E_SERIAL_CLOSED', 'the board is off'));
     if (wasOn) this.emit('power', { on: false, reason });
+  }
+
+  /** Sends the pending BOOT once at a time; it stays pending when it runs out of attempts (§5.6). */
+  private sendBoot(): void {
+    const ev = this.pendingBoot;
+    if (!ev || this.bootSending) return;
+    this.bootSending = true;
+    const attempt = ++this.bootTry;
+    this.sendEvent(ev)
+      .then(() => {
+        if (this.pendingBoot === ev) this.pendingBoot = undefined;
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (attempt === this.bootTry) this.bootSending = false;
+      });
   }
 
   private newLink(): Link {
@@ -221,6 +245,8 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     switch (cmd.type) {
       case 'hello': {
         const { serial, firmware, version } = this.options;
+        // A BOOT nobody acknowledged (the SoC was still booting) goes out after this HELLO's ACK.
+        if (this.pendingBoot) setTimeout(() => this.sendBoot(), 5);
         return encodeIdentity({ version, serial, firmware, bootCount: this.bootCount });
       }
       case 'ping':
@@ -250,9 +276,17 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     }
   }
 
+  private fireWatchdog(): void {
+    if (this.watchdogHeld) {
+      this.wdtTimer = setTimeout(() => this.fireWatchdog(), this.watchdog.timeoutMs);
+      return;
+    }
+    this.powerCycle(this.options.watchdogOffMs, 'watchdog');
+  }
+
   private kick(ok: Uint8Array): Uint8Array {
     clearTimeout(this.wdtTimer);
-    this.wdtTimer = setTimeout(() => this.powerCycle(this.options.watchdogOffMs, 'watchdog'), this.watchdog.timeoutMs);
+    this.wdtTimer = setTimeout(() => this.fireWatchdog(), this.watchdog.timeoutMs);
     return ok;
   }
 }
