@@ -114,7 +114,10 @@ export async function bootRuntime(opts: BootOptions): Promise<BootedRuntime> {
     const record = await readSealedRecord(store);
     if (!record) throw new ElastosError('E_TPM_NOT_PROVISIONED', 'no sealed runtime key: run `elastos provision`');
     const measured = new MeasuredBoot(tpm, config.tpm.pcr, eventLogPath(config), trail);
-    await measured.measureRuntime(config, opts.codeRoots);
+    const value = await measured.measureRuntime(config, opts.codeRoots);
+    // The measurement lines on the console: what a verifier compares with the release manifest.
+    const events = measured.log.events.map((e) => `${e.type} ${e.digest}`);
+    opts.log.info({ pcr: config.tpm.pcr, value, events }, 'runtime measured');
     const key = await unsealKey(tpm, record, config.tpm.pcr);
     await trail.record({ actor: 'runtime', type: 'boot.unsealed', details: { keyId: key.keyId } });
     opts.log.info({ keyId: key.keyId, pcr: config.tpm.pcr }, 'runtime key unsealed');

@@ -46,8 +46,18 @@ const runtimeErrorsOnly: Plugin = {
   },
 };
 
-async function bundle(name: string): Promise<Uint8Array> {
-  const entry = join(REPO_ROOT, 'capsules', name, 'dist', 'main.js');
+/** Where a capsule's manifest and compiled entry are (a first-party one's by default). */
+export interface CapsuleSource {
+  manifest: string;
+  entry: string;
+}
+
+const firstPartySource = (name: string): CapsuleSource => ({
+  manifest: join(REPO_ROOT, 'capsules', name, 'manifest.json'),
+  entry: join(REPO_ROOT, 'capsules', name, 'dist', 'main.js'),
+});
+
+async function bundle(name: string, entry: string): Promise<Uint8Array> {
   if (!existsSync(entry)) throw new Error(`missing ${entry}: run tsc -b first`);
   const out = await build({
     entryPoints: [entry],
@@ -66,10 +76,14 @@ async function bundle(name: string): Promise<Uint8Array> {
 }
 
 /** Builds one capsule into `outDir/NAME-VERSION.capsule` unless it is up to date. */
-export async function buildCapsule(name: string, outDir: string, key: PublisherKey): Promise<BuiltCapsule> {
-  const src = join(REPO_ROOT, 'capsules', name);
-  const manifestBytes = readFileSync(join(src, 'manifest.json'));
-  const code = await bundle(name);
+export async function buildCapsule(
+  name: string,
+  outDir: string,
+  key: PublisherKey,
+  src: CapsuleSource = firstPartySource(name),
+): Promise<BuiltCapsule> {
+  const manifestBytes = readFileSync(src.manifest);
+  const code = await bundle(name, src.entry);
   const stamp = createHash('sha256').update(code).update(manifestBytes).update(key.keyId).digest('hex');
   const { version } = JSON.parse(manifestBytes.toString('utf8')) as { version: string };
   const file = join(outDir, `${name}-${version}.capsule`);
