@@ -8,8 +8,8 @@ export function adminTests(ctx: SuiteContext): void {
     assert.match(await ok(rig, ['status']), /running/);
     const health = await json<Record<string, unknown>>(rig, ['health']);
     assert.ok(health && typeof health === 'object' && Object.keys(health).length > 0, 'health has readings');
-    const list = await json<Array<{ name: string }>>(rig, ['capsule', 'list']);
-    assert.ok(list.some((c) => c.name === 'storage'));
+    const { capsules } = await json<{ capsules: Array<{ name: string }> }>(rig, ['capsule', 'list']);
+    assert.ok(capsules.some((c) => c.name === 'storage'));
     await runHilCapsule(rig, 'asker');
     const first = await pendingAsk(rig, 'storage://hil/asked/1');
     await ok(rig, ['approve', first.ticket]);

@@ -89,7 +89,7 @@ export function pendingAsk(rig: Rig, resource: string, ms = 30_000): Promise<Pen
 
 /** Installs one of the suite's capsules (its package is on the box) unless it is there; starts it. */
 export async function runHilCapsule(rig: Rig, name: 'hammer' | 'asker'): Promise<void> {
-  const installed = await json<Array<{ name: string }>>(rig, ['capsule', 'list']);
-  if (!installed.some((c) => c.name === name)) await ok(rig, ['capsule', 'install', box(rig).hilPackages[name]]);
+  const { capsules } = await json<{ capsules: Array<{ name: string }> }>(rig, ['capsule', 'list']);
+  if (!capsules.some((c) => c.name === name)) await ok(rig, ['capsule', 'install', box(rig).hilPackages[name]]);
   await ok(rig, ['capsule', 'restart', name]);
 }

@@ -33,7 +33,8 @@ export interface QemuBoxLike {
 export type QemuBoxClass = new (o: QemuBoxOptions) => QemuBoxLike;
 
 export async function loadQemuBox(): Promise<QemuBoxClass> {
-  const path = join(REPO_ROOT, 'image-build', 'dist', 'qemu-box.js');
+  // HIL_QEMU_BOX_MODULE: another checkout's built module (e.g. the image work before it merges).
+  const path = process.env.HIL_QEMU_BOX_MODULE ?? join(REPO_ROOT, 'image-build', 'dist', 'qemu-box.js');
   if (!existsSync(path)) {
     throw new ElastosError(
       'E_SETUP_REQUIRED',
