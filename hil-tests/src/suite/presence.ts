@@ -32,7 +32,7 @@ export function presenceTests(ctx: SuiteContext): void {
     assert.match(log, /refused +request write storage:\/\/hil\/asked\/2.*: E_[A-Z_]+/);
     await mcu.press(2500); // outside any window
     await new Promise((r) => setTimeout(r, 1500));
-    const records = await trail(rig, 2000, 'asker');
+    const records = await trail(rig, 3000);
     assert.ok(issued(records, FIRST), 'the press inside the window led to a token');
     assert.ok(!issued(records, SECOND), 'the press outside the window approved nothing');
     assert.equal((await json<unknown[]>(rig, ['requests'])).length, 0);

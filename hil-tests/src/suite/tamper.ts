@@ -12,7 +12,7 @@ export function tamperTests(ctx: SuiteContext): void {
     await waitRuntime(rig);
     const refused = await pollFor(
       'the refusal of notes in the trail',
-      async () => (await trail(rig, 500)).find((x) => x.type === 'capsule.refused' && x.resource === 'notes'),
+      async () => (await trail(rig, 3000)).find((x) => x.type === 'capsule.refused' && x.resource === 'notes'),
       30_000,
       500,
     );

@@ -20,7 +20,7 @@ export function watchdogTests(ctx: SuiteContext): void {
     assert.notEqual(back.pid, pid, 'a new runtime answers');
     const boot = await pollFor(
       'the watchdog reset in the trail',
-      async () => (await trail(rig, 500)).find((r) => r.type === 'mcu.boot' && r.details?.reason === 'watchdog'),
+      async () => (await trail(rig, 3000)).find((r) => r.type === 'mcu.boot' && r.details?.reason === 'watchdog'),
       30_000,
       500,
     );

@@ -33,6 +33,47 @@ const debugfs = (dev: string, cmd: string, write = false) =>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
+/**
+ * Replaces (or creates) `dir/name` on the data partition with the local file `from` (`dir` is
+ * made); a replaced file keeps its owner (a capsule's data belongs to the capsule's uid).
+ */
+export function writeOnData(disk: string, dir: string, name: string, from: string): void {
+  const dev = `${disk}?offset=${partition(disk, 'data')}`;
+  const tmp = mkdtempSync(join(tmpdir(), 'hil-data-'));
+  try {
+    const req = join(tmp, 'req');
+    const path = `${dir}/${name}`;
+    let stat = '';
+    try {
+      stat = debugfs(dev, `stat ${path}`);
+    } catch {
+      // a new file
+    }
+    const owner = /User:\s+(\d+)\s+Group:\s+(\d+)/.exec(stat);
+    const mk = dir
+      .split('/')
+      .filter((p) => p !== '')
+      .map((_, i, a) => `mkdir /${a.slice(0, i + 1).join('/')}`);
+    const chown = owner ? `\nsif ${path} uid ${owner[1]}\nsif ${path} gid ${owner[2]}` : '';
+    writeFileSync(req, `${mk.join('\n')}\nrm ${path}\ncd ${dir}\nwrite ${from} ${name}${chown}\n`);
+    execFileSync('debugfs', ['-w', '-f', req, dev], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Reads `path` from the data partition. */
+export function readOnData(disk: string, path: string): string {
+  const dev = `${disk}?offset=${partition(disk, 'data')}`;
+  const tmp = mkdtempSync(join(tmpdir(), 'hil-data-'));
+  try {
+    debugfs(dev, `dump ${path} ${join(tmp, 'f')}`);
+    return readFileSync(join(tmp, 'f'), 'utf8');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /** Appends a line to every `capsules/NAME/ID/code/main.js` under `dataPath` on the data partition. */
 export function alterCapsuleOffline(disk: string, dataPath: string, name: string): void {
   const dev = `${disk}?offset=${partition(disk, 'data')}`;

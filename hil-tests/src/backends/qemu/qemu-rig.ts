@@ -6,18 +6,19 @@
  * guest (QMP stop) and tampering changes the disk with the guest off.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ElastosError } from '@elastos/runtime';
 import { REPO_ROOT } from '@elastos/scripts/dist/workspaces.js';
-import { makeTempDir } from '@elastos/testkit';
+import { makeTempDir, pollFor } from '@elastos/testkit';
 import { buildHilCapsules } from '../../capsules/build.js';
 import { Rig } from '../../rig.js';
 import type { QemuSettings, RigFile } from '../../rig-file.js';
 import { FileConsole } from '../file-console.js';
+import { HIL_RULES } from '../local/hil-rules.js';
 import { SimMcu } from '../local/sim-mcu.js';
 import { SshShell } from '../ssh-shell.js';
-import { alterCapsuleOffline, putOnBoot } from './offline-disk.js';
+import { alterCapsuleOffline, putOnBoot, readOnData, writeOnData } from './offline-disk.js';
 import { loadQemuBox } from './qemu-box-api.js';
 import { QemuMachine } from './qemu-machine.js';
 
@@ -36,6 +37,44 @@ function checkImage(s: QemuSettings): void {
   }
 }
 
+/**
+ * Before the first boot (the config is measured and sealed to then): the suite's capsules on
+ * the data partition (/data/hil; the boot partition is root-only) and an ask window of 8 s.
+ */
+async function prepareData(disk: string, dir: string, publisherKey: string): Promise<void> {
+  const built = await buildHilCapsules(join(dir, 'capsules'), publisherKey);
+  writeOnData(disk, '/hil', 'hammer.capsule', built.hammer.file);
+  writeOnData(disk, '/hil', 'asker.capsule', built.asker.file);
+  const config = JSON.parse(readOnData(disk, '/elastos/etc/config.json')) as { broker?: Record<string, unknown> };
+  config.broker = { ...config.broker, askTimeoutMs: 8000 };
+  const local = join(dir, 'config.json');
+  writeFileSync(local, JSON.stringify(config, null, 2));
+  chmodSync(local, 0o644);
+  writeOnData(disk, '/elastos/etc', 'config.json', local);
+}
+
+/**
+ * After the first boot installed the demo capsules (the shell's rules are seeded then), with the
+ * box off: the suite's rules (hammer's load, asker's "ask") before the final deny.
+ */
+async function addHilRules(disk: string, dir: string): Promise<void> {
+  const path = '/elastos/lib/capsules/shell/data';
+  const rules = JSON.parse(readOnData(disk, `${path}/rules.json`)) as { rules: unknown[] };
+  const mine = HIL_RULES.rules.filter((r) => r.capsule === 'hammer' || r.capsule === 'asker');
+  rules.rules.splice(Math.max(0, rules.rules.length - 1), 0, ...mine);
+  const local = join(dir, 'rules.json');
+  writeFileSync(local, JSON.stringify(rules, null, 2));
+  chmodSync(local, 0o644);
+  writeOnData(disk, path, 'rules.json', local);
+}
+
+async function storyRunning(shell: SshShell): Promise<boolean> {
+  const r = await shell.elastos(['--json', 'status'], 30_000);
+  if (r.code !== 0) return false;
+  const rows = (JSON.parse(r.stdout) as { capsules: Array<{ name: string; state: string }> }).capsules;
+  return ['shell', 'storage', 'photo-editor'].every((n) => rows.some((c) => c.name === n && c.state === 'running'));
+}
+
 export async function openQemuRig(file: RigFile & { backend: 'qemu' }): Promise<Rig> {
   const s = file.qemu;
   checkImage(s);
@@ -49,9 +88,7 @@ export async function openQemuRig(file: RigFile & { backend: 'qemu' }): Promise<
     const key = join(dir.path, 'admin');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'hil-rig', '-f', key]);
     putOnBoot(disk, `${key}.pub`, 'elastos-admin.pub');
-    const built = await buildHilCapsules(join(dir.path, 'capsules'), abs(s.publisherKey));
-    putOnBoot(disk, built.hammer.file, 'hil-hammer.capsule');
-    putOnBoot(disk, built.asker.file, 'hil-asker.capsule');
+    await prepareData(disk, dir.path, abs(s.publisherKey));
 
     const mcu = new SimMcu(rig);
     const machine = new QemuMachine(
@@ -64,6 +101,12 @@ export async function openQemuRig(file: RigFile & { backend: 'qemu' }): Promise<
     rig.onClose(() => mcu.stop());
     await machine.on();
     await mcu.start(machine.mcuLink);
+    rig.box = {
+      stateDir: '/var/lib/elastos',
+      hilPackages: { hammer: '/data/hil/hammer.capsule', asker: '/data/hil/asker.capsule' },
+      bootMs: s.bootTimeoutS * 1000,
+      powerCuts: s.powerCuts,
+    };
     const target = {
       host: '127.0.0.1',
       port: s.sshPort,
@@ -85,12 +128,15 @@ export async function openQemuRig(file: RigFile & { backend: 'qemu' }): Promise<
     rig.register('power', machine);
     rig.register('mcu', mcu);
     rig.register('tpm', { where: join(dir.path, 'tpm') });
-    rig.box = {
-      stateDir: '/var/lib/elastos',
-      hilPackages: { hammer: '/boot/firmware/hil-hammer.capsule', asker: '/boot/firmware/hil-asker.capsule' },
-      bootMs: s.bootTimeoutS * 1000,
-      powerCuts: s.powerCuts,
-    };
+    await pollFor(
+      'the demo capsules on the first boot',
+      async () => ((await storyRunning(shell)) ? true : undefined),
+      rig.box.bootMs,
+      2000,
+    );
+    await machine.off();
+    await addHilRules(disk, dir.path);
+    await machine.on();
     return rig;
   } catch (err) {
     await rig.close();
