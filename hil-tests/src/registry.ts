@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import type { Rig } from './rig.js';
 import { loadRigFile, type RigFile } from './rig-file.js';
 

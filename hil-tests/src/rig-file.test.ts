@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hasCode } from '@elastos/runtime';
+import { hasCode } from '@elastos/protocol/errors';
 import { parseRigFile } from './rig-file.js';
 
 const RIGS = fileURLToPath(new URL('../rigs/', import.meta.url));

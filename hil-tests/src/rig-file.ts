@@ -4,7 +4,7 @@
  * naming it (E_RIG_FILE), before anything starts.
  */
 import { readFileSync } from 'node:fs';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
 

@@ -1,4 +1,4 @@
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import type { ProtocolName, Protocols } from './protocols.js';
 import type { RigFile } from './rig-file.js';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { hasCode } from '@elastos/runtime';
+import { hasCode } from '@elastos/protocol/errors';
 import { Sender } from '../link/sender.js';
 import { decodeFrame, encodeFrame, FLAG_SYN } from '../protocol/frame.js';
 import { MSG } from '../protocol/messages.js';

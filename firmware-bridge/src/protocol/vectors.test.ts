@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { hasCode } from '@elastos/runtime';
+import { hasCode } from '@elastos/protocol/errors';
 import { DEFAULT_BRIDGE_OPTIONS } from '../bridge/bridge.js';
 import { DEFAULT_SIMULATOR_OPTIONS } from '../simulator/mcu-simulator.js';
 import { cobsDecode, cobsEncode } from './cobs.js';

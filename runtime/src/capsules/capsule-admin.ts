@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import { MAX_PACKAGE_BYTES } from '@elastos/protocol/capsules/package-codec';
 import type { AdminServer } from '../admin/index.js';
 import { ElastosError } from '../errors/index.js';
 import type { CapsuleHost } from './capsule-host.js';
 import type { CapsuleLogs } from './capsule-logs.js';
 import type { CapsuleManager } from './capsule-manager.js';
-import { MAX_PACKAGE_BYTES } from './package-codec.js';
 
 function stringArg(args: Record<string, unknown>, key: string): string {
   const value = args[key];

@@ -11,10 +11,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { type AuditRecord, GENESIS_HASH } from '@elastos/protocol/audit/record';
+import type { CapsuleManifest } from '@elastos/protocol/capsules/manifest';
+import { capsuleId, contentDigest, decodePackage, encodePackage } from '@elastos/protocol/capsules/package-codec';
+import { buildPackage, signPackage } from '@elastos/publisher';
 import { makeTempDir } from '@elastos/testkit';
 import { getPublicKeyAsync } from '@noble/ed25519';
 import { AuditLog, walkChain } from '../audit/index.js';
-import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
 import { hasCode } from '../errors/index.js';
 import { Store } from '../store/index.js';
 import { CapsuleManager } from './capsule-manager.js';
@@ -26,9 +29,6 @@ import {
   signedRaw,
   UNTRUSTED_SEED,
 } from './fixtures/vectors.js';
-import type { CapsuleManifest } from './manifest.js';
-import { buildPackage, signPackage } from './package-build.js';
-import { capsuleId, contentDigest, decodePackage, encodePackage } from './package-codec.js';
 import { addTrustedKey, keyIdOf, publicKeyEntry, removeTrustedKey } from './trust-store.js';
 
 /** The audit trail as committed (real AuditLog, read back through the hash-chain walk). */

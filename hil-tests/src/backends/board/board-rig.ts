@@ -10,7 +10,7 @@ import { exec } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPortTransport } from '@elastos/firmware-bridge';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { makeTempDir } from '@elastos/testkit';
 import { buildHilCapsules } from '../../capsules/build.js';
 import type { McuProtocol, PowerProtocol, Run } from '../../protocols.js';

@@ -6,7 +6,8 @@
  */
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ElastosError, loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
+import { loadConfig, provisionRuntimeKey, Store } from '@elastos/runtime';
 import { adminCaller, setUpStory, trustDevPublisher } from '@elastos/scripts/dist/demo/story.js';
 import { REPO_ROOT } from '@elastos/scripts/dist/workspaces.js';
 import {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { REPO_ROOT } from '@elastos/scripts/dist/workspaces.js';
 
 export interface QemuBoxOptions {

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { REPO_ROOT } from '@elastos/scripts/dist/workspaces.js';
 import { makeTempDir, pollFor } from '@elastos/testkit';
 import { buildHilCapsules } from '../../capsules/build.js';
