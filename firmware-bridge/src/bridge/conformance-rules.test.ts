@@ -57,17 +57,17 @@ describe('protocol rules (spec/protocol.md §8) against the simulator over a pty
   });
 
   it('R2 an event that ran out of attempts is dropped, never re-sent under a new seq (§4.1)', async () => {
-    await open({ ackTimeoutMs: 20, maxAttempts: 5 });
+    await open({ ackTimeoutMs: 60, maxAttempts: 6 });
     const handled: string[] = [];
     let slow = true;
     bridge.onEvent(async (ev) => {
       if (ev.type !== 'button') return;
       handled.push(`${ev.press}:${ev.durationMs}`);
-      if (slow) await new Promise((r) => setTimeout(r, 400)); // longer than the MCU's 5 x 20 ms
+      if (slow) await new Promise((r) => setTimeout(r, 1500)); // longer than the MCU's 6 x 60 ms
     });
     await assert.rejects(rig.sim.press(2600), (e: Error) => hasCode(e, 'E_SERIAL_TIMEOUT'));
     slow = false;
-    await until('the late ACK to land', () => rig.sim.stats().staleAcks >= 1, 2000);
+    await until('the late ACK to land', () => rig.sim.stats().staleAcks >= 1, 4000);
     await rig.sim.press(2700);
     assert.deepEqual(handled, ['long:2600', 'long:2700'], 'each press handled once, in order');
   });
