@@ -5,15 +5,16 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ElastosError } from '@elastos/protocol/errors';
-import type { Rig } from './rig.js';
+import { Rig } from './rig.js';
 import { loadRigFile, type RigFile } from './rig-file.js';
 
-type Opener = (file: RigFile) => Promise<Rig>;
+type Opener = (rig: Rig, file: RigFile) => Promise<void>;
 const backends = new Map<RigFile['backend'], Opener>();
 
+/** A backend fills the rig it is given (protocols, closers, pids); on failure the caller closes it. */
 export function registerBackend<K extends RigFile['backend']>(
   kind: K,
-  open: (file: Extract<RigFile, { backend: K }>) => Promise<Rig>,
+  open: (rig: Rig, file: Extract<RigFile, { backend: K }>) => Promise<void>,
 ): void {
   backends.set(kind, open as Opener);
 }
@@ -28,9 +29,14 @@ export function rigFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return `${RIGS}${name}.yaml`;
 }
 
-export async function openRig(path = rigFilePath()): Promise<Rig> {
+/**
+ * The rig at once (so that whoever holds it can close it whatever happens) and its opening:
+ * `opened` settles when the backend has started everything.
+ */
+export function createRig(path = rigFilePath()): { rig: Rig; opened: Promise<void> } {
   const file = loadRigFile(path);
+  const rig = new Rig(file);
   const open = backends.get(file.backend);
   if (!open) throw new ElastosError('E_RIG_FILE', `${path}: backend ${file.backend} is not registered`);
-  return open(file);
+  return { rig, opened: open(rig, file) };
 }

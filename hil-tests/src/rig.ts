@@ -53,6 +53,25 @@ export class Rig {
     if (this.history.length > 20) this.history.shift();
   }
 
+  private readonly pidSources: Array<() => Array<number | undefined>> = [];
+
+  /** Where the pids of the rig's processes are: killed at once if the process must exit before close(). */
+  trackPids(source: () => Array<number | undefined>): void {
+    this.pidSources.push(source);
+  }
+
+  /** Synchronous last resort (process exit): SIGKILL every process the rig still knows. */
+  killNow(): void {
+    for (const pid of this.pidSources.flatMap((s) => s())) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   /** Runs on close, last registered first. */
   onClose(fn: () => Promise<void>): void {
     this.closers.push(fn);

@@ -8,9 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../backends/index.js';
-import { openRig, rigFilePath } from '../registry.js';
+import { createRig, rigFilePath } from '../registry.js';
 import { summary, type TestResult, toJUnit } from '../report/results.js';
 import type { Rig } from '../rig.js';
+import { loadRigFile } from '../rig-file.js';
 import { adminTests } from './admin.js';
 import { bootTests } from './boot.js';
 import { powerCutTests } from './power-cut.js';
@@ -36,19 +37,30 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
       throw err;
     },
   };
+  let opening: Rig | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\nHIL: ${signal}: closing the rig\n`);
-    void (rig?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+    void (opening?.close() ?? Promise.resolve()).finally(() => process.exit(130));
   };
+  // Whatever ends this process, nothing the rig started outlives it.
+  const onExit = () => opening?.killNow();
 
   before(async function () {
-    this.timeout(300_000);
+    const file = loadRigFile(rigFilePath());
+    const bootS =
+      file.backend === 'local' ? 60 : file.backend === 'qemu' ? file.qemu.bootTimeoutS : file.board.bootTimeoutS;
+    this.timeout(3 * bootS * 1000 + 300_000); // the backend's own waits are bounded by its boot time
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    rig = await openRig().catch((err: Error) => {
-      openError = err;
-      return undefined;
-    });
+    process.once('exit', onExit);
+    try {
+      const r = createRig();
+      opening = r.rig;
+      await r.opened;
+      rig = r.rig;
+    } catch (err) {
+      openError = err as Error;
+    }
   });
 
   afterEach(function () {
@@ -72,8 +84,9 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
     this.timeout(120_000);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    const name = rig?.name ?? process.env.HIL_RIG ?? 'local';
-    await rig?.close();
+    const name = opening?.name ?? process.env.HIL_RIG ?? 'local';
+    await opening?.close();
+    process.off('exit', onExit);
     mkdirSync(RESULTS, { recursive: true });
     const xml = process.env.HIL_JUNIT ?? join(RESULTS, `junit-${name}.xml`);
     writeFileSync(xml, toJUnit(results, 'elastos-hil', name));

@@ -14,7 +14,7 @@ import { ElastosError } from '@elastos/protocol/errors';
 import { makeTempDir } from '@elastos/testkit';
 import { buildHilCapsules } from '../../capsules/build.js';
 import type { McuProtocol, PowerProtocol, Run } from '../../protocols.js';
-import { Rig } from '../../rig.js';
+import type { Rig } from '../../rig.js';
 import type { BoardSettings, RigFile } from '../../rig-file.js';
 import { FileConsole } from '../file-console.js';
 import { runBounded, SshShell, sshArgs } from '../ssh-shell.js';
@@ -64,61 +64,54 @@ function boardMcu(rig: Rig, s: BoardSettings, shell: SshShell): McuProtocol {
   };
 }
 
-export async function openBoardRig(file: RigFile & { backend: 'board' }): Promise<Rig> {
+export async function openBoardRig(rig: Rig, file: RigFile & { backend: 'board' }): Promise<void> {
   const s = file.board;
-  const rig = new Rig(file);
-  try {
-    const dir = makeTempDir('elastos-hil-board-');
-    rig.onClose(async () => (process.env.HIL_KEEP ? undefined : dir.remove()));
-    const consolePath = join(dir.path, 'console.log');
-    const log = createWriteStream(consolePath, { flags: 'a' });
-    const serial = new SerialPortTransport(s.console.device, s.console.baudRate);
-    serial.onData((chunk) => log.write(chunk));
-    await serial.open();
-    rig.onClose(async () => {
-      await serial.close();
-      log.end();
-    });
-    const root = { ...s.ssh, user: 'root', key: s.ssh.rootKey };
-    const rootRun = (argv: string[], ms: number): Promise<Run> =>
-      runBounded('ssh', [...sshArgs(root), '--', ...argv], ms);
-    const shell = new SshShell(rig, s.ssh, rootRun);
-    const built = await buildHilCapsules(join(dir.path, 'capsules'), s.publisherKey);
-    const put = async (from: string, to: string) => {
-      const r = await runBounded(
-        'scp',
-        [
-          '-i',
-          root.key,
-          '-P',
-          String(root.port),
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          `UserKnownHostsFile=${root.knownHosts}`,
-          from,
-          `root@${root.host}:${to}`,
-        ],
-        60_000,
-      );
-      if (r.code !== 0) throw new Error(`scp to the board: ${r.stderr}`);
-    };
-    await rootRun(['install', '-d', '-m', '0755', '/var/lib/elastos-hil'], 30_000);
-    await put(built.hammer.file, '/var/lib/elastos-hil/hammer.capsule');
-    await put(built.asker.file, '/var/lib/elastos-hil/asker.capsule');
-    rig.register('console', new FileConsole(consolePath));
-    rig.register('shell', shell);
-    rig.register('power', boardPower(rig, s));
-    rig.register('mcu', boardMcu(rig, s, shell));
-    rig.box = {
-      stateDir: '/var/lib/elastos',
-      hilPackages: { hammer: '/var/lib/elastos-hil/hammer.capsule', asker: '/var/lib/elastos-hil/asker.capsule' },
-      bootMs: s.bootTimeoutS * 1000,
-      powerCuts: s.powerCuts,
-    };
-    return rig;
-  } catch (err) {
-    await rig.close();
-    throw err;
-  }
+  const dir = makeTempDir('elastos-hil-board-');
+  rig.onClose(async () => (process.env.HIL_KEEP ? undefined : dir.remove()));
+  const consolePath = join(dir.path, 'console.log');
+  const log = createWriteStream(consolePath, { flags: 'a' });
+  const serial = new SerialPortTransport(s.console.device, s.console.baudRate);
+  serial.onData((chunk) => log.write(chunk));
+  await serial.open();
+  rig.onClose(async () => {
+    await serial.close();
+    log.end();
+  });
+  const root = { ...s.ssh, user: 'root', key: s.ssh.rootKey };
+  const rootRun = (argv: string[], ms: number): Promise<Run> =>
+    runBounded('ssh', [...sshArgs(root), '--', ...argv], ms);
+  const shell = new SshShell(rig, s.ssh, rootRun);
+  const built = await buildHilCapsules(join(dir.path, 'capsules'), s.publisherKey);
+  const put = async (from: string, to: string) => {
+    const r = await runBounded(
+      'scp',
+      [
+        '-i',
+        root.key,
+        '-P',
+        String(root.port),
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${root.knownHosts}`,
+        from,
+        `root@${root.host}:${to}`,
+      ],
+      60_000,
+    );
+    if (r.code !== 0) throw new Error(`scp to the board: ${r.stderr}`);
+  };
+  await rootRun(['install', '-d', '-m', '0755', '/var/lib/elastos-hil'], 30_000);
+  await put(built.hammer.file, '/var/lib/elastos-hil/hammer.capsule');
+  await put(built.asker.file, '/var/lib/elastos-hil/asker.capsule');
+  rig.register('console', new FileConsole(consolePath));
+  rig.register('shell', shell);
+  rig.register('power', boardPower(rig, s));
+  rig.register('mcu', boardMcu(rig, s, shell));
+  rig.box = {
+    stateDir: '/var/lib/elastos',
+    hilPackages: { hammer: '/var/lib/elastos-hil/hammer.capsule', asker: '/var/lib/elastos-hil/asker.capsule' },
+    bootMs: s.bootTimeoutS * 1000,
+    powerCuts: s.powerCuts,
+  };
 }

@@ -23,7 +23,7 @@ import {
   swtpmDevConfig,
 } from '@elastos/testkit';
 import { buildHilCapsules } from '../../capsules/build.js';
-import { Rig } from '../../rig.js';
+import type { Rig } from '../../rig.js';
 import type { LocalSettings, RigFile } from '../../rig-file.js';
 import { FileConsole } from '../file-console.js';
 import { runBounded, SshShell } from '../ssh-shell.js';
@@ -72,16 +72,9 @@ async function provision(configPath: string, dir: string): Promise<void> {
   }
 }
 
-export async function openLocalRig(file: RigFile & { backend: 'local' }): Promise<Rig> {
+export async function openLocalRig(rig: Rig, file: RigFile & { backend: 'local' }): Promise<void> {
   checkPrerequisites();
-  const rig = new Rig(file);
-  try {
-    await startParts(rig, file.local);
-    return rig;
-  } catch (err) {
-    await rig.close();
-    throw err;
-  }
+  await startParts(rig, file.local);
 }
 
 async function startParts(rig: Rig, s: LocalSettings): Promise<void> {
@@ -143,6 +136,7 @@ async function startParts(rig: Rig, s: LocalSettings): Promise<void> {
     key: key.path,
     knownHosts: join(dir.path, 'ssh', 'known_hosts'),
   };
+  rig.trackPids(() => [runtime.pid, mcu.sim.pid, swtpm.pid, pair.pid]);
   rig.register('console', new FileConsole(consolePath));
   rig.register('shell', new SshShell(rig, target, (argv, ms) => runBounded(argv[0] ?? 'false', argv.slice(1), ms)));
   rig.register('power', power);

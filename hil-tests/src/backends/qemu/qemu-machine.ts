@@ -31,6 +31,10 @@ export class QemuMachine implements PowerProtocol {
     this.timer = setInterval(() => this.followMcu(), 100);
   }
 
+  get pids(): Array<number | undefined> {
+    return Object.values(this.box?.pids ?? {});
+  }
+
   get running(): boolean {
     return this.box?.pids.qemu !== undefined;
   }

@@ -12,7 +12,7 @@ import { ElastosError } from '@elastos/protocol/errors';
 import { REPO_ROOT } from '@elastos/scripts/dist/workspaces.js';
 import { makeTempDir, pollFor } from '@elastos/testkit';
 import { buildHilCapsules } from '../../capsules/build.js';
-import { Rig } from '../../rig.js';
+import type { Rig } from '../../rig.js';
 import type { QemuSettings, RigFile } from '../../rig-file.js';
 import { FileConsole } from '../file-console.js';
 import { HIL_RULES } from '../local/hil-rules.js';
@@ -75,71 +75,65 @@ async function storyRunning(shell: SshShell): Promise<boolean> {
   return ['shell', 'storage', 'photo-editor'].every((n) => rows.some((c) => c.name === n && c.state === 'running'));
 }
 
-export async function openQemuRig(file: RigFile & { backend: 'qemu' }): Promise<Rig> {
+export async function openQemuRig(rig: Rig, file: RigFile & { backend: 'qemu' }): Promise<void> {
   const s = file.qemu;
   checkImage(s);
   const QemuBox = await loadQemuBox();
-  const rig = new Rig(file);
-  try {
-    const dir = makeTempDir('elastos-hil-qemu-');
-    rig.onClose(async () => (process.env.HIL_KEEP ? undefined : dir.remove()));
-    const disk = join(dir.path, 'disk.img');
-    execFileSync('cp', ['--sparse=always', join(abs(s.imageDir), 'disk.img'), disk]);
-    const key = join(dir.path, 'admin');
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'hil-rig', '-f', key]);
-    putOnBoot(disk, `${key}.pub`, 'elastos-admin.pub');
-    await prepareData(disk, dir.path, abs(s.publisherKey));
+  const dir = makeTempDir('elastos-hil-qemu-');
+  rig.onClose(async () => (process.env.HIL_KEEP ? undefined : dir.remove()));
+  const disk = join(dir.path, 'disk.img');
+  execFileSync('cp', ['--sparse=always', join(abs(s.imageDir), 'disk.img'), disk]);
+  const key = join(dir.path, 'admin');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'hil-rig', '-f', key]);
+  putOnBoot(disk, `${key}.pub`, 'elastos-admin.pub');
+  await prepareData(disk, dir.path, abs(s.publisherKey));
 
-    const mcu = new SimMcu(rig);
-    const machine = new QemuMachine(
-      rig,
-      QemuBox,
-      { arch: s.arch, imageDir: abs(s.imageDir), disk, dir: dir.path, sshPort: s.sshPort },
-      mcu,
-    );
-    rig.onClose(() => machine.dispose());
-    rig.onClose(() => mcu.stop());
-    await machine.on();
-    await mcu.start(machine.mcuLink);
-    rig.box = {
-      stateDir: '/var/lib/elastos',
-      hilPackages: { hammer: '/data/hil/hammer.capsule', asker: '/data/hil/asker.capsule' },
-      bootMs: s.bootTimeoutS * 1000,
-      powerCuts: s.powerCuts,
-    };
-    const target = {
-      host: '127.0.0.1',
-      port: s.sshPort,
-      user: 'admin',
-      key,
-      knownHosts: join(dir.path, 'known_hosts'),
-    };
-    const shell = new SshShell(rig, { ...target, hostKeyChecking: 'accept-new' }, async () => {
-      throw new ElastosError('E_RIG_PROTOCOL', 'the qemu rig has no root on the image (PermitRootLogin no)');
-    });
-    shell.hangRuntime = () => machine.freeze();
-    shell.alterCapsule = async (_stateDir, name) => {
-      await machine.off();
-      // /var/lib/elastos is /data/elastos/lib: the data partition's /elastos/lib (image-build/README.md).
-      alterCapsuleOffline(disk, '/elastos/lib', name);
-    };
-    rig.register('console', new FileConsole(join(dir.path, 'console.log')));
-    rig.register('shell', shell);
-    rig.register('power', machine);
-    rig.register('mcu', mcu);
-    rig.register('tpm', { where: join(dir.path, 'tpm') });
-    await pollFor(
-      'the demo capsules on the first boot',
-      async () => ((await storyRunning(shell)) ? true : undefined),
-      rig.box.bootMs,
-      2000,
-    );
+  const mcu = new SimMcu(rig);
+  const machine = new QemuMachine(
+    rig,
+    QemuBox,
+    { arch: s.arch, imageDir: abs(s.imageDir), disk, dir: dir.path, sshPort: s.sshPort },
+    mcu,
+  );
+  rig.onClose(() => machine.dispose());
+  rig.trackPids(() => [...machine.pids, mcu.sim.pid]);
+  rig.onClose(() => mcu.stop());
+  await machine.on();
+  await mcu.start(machine.mcuLink);
+  rig.box = {
+    stateDir: '/var/lib/elastos',
+    hilPackages: { hammer: '/data/hil/hammer.capsule', asker: '/data/hil/asker.capsule' },
+    bootMs: s.bootTimeoutS * 1000,
+    powerCuts: s.powerCuts,
+  };
+  const target = {
+    host: '127.0.0.1',
+    port: s.sshPort,
+    user: 'admin',
+    key,
+    knownHosts: join(dir.path, 'known_hosts'),
+  };
+  const shell = new SshShell(rig, { ...target, hostKeyChecking: 'accept-new' }, async () => {
+    throw new ElastosError('E_RIG_PROTOCOL', 'the qemu rig has no root on the image (PermitRootLogin no)');
+  });
+  shell.hangRuntime = () => machine.freeze();
+  shell.alterCapsule = async (_stateDir, name) => {
     await machine.off();
-    await addHilRules(disk, dir.path);
-    await machine.on();
-    return rig;
-  } catch (err) {
-    await rig.close();
-    throw err;
-  }
+    // /var/lib/elastos is /data/elastos/lib: the data partition's /elastos/lib (image-build/README.md).
+    alterCapsuleOffline(disk, '/elastos/lib', name);
+  };
+  rig.register('console', new FileConsole(join(dir.path, 'console.log')));
+  rig.register('shell', shell);
+  rig.register('power', machine);
+  rig.register('mcu', mcu);
+  rig.register('tpm', { where: join(dir.path, 'tpm') });
+  await pollFor(
+    'the demo capsules on the first boot',
+    async () => ((await storyRunning(shell)) ? true : undefined),
+    rig.box.bootMs,
+    2000,
+  );
+  await machine.off();
+  await addHilRules(disk, dir.path);
+  await machine.on();
 }
