@@ -1,5 +1,5 @@
 /**
- * `npm run hil -- [--rig local|qemu|board] [--rig-file FILE] [--junit FILE]`: runs the conformance
+ * `npm run hil -- [--rig local|qemu|board] [--rig-file FILE] [--junit FILE] [--grep RE]`: runs the conformance
  * suite on one rig (HIL_RIG / HIL_RIG_FILE work too), writes JUnit XML, prints the one-screen
  * summary and how long it took. The rig file is checked before anything starts.
  */
@@ -13,7 +13,12 @@ import { loadRigFile } from './rig-file.js';
 
 function main(): void {
   const { values } = parseArgs({
-    options: { rig: { type: 'string' }, 'rig-file': { type: 'string' }, junit: { type: 'string' } },
+    options: {
+      rig: { type: 'string' },
+      'rig-file': { type: 'string' },
+      junit: { type: 'string' },
+      grep: { type: 'string' },
+    },
   });
   const env = { ...process.env };
   if (values.rig) env.HIL_RIG = values.rig;
@@ -28,7 +33,15 @@ function main(): void {
   }
   const suite = fileURLToPath(new URL('./suite/hil.test.js', import.meta.url));
   const mocha = join(REPO_ROOT, 'node_modules', '.bin', 'mocha');
-  const args = ['--exit', '--reporter', 'spec', ...(env.CI ? ['--forbid-pending', '--forbid-only'] : []), suite];
+  const only = values.grep ? ['--grep', values.grep] : []; // e.g. --grep 'power cut'
+  const args = [
+    '--exit',
+    '--reporter',
+    'spec',
+    ...(env.CI ? ['--forbid-pending', '--forbid-only'] : []),
+    ...only,
+    suite,
+  ];
   const started = Date.now();
   // Mocha in its own process: a Ctrl-C reaches it (the suite closes its rig) and then us.
   const child = spawn(mocha, args, { stdio: 'inherit', env });
