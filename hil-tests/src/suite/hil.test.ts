@@ -74,8 +74,8 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
     };
     if (r.state === 'failed') {
       r.error = (t as unknown as { err?: Error }).err?.stack ?? 'failed';
-      r.consoleTail = rig?.has('console') ? rig.get('console').tail(30) : '(no console)';
-      r.commands = [...(rig?.history ?? [])];
+      r.consoleTail = opening?.has('console') ? opening.get('console').tail(30) : '(no console)';
+      r.commands = [...(opening?.history ?? [])];
     }
     results.push(r);
   });

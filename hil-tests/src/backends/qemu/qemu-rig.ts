@@ -39,14 +39,17 @@ function checkImage(s: QemuSettings): void {
 
 /**
  * Before the first boot (the config is measured and sealed to then): the suite's capsules on
- * the data partition (/data/hil; the boot partition is root-only) and an ask window of 8 s.
+ * the data partition (/data/hil; the boot partition is root-only), an ask window of 8 s and a
+ * 60 s watchdog.
  */
 async function prepareData(disk: string, dir: string, publisherKey: string): Promise<void> {
   const built = await buildHilCapsules(join(dir, 'capsules'), publisherKey);
   writeOnData(disk, '/hil', 'hammer.capsule', built.hammer.file);
   writeOnData(disk, '/hil', 'asker.capsule', built.asker.file);
-  const config = JSON.parse(readOnData(disk, '/elastos/etc/config.json')) as { broker?: Record<string, unknown> };
+  const config = JSON.parse(readOnData(disk, '/elastos/etc/config.json')) as Record<string, Record<string, unknown>>;
   config.broker = { ...config.broker, askTimeoutMs: 8000 };
+  // Under TCG on a shared host the guest stalls for seconds: a 10 s watchdog resets a healthy box.
+  config.serial = { ...config.serial, watchdogMs: 60_000 };
   const local = join(dir, 'config.json');
   writeFileSync(local, JSON.stringify(config, null, 2));
   chmodSync(local, 0o644);
