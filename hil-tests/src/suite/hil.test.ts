@@ -26,6 +26,7 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
   this.timeout(120_000);
   let rig: Rig | undefined;
   let openError: Error | undefined;
+  let reported = false;
   const results: TestResult[] = [];
   const started = Date.now();
   const ctx = {
@@ -33,8 +34,11 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
     rig: () => {
       if (rig) return rig;
       const err = openError ?? new Error('the rig did not open');
-      openError = new Error(`the rig did not open (see the first failure: ${err.message.split('\n')[0]})`);
-      throw err;
+      if (!reported) {
+        reported = true;
+        throw err;
+      }
+      throw new Error(`the rig did not open (see the first failure: ${err.message.split('\n')[0]})`);
     },
   };
   let opening: Rig | undefined;
@@ -68,7 +72,7 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
     if (!t) return;
     const r: TestResult = {
       title: t.title,
-      rig: rig?.name ?? process.env.HIL_RIG ?? 'local',
+      rig: opening?.name ?? process.env.HIL_RIG ?? 'local',
       state: t.state === 'passed' ? 'passed' : t.state === 'failed' ? 'failed' : 'pending',
       durationMs: t.duration ?? 0,
     };
