@@ -57,9 +57,11 @@ export class SshShell implements ShellProtocol {
     private readonly rig: Rig,
     private readonly admin: SshTarget,
     private readonly rootRun: (argv: string[], timeoutMs: number) => Promise<Run>,
+    /** An emulated box under load needs minutes for one CLI start (Node under TCG). */
+    private readonly defaultTimeoutMs = 60_000,
   ) {}
 
-  elastos(args: string[], timeoutMs = 60_000): Promise<Run> {
+  elastos(args: string[], timeoutMs = this.defaultTimeoutMs): Promise<Run> {
     this.rig.note(`ssh elastos ${args.join(' ')}`);
     return runBounded('ssh', [...sshArgs(this.admin), '--', 'elastos', ...args], timeoutMs);
   }

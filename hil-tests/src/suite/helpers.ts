@@ -41,7 +41,7 @@ export async function waitRuntime(rig: Rig): Promise<{ pid: number; stateDir: st
   return pollFor(
     `the runtime on ${rig.name} to answer over SSH`,
     async () => {
-      const r = await rig.get('shell').elastos(['--json', 'status'], 20_000);
+      const r = await rig.get('shell').elastos(['--json', 'status']);
       return r.code === 0 ? (JSON.parse(r.stdout) as { pid: number; stateDir: string }) : undefined;
     },
     box(rig).bootMs,

@@ -72,7 +72,7 @@ async function addHilRules(disk: string, dir: string): Promise<void> {
 }
 
 async function storyRunning(shell: SshShell): Promise<boolean> {
-  const r = await shell.elastos(['--json', 'status'], 30_000);
+  const r = await shell.elastos(['--json', 'status']);
   if (r.code !== 0) return false;
   const rows = (JSON.parse(r.stdout) as { capsules: Array<{ name: string; state: string }> }).capsules;
   return ['shell', 'storage', 'photo-editor'].every((n) => rows.some((c) => c.name === n && c.state === 'running'));
@@ -116,9 +116,10 @@ export async function openQemuRig(rig: Rig, file: RigFile & { backend: 'qemu' })
     key,
     knownHosts: join(dir.path, 'known_hosts'),
   };
-  const shell = new SshShell(rig, { ...target, hostKeyChecking: 'accept-new' }, async () => {
+  const noRoot = async (): Promise<never> => {
     throw new ElastosError('E_RIG_PROTOCOL', 'the qemu rig has no root on the image (PermitRootLogin no)');
-  });
+  };
+  const shell = new SshShell(rig, { ...target, hostKeyChecking: 'accept-new' }, noRoot, 180_000);
   shell.hangRuntime = () => machine.freeze();
   shell.alterCapsule = async (_stateDir, name) => {
     await machine.off();
