@@ -49,14 +49,34 @@ export async function waitRuntime(rig: Rig): Promise<{ pid: number; stateDir: st
   );
 }
 
-/** The newest `lines` records, optionally one capsule's (JSON lines over SSH). */
-export async function trail(rig: Rig, lines = 5000, capsule?: string): Promise<TrailRecord[]> {
-  const args = ['--json', 'audit', 'tail', '--lines', String(lines), ...(capsule ? ['--capsule', capsule] : [])];
-  const out = await ok(rig, args, 120_000);
-  return out
+const parseLines = (out: string) =>
+  out
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as TrailRecord);
+
+/** The newest `lines` records (one admin reply holds at most 1 MiB: keep it to a thousand or so). */
+export async function trail(rig: Rig, lines = 1000): Promise<TrailRecord[]> {
+  return parseLines(await ok(rig, ['--json', 'audit', 'tail', '--lines', String(lines)], 120_000));
+}
+
+/** The newest record's seq: what a test's later records come after. */
+export async function headSeq(rig: Rig): Promise<number> {
+  return (await trail(rig, 1)).at(-1)?.seq ?? 0;
+}
+
+/** Every record after `after` (optionally one capsule's), paged a thousand at a time. */
+export async function trailAfter(rig: Rig, after: number, capsule?: string): Promise<TrailRecord[]> {
+  const all: TrailRecord[] = [];
+  let from = after;
+  for (let page = 0; page < 500; page++) {
+    const args = ['--json', 'audit', 'tail', '--after', String(from), '--lines', '1000'];
+    const records = parseLines(await ok(rig, [...args, ...(capsule ? ['--capsule', capsule] : [])], 120_000));
+    all.push(...records);
+    if (records.length < 1000) return all;
+    from = records.at(-1)?.seq ?? from;
+  }
+  throw new Error(`more than 500000 records after ${after}`);
 }
 
 /** Polls a capsule's log (over SSH) until a line matches; returns the whole log. */

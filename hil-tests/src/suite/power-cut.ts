@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { pollFor } from '@elastos/testkit';
 import type { Follower } from '../protocols.js';
 import type { Rig } from '../rig.js';
-import { box, runHilCapsule, type SuiteContext, trail, waitRuntime } from './helpers.js';
+import { box, headSeq, runHilCapsule, type SuiteContext, trailAfter, waitRuntime } from './helpers.js';
 
 const ACK = /ack ([0-9a-f]{8}) (\d+)/;
 
@@ -22,6 +22,7 @@ function acked(f: Follower, seenRuns: Set<string>): { run: string; keys: string[
 
 /** One cycle: load, a cut at a random moment, boot, then the checks. Returns how many acks it checked. */
 async function cycle(rig: Rig, seenRuns: Set<string>, first: boolean): Promise<number> {
+  const from = await headSeq(rig);
   if (first) await runHilCapsule(rig, 'hammer'); // later boots start it by themselves
   const follower = rig.get('shell').follow(['capsule', 'logs', 'hammer', '-f', '--lines', '5']);
   try {
@@ -45,7 +46,7 @@ async function cycle(rig: Rig, seenRuns: Set<string>, first: boolean): Promise<n
   const verify = await rig.get('shell').elastos(['audit', 'verify'], 300_000);
   assert.equal(verify.code, 0, `audit verify after the cut: ${verify.stderr}`);
   const written = new Set(
-    (await trail(rig, 200_000, 'hammer'))
+    (await trailAfter(rig, from, 'hammer'))
       .map((r) => r.resource?.match(/^storage:\/\/hil\/load\/(.+)$/)?.[1])
       .filter((k) => k !== undefined),
   );
@@ -73,6 +74,7 @@ export function powerCutTests(ctx: SuiteContext): void {
       process.stdout.write(`      ${powerCuts} cuts, acknowledged writes checked per cut: ${counts.join(', ')}\n`);
     } finally {
       // Its load would bury the next tests' records: gone whatever happened.
+      await rig.get('shell').elastos(['capsule', 'stop', 'hammer']);
       await rig.get('shell').elastos(['capsule', 'remove', 'hammer']);
     }
   });

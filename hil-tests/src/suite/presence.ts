@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { capsuleLog, json, pendingAsk, runHilCapsule, type SuiteContext, trail } from './helpers.js';
+import { capsuleLog, headSeq, json, pendingAsk, runHilCapsule, type SuiteContext, trailAfter } from './helpers.js';
 
 const FIRST = 'storage://hil/asked/1';
 const SECOND = 'storage://hil/asked/2';
@@ -14,6 +14,7 @@ export function presenceTests(ctx: SuiteContext): void {
     this.timeout(120_000);
     const rig = ctx.rig();
     const mcu = rig.get('mcu');
+    const from = await headSeq(rig);
     await runHilCapsule(rig, 'asker');
     await pendingAsk(rig, FIRST);
     await mcu.press(300); // a short press is not presence
@@ -32,7 +33,7 @@ export function presenceTests(ctx: SuiteContext): void {
     assert.match(log, /refused +request write storage:\/\/hil\/asked\/2.*: E_[A-Z_]+/);
     await mcu.press(2500); // outside any window
     await new Promise((r) => setTimeout(r, 1500));
-    const records = await trail(rig, 3000);
+    const records = await trailAfter(rig, from);
     assert.ok(issued(records, FIRST), 'the press inside the window led to a token');
     assert.ok(!issued(records, SECOND), 'the press outside the window approved nothing');
     assert.equal((await json<unknown[]>(rig, ['requests'])).length, 0);

@@ -17,7 +17,7 @@ export function storyTests(ctx: SuiteContext): void {
     assert.match(log, /ok +request read storage:\/\/photos\/vacation\.jpg/);
     const refused = log.match(/refused +read storage:\/\/photos\/passport\.jpg with the vacation token.*: (E_[A-Z_]+)/);
     assert.ok(refused, `the out-of-scope read is refused with a code:\n${log}`);
-    const records = await trail(rig, 5000);
+    const records = await trail(rig, 1500);
     assert.ok(
       records.some((r) => r.type === 'token.issue' && r.resource === PHOTO && r.action === 'read'),
       'the scoped grant is in the trail',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { pollFor } from '@elastos/testkit';
-import { type SuiteContext, trail, waitRuntime } from './helpers.js';
+import { headSeq, type SuiteContext, trailAfter, waitRuntime } from './helpers.js';
 
 export function watchdogTests(ctx: SuiteContext): void {
   it("watchdog: a hung runtime (SIGSTOP) is reset by the MCU's watchdog, comes back, and the trail says so", async function () {
@@ -9,6 +9,7 @@ export function watchdogTests(ctx: SuiteContext): void {
     const { pid } = await waitRuntime(rig);
     const mcu = rig.get('mcu');
     const resets = await mcu.watchdogResets();
+    const from = await headSeq(rig);
     await rig.get('shell').hangRuntime(pid);
     await pollFor(
       'the MCU watchdog to reset the board',
@@ -20,7 +21,7 @@ export function watchdogTests(ctx: SuiteContext): void {
     assert.notEqual(back.pid, pid, 'a new runtime answers');
     const boot = await pollFor(
       'the watchdog reset in the trail',
-      async () => (await trail(rig, 3000)).find((r) => r.type === 'mcu.boot' && r.details?.reason === 'watchdog'),
+      async () => (await trailAfter(rig, from)).find((r) => r.type === 'mcu.boot' && r.details?.reason === 'watchdog'),
       30_000,
       500,
     );

@@ -58,7 +58,7 @@ function boardMcu(rig: Rig, s: BoardSettings, shell: SshShell): McuProtocol {
       throw new ElastosError('E_RIG_PROTOCOL', 'a board rig cannot set the RTC from outside (the runtime does)');
     },
     watchdogResets: async () => {
-      const r = await shell.elastos(['--json', 'audit', 'tail', '--lines', '5000']);
+      const r = await shell.elastos(['--json', 'audit', 'tail', '--lines', '1000']);
       return r.stdout.split('\n').filter((l) => l.includes('"mcu.boot"') && l.includes('"watchdog"')).length;
     },
   };
