@@ -13,7 +13,10 @@ export function tamperTests(ctx: SuiteContext): void {
     await waitRuntime(rig);
     const refused = await pollFor(
       'the refusal of notes in the trail',
-      async () => (await trailAfter(rig, from)).find((x) => x.type === 'capsule.refused' && x.resource === 'notes'),
+      async () =>
+        (await trailAfter(rig, from)).find(
+          (x) => x.type === 'capsule.refused' && (x.resource === 'capsule:notes' || x.resource === 'notes'),
+        ),
       30_000,
       500,
     );
