@@ -129,6 +129,10 @@ export const ERROR_CODES = {
   E_SERIAL_REJECTED: { exit: 65, summary: 'the MCU refused the command (unknown, bad payload or wrong state)' },
   E_SERIAL_BUSY: { exit: 75, summary: 'the serial send queue is full: retry later' },
   E_SERIAL_CLOSED: { exit: 69, summary: 'the serial link is down or the bridge is stopped' },
+
+  // hardware-in-the-loop rigs (hil-tests/)
+  E_RIG_FILE: { exit: 78, summary: 'a rig file is missing a field or has a bad value' },
+  E_RIG_PROTOCOL: { exit: 69, summary: 'the rig has no backend for a protocol the test needs' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

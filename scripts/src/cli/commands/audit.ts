@@ -154,6 +154,7 @@ function registerReadCommands(program: Command, audit: Command): void {
     .option('--since <when>', 'only records since 10m, 2h, 3d or a date')
     .option('--capsule <name>', 'only records of this capsule')
     .option('-n, --lines <n>', 'how many records', int('--lines'), 20)
+    .option('--after <seq>', 'the records after this seq, oldest first (to page through a long trail)', int('--after'))
     .action(action(program, (opts, o: OfflineOptions & TailOptions) => tail(opts, o)));
 }
 
@@ -235,6 +236,7 @@ interface TailOptions {
   since?: string;
   capsule?: string;
   lines: number;
+  after?: number;
 }
 
 async function tail(opts: GlobalOptions, o: OfflineOptions & TailOptions): Promise<undefined> {
@@ -242,6 +244,7 @@ async function tail(opts: GlobalOptions, o: OfflineOptions & TailOptions): Promi
     limit: o.lines,
     ...(o.since ? { since: parseSince(o.since) } : {}),
     ...(o.capsule ? { capsule: o.capsule } : {}),
+    ...(o.after !== undefined ? { after: o.after } : {}),
   };
   if (o.store) {
     if (o.follow) throw new ElastosError('E_USAGE', '--follow needs the running runtime, not --store');
