@@ -18,8 +18,8 @@ import {
   type VerifyOptions,
   verifyAuditLog,
   verifyExport,
+  verifyTokenState,
 } from '@elastos/runtime';
-import { verifyTokenState } from '@elastos/runtime/tokens/token-state-check';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon, followDaemon, type GlobalOptions, lazyBar } from '../daemon-call.js';
