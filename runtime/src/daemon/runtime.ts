@@ -150,7 +150,12 @@ export class Runtime {
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status(), { audit: false });
       board.onLongPress(
-        (press) => void broker.shell.presence(press).catch((err) => this.log.warn({ err }, 'presence')),
+        // Stamped with the runtime's own clock on arrival: the desk's windows are in that time base,
+        // while the board's `now()` may be the MCU's RTC (an untrusted system clock).
+        (press) =>
+          void broker.shell
+            .presence({ at: Date.now(), durationMs: press.durationMs })
+            .catch((err) => this.log.warn({ err }, 'presence')),
       );
     }
     const capsules = await host.startAll();
