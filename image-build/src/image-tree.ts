@@ -40,6 +40,8 @@ export function boxConfig(p: ArchProfile): Record<string, unknown> {
     admin: { socket: 'admin.sock', group: ADMIN_GROUP },
     // No NTP under QEMU's user network: the clock is trusted past the build floor.
     serial: { path: `/dev/${p.mcuTty}`, clockSyncMarker: '' },
+    // One runtime per box, and the unit may write only its own run dir (ProtectSystem=strict).
+    confine: { instancesDir: '/run/elastos/instances' },
   };
 }
 

@@ -131,7 +131,16 @@ function checkOthers(o: ClaimOptions, others: InstanceClaim[]): void {
 /** Checks and records this instance; returns its release (run at stop). */
 export function claimInstance(o: ClaimOptions): () => void {
   checkSubids(o);
-  mkdirSync(o.registryDir, { recursive: true, mode: 0o755 });
+  try {
+    mkdirSync(o.registryDir, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ElastosError(
+      'E_CONFINE_INSTANCE',
+      `cannot create the instance registry ${o.registryDir} (${why}): set confine.instancesDir to a writable directory`,
+      { cause: err },
+    );
+  }
   const file = join(o.registryDir, `${process.pid}-${o.cgroupParent}.json`);
   const startTime = processStartTime(process.pid) ?? '';
   withLock(o.registryDir, () => {
