@@ -3,13 +3,14 @@
  * synced classic-level put per record, both in this run (runtime/spec/audit.md §5).
  * Prints one JSON array of {name, value, unit, baseline, ratio, goal}.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
 import { chainHash, encodeRecord, GENESIS_HASH } from '@elastos/protocol/audit/record';
-import type { AnchorState, AuditAnchor } from '@elastos/runtime/audit/anchor';
 import { AuditLog } from '@elastos/runtime/audit/audit-log';
+import { CountedAnchor } from '@elastos/runtime/audit/fixtures/counted-anchor';
 import { TestEd25519Key } from '@elastos/runtime/audit/fixtures/test-key';
 import { packRecord, recordKey } from '@elastos/runtime/audit/layout';
 import { TpmNvAnchor } from '@elastos/runtime/boot/nv-anchor';
@@ -96,23 +97,6 @@ async function offAndOn(dir: string, swtpm: Swtpm): Promise<{ off: number; on: n
   await anchored.store.close();
   await anchored.tpm.close();
   return { off, on, checkpoints: anchored.count() };
-}
-
-/** The real NV anchor, counting its NV writes (each extend and each increment is one). */
-class CountedAnchor implements AuditAnchor {
-  writes = 0;
-  constructor(private readonly nv: AuditAnchor) {}
-  extend(hash: Uint8Array): Promise<void> {
-    this.writes++;
-    return this.nv.extend(hash);
-  }
-  increment(): Promise<void> {
-    this.writes++;
-    return this.nv.increment();
-  }
-  read(): Promise<AnchorState> {
-    return this.nv.read();
-  }
 }
 
 /** The invoke rate of the broker's throughput benchmark on this machine kind (FACTS.md: 14-16k/s). */

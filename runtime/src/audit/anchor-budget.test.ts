@@ -5,31 +5,14 @@ import { makeTempDir, pollFor, Swtpm } from '@elastos/testkit';
 import { TpmNvAnchor } from '../boot/nv-anchor.js';
 import { hasCode } from '../errors/index.js';
 import { Store } from '../store/index.js';
-import type { AnchorState, AuditAnchor } from './anchor.js';
 import { AuditFault } from './audit-fault.js';
 import { AuditLog } from './audit-log.js';
 import type { CheckpointInfo } from './checkpointer.js';
+import { CountedAnchor } from './fixtures/counted-anchor.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
 import { checkpointKey, recordKey } from './layout.js';
 import { pruneAndAudit, pruneAudit } from './prune.js';
 import { verifyAuditLog } from './verify.js';
-
-/** The real NV anchor, counting the NV writes it makes (each extend and increment is one). */
-class CountedAnchor implements AuditAnchor {
-  writes = 0;
-  constructor(private readonly nv: AuditAnchor) {}
-  extend(hash: Uint8Array): Promise<void> {
-    this.writes++;
-    return this.nv.extend(hash);
-  }
-  increment(): Promise<void> {
-    this.writes++;
-    return this.nv.increment();
-  }
-  read(): Promise<AnchorState> {
-    return this.nv.read();
-  }
-}
 
 describe('audit anchor: the NV write budget (spec/audit.md §7.2)', function () {
   this.timeout(60_000);
