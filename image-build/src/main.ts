@@ -1,7 +1,9 @@
 /**
- * `npm run image -- --arch arm64|amd64 [--admin-key FILE.pub] [--publisher-key FILE] [--out DIR]`
+ * `npm run image -- --arch arm64|amd64 [--admin-key FILE.pub] [--publisher-key FILE] [--out DIR] [--release N]
+ *   [--bundle] [--update-key KEY.pem --update-cert CERT.pem]`
  * builds the flashable image (image-build/README.md). Outputs in OUT/ARCH/: disk.img,
- * disk.img.zst, disk.img.bmap, vmlinuz, initrd.img, cmdline.txt, manifest.json, build-report.json.
+ * disk.img.zst, disk.img.bmap, vmlinuz, initrd.img, cmdline.txt, uki/, rootfs.ext4, manifest.json,
+ * build-report.json, and with --bundle update-VERSION.raucb.
  */
 import { parseArgs } from 'node:util';
 import { asElastosError } from '@elastos/runtime';
@@ -14,6 +16,10 @@ function options() {
       'admin-key': { type: 'string' },
       'publisher-key': { type: 'string' },
       out: { type: 'string' },
+      release: { type: 'string' },
+      bundle: { type: 'boolean', default: false },
+      'update-key': { type: 'string' },
+      'update-cert': { type: 'string' },
     },
     strict: true,
   });
@@ -27,6 +33,10 @@ async function main(): Promise<void> {
     adminKey: o['admin-key'],
     publisherKey: o['publisher-key'],
     out: o.out,
+    version: o.release,
+    bundle: o.bundle,
+    updateKey: o['update-key'],
+    updateCert: o['update-cert'],
   });
   process.stdout.write(`${report}\n`);
 }

@@ -16,6 +16,7 @@ import type { ImageCapsule } from './capsules.js';
 import type { NodeDist } from './node-dist.js';
 import { installedPackages } from './rootfs.js';
 import { listFiles } from './stage.js';
+import type { BootInfo } from './uki.js';
 
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
@@ -76,7 +77,7 @@ export interface ManifestInputs {
   node: NodeDist;
   capsules: ImageCapsule[];
   publisher: { name: string; keyId: string; publicKey: string };
-  kernel: { cmdline: string; vmlinuz: string; initrd: string };
+  kernel: { cmdline: string; vmlinuz: string; initrd: string; boot: BootInfo };
   workspaces: Array<{ name: string; version: string }>;
 }
 
@@ -99,6 +100,8 @@ export async function makeManifest(i: ManifestInputs): Promise<ReleaseManifest> 
       vmlinuzSha256: sha256(readFileSync(i.kernel.vmlinuz)),
       initrdSha256: sha256(readFileSync(i.kernel.initrd)),
     },
+    version: i.kernel.boot.version,
+    boot: i.kernel.boot,
     workspaces: i.workspaces,
     publisher: i.publisher,
     capsules: i.capsules.map((c) => ({ name: c.name, version: c.version, id: c.id, digest: c.digest })),

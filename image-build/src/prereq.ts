@@ -22,6 +22,14 @@ export const BUILD_PACKAGES = [
   'bmap-tools',
   'zstd',
   'openssh-client',
+  // objcopy for the unified kernel images (arm64's stub needs the cross objcopy: FACTS.md).
+  'binutils',
+  'binutils-aarch64-linux-gnu',
+  'systemd',
+  // The update bundle (rauc.ts): rauc bundle, mksquashfs, the dev key.
+  'rauc',
+  'squashfs-tools',
+  'openssl',
 ];
 
 /** The boot test's packages on top of the build's. */
@@ -29,6 +37,7 @@ export const BOOT_PACKAGES = [
   'qemu-system-arm',
   'qemu-system-x86',
   'qemu-efi-aarch64',
+  'ovmf',
   'swtpm',
   'swtpm-tools',
   'tpm2-tools',

@@ -15,7 +15,7 @@ import { REPO_ROOT } from './workspace-tree.js';
 
 export interface QemuBoxOptions {
   arch: Arch;
-  /** The image directory: vmlinuz, initrd.img, cmdline.txt. */
+  /** The image directory (manifest.json; the disk boots from its own ESP). */
   imageDir: string;
   /** The disk the guest writes (a copy of disk.img; the caller owns it). */
   disk: string;
@@ -26,10 +26,15 @@ export interface QemuBoxOptions {
   smp?: number;
   /** Start the MCU simulator on the second UART (default true). */
   mcu?: boolean;
+  /** Let the guest reboot (boot assessment's fallback needs it); by default a reboot ends QEMU. */
+  reboot?: boolean;
 }
 
-const AAVMF_CODE = '/usr/share/AAVMF/AAVMF_CODE.fd';
-const AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd';
+/** UEFI firmware from Debian (ovmf, qemu-efi-aarch64): code read-only, a copy of the variable store per box. */
+const FIRMWARE = {
+  arm64: { code: '/usr/share/AAVMF/AAVMF_CODE.fd', vars: '/usr/share/AAVMF/AAVMF_VARS.fd' },
+  amd64: { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' },
+} as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,10 +98,13 @@ export class QemuBox {
   }
 
   private qemuArgs(): string[] {
-    const { arch, imageDir } = this.o;
-    const cmdline = readFileSync(join(imageDir, 'cmdline.txt'), 'utf8').trim();
-    const common = ['-m', String(this.o.memMib ?? 1024), '-smp', String(this.o.smp ?? 2), '-nographic', '-no-reboot'];
-    common.push('-kernel', join(imageDir, 'vmlinuz'), '-initrd', join(imageDir, 'initrd.img'), '-append', cmdline);
+    const { arch } = this.o;
+    const common = ['-m', String(this.o.memMib ?? 1024), '-smp', String(this.o.smp ?? 2), '-nographic'];
+    if (!this.o.reboot) common.push('-no-reboot');
+    // UEFI firmware boots the disk's ESP: systemd-boot, then the slot's UKI (no -kernel).
+    const fw = FIRMWARE[arch];
+    common.push('-drive', `if=pflash,format=raw,readonly=on,file=${fw.code}`);
+    common.push('-drive', `if=pflash,format=raw,file=${this.varsFile()}`);
     common.push('-drive', `if=none,id=disk0,format=raw,file=${this.o.disk}`, '-device', 'virtio-blk-pci,drive=disk0');
     common.push(
       '-netdev',
@@ -114,20 +122,13 @@ export class QemuBox {
     common.push('-qmp', `unix:${this.qmp},server=on,wait=off`, '-monitor', 'none');
     if (arch === 'arm64') {
       // gic-version=3: with plain -M virt the cloud kernel never sees its root disk (FACTS.md).
-      // UEFI (AAVMF) loads the kernel QEMU is given and gives Linux ACPI: the power button (the
-      // cloud kernel has no gpio-keys for the device tree's) and a firmware-measured boot.
-      const fw = [
-        '-drive',
-        `if=pflash,format=raw,readonly=on,file=${AAVMF_CODE}`,
-        '-drive',
-        `if=pflash,format=raw,file=${this.varsFile()}`,
-      ];
+      // UEFI (AAVMF) gives Linux ACPI: the power button (the cloud kernel has no gpio-keys for
+      // the device tree's).
       return [
         '-M',
         'virt,gic-version=3',
         '-cpu',
         'max,pauth-impdef=on',
-        ...fw,
         ...common,
         '-serial',
         'chardev:con0',
@@ -147,6 +148,11 @@ export class QemuBox {
       ...common,
       '-serial',
       'chardev:con0',
+      // OVMF takes COM1 and COM2 as consoles: the MCU's chatter on COM2 reached systemd-boot as a
+      // key press (its menu then waits for ever). The MCU is on COM3 (ttyS2), which the firmware
+      // does not use; COM2 stays unconnected.
+      '-serial',
+      'null',
       '-serial',
       'chardev:mcu0',
       '-device',
@@ -156,8 +162,8 @@ export class QemuBox {
 
   /** The firmware's variable store, one per box (kept across its boots, like a board's flash). */
   private varsFile(): string {
-    const vars = join(this.dir, 'AAVMF_VARS.fd');
-    if (!existsSync(vars)) copyFileSync(AAVMF_VARS, vars);
+    const vars = join(this.dir, 'efi-vars.fd');
+    if (!existsSync(vars)) copyFileSync(FIRMWARE[this.o.arch].vars, vars);
     return vars;
   }
 

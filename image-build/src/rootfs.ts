@@ -34,6 +34,10 @@ export function rootfsPackages(p: ArchProfile): string[] {
     'zstd',
     'e2fsprogs',
     'netbase',
+    // UEFI boot: systemd-boot, its stub and systemd-bless-boot (boot assessment); RAUC installs updates.
+    'systemd-boot',
+    'systemd-boot-efi',
+    'rauc',
     p.kernel,
   ];
 }

@@ -33,6 +33,8 @@ SFDISK
 dd if="$work/boot.vfat" of="$img" bs=1M seek=1 conv=notrunc,sparse status=none
 dd if="$work/rootA.ext4" of="$img" bs=1M seek=$((1 + boot_mib)) conv=notrunc,sparse status=none
 dd if="$work/data.ext4" of="$img" bs=1M seek=$((1 + boot_mib + 2 * root_mib)) conv=notrunc,sparse status=none
+# The root slot's filesystem stays beside the disk: an update bundle carries it (rauc.ts).
+mv -f "$work/rootA.ext4" "$out/rootfs.ext4"
 rm -rf "$work"
 bmaptool -q create -o "$out/disk.img.bmap" "$img"
 zstd -q -f -T0 -9 "$img" -o "$out/disk.img.zst"

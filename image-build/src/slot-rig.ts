@@ -1,0 +1,87 @@
+/**
+ * Host-side helpers of the boot tests for the A/B slots (image-build/README.md, "Boot chain"):
+ * read the ESP's boot loader entries of a (stopped) box's disk, and write a root slot and its
+ * UKI straight onto the disk, e.g. a copy of slot A with one runtime file changed, which must
+ * fail its boot assessment and make systemd-boot fall back by itself.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ArchProfile } from './arch.js';
+import { BOOT_MIB, kernelCmdline } from './disk.js';
+import { require0, tail } from './rootfs.js';
+import { expectedPcr11, makeUki, type Slot, ukiName } from './uki.js';
+
+/** The file names under the ESP's EFI/Linux (the entries and their tries counters). */
+export function espEntries(disk: string): string[] {
+  const out = execFileSync('mdir', ['-b', '-i', `${disk}@@1M`, '::/EFI/Linux'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.trim().replace(/^::\/EFI\/Linux\//, ''))
+    .filter((l) => l.endsWith('.efi'))
+    .sort();
+}
+
+/** Byte offset and size (MiB) of a root slot in the disk (disk.sh's layout). */
+function slotExtent(slot: Slot, rootMib: number): { seekMib: number } {
+  return { seekMib: 1 + BOOT_MIB + (slot === 'a' ? 0 : rootMib) };
+}
+
+/** Copies slot A's filesystem into `slot` of the same disk, optionally changing one file in it. */
+export function copySlot(disk: string, rootMib: number, to: Slot, work: string, tamper?: string): void {
+  mkdirSync(work, { recursive: true });
+  const fs = join(work, 'slot.ext4');
+  const a = slotExtent('a', rootMib).seekMib;
+  execFileSync('dd', [`if=${disk}`, `of=${fs}`, 'bs=1M', `skip=${a}`, `count=${rootMib}`, 'status=none']);
+  if (tamper) {
+    const local = join(work, 'tampered');
+    const r = spawnSync('debugfs', ['-R', `dump ${tamper} ${local}`, fs], { encoding: 'utf8' });
+    require0(r.status, `debugfs dump ${tamper}: ${tail(r.stderr)}`);
+    appendFileSync(local, '\n// one changed byte run: not the measured runtime\n');
+    const cmds = join(work, 'debugfs.cmd');
+    const dir = tamper.slice(0, tamper.lastIndexOf('/'));
+    const name = tamper.slice(tamper.lastIndexOf('/') + 1);
+    execFileSync('sh', [
+      '-c',
+      `printf 'cd %s\\nrm %s\\nwrite %s %s\\n' "$1" "$2" "$3" "$2" > "$4"`,
+      'sh',
+      dir,
+      name,
+      local,
+      cmds,
+    ]);
+    const w = spawnSync('debugfs', ['-w', '-f', cmds, fs], { encoding: 'utf8' });
+    require0(w.status, `debugfs write: ${tail(`${w.stdout}${w.stderr}`)}`);
+    const back = spawnSync('debugfs', ['-R', `cat ${tamper}`, fs], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    require0(back.stdout.includes('not the measured runtime') ? 0 : 1, 'the tampered file was not written');
+  }
+  const seek = slotExtent(to, rootMib).seekMib;
+  execFileSync('dd', [`if=${fs}`, `of=${disk}`, 'bs=1M', `seek=${seek}`, 'conv=notrunc,sparse', 'status=none']);
+  rmSync(fs, { force: true });
+}
+
+/**
+ * A UKI for `slot` at `version` (the image's kernel, initrd and stub from its build dir), copied
+ * onto the disk's ESP with `tries` boot attempts. Returns the PCR 11 value its stub will leave.
+ */
+export function installUki(
+  p: ArchProfile,
+  o: { imageDir: string; disk: string; slot: Slot; version: string; tries: number; work: string },
+): { file: string; pcr11: string } {
+  mkdirSync(o.work, { recursive: true });
+  const u = {
+    root: join(o.imageDir, 'work', 'root'),
+    vmlinuz: join(o.imageDir, 'vmlinuz'),
+    initrd: join(o.imageDir, 'initrd.img'),
+    cmdline: kernelCmdline(p, o.slot),
+    version: o.version,
+    out: join(o.work, ukiName(o.slot)),
+  };
+  const parts = makeUki(p, u, o.slot);
+  const pcr11 = expectedPcr11(parts, u);
+  const file = ukiName(o.slot, o.tries);
+  execFileSync('mcopy', ['-o', '-i', `${o.disk}@@1M`, u.out, `::/EFI/Linux/${file}`]);
+  return { file, pcr11 };
+}
+
+export const readJsonFile = <T>(f: string) => JSON.parse(readFileSync(f, 'utf8')) as T;
