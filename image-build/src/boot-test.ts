@@ -5,7 +5,7 @@
  * Everything it starts is stopped by pid, pass or fail; every wait is bounded.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FIRST_PARTY } from '@elastos/scripts/dist/capsule/build-first-party.js';
@@ -59,6 +59,8 @@ const bootInfo = () => (JSON.parse(readFileSync(join(outDir, 'manifest.json'), '
 
 async function boot(n: number, disk: string, reboot = false): Promise<QemuBox> {
   const b = new QemuBox({ arch: p.arch, imageDir: outDir, disk, dir, sshPort, reboot });
+  // Each boot's console stays for the report (QemuBox starts a fresh console.log).
+  if (existsSync(b.console)) renameSync(b.console, join(dir, `console-boot-${n - 1}.log`));
   box = b;
   await b.start();
   checks.note(

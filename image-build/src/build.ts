@@ -72,8 +72,9 @@ function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, ve
     };
     const parts = makeUki(p, u, slot);
     const pcr11 = expectedPcr11(parts, u);
+    const pcr11AfterStub = expectedPcr11(parts, u, '');
     rmSync(parts, { recursive: true, force: true });
-    return { slot, cmdline: u.cmdline, file: ukiName(slot), sha256: sha256File(u.out), pcr11 };
+    return { slot, cmdline: u.cmdline, file: ukiName(slot), sha256: sha256File(u.out), pcr11, pcr11AfterStub };
   });
   installBootLoader(p, root, esp);
   cpSync(join(outDir, 'uki', ukiName('a')), join(esp, 'EFI/Linux', ukiName('a', BOOT_TRIES)));

@@ -19,7 +19,8 @@ export interface BootInfo {
   version: string;
   loader: string;
   tries: number;
-  slots: Array<{ slot: Slot; cmdline: string; file: string; sha256: string; pcr11: string }>;
+  /** Per slot: `pcr11` once the box is up (stub + systemd-pcrphase), `pcr11AfterStub` right after the stub. */
+  slots: Array<{ slot: Slot; cmdline: string; file: string; sha256: string; pcr11: string; pcr11AfterStub: string }>;
 }
 export const SLOTS: readonly Slot[] = ['a', 'b'];
 
@@ -84,8 +85,13 @@ export function makeUki(p: ArchProfile, u: UkiInputs, slot: Slot): string {
   return work;
 }
 
-/** The PCR 11 value the stub will leave (systemd-measure, the same systemd release as the stub). */
-export function expectedPcr11(parts: string, u: UkiInputs): string {
+/**
+ * PCR 11 as systemd-measure predicts it (the same systemd release as the stub). The stub extends
+ * the UKI's sections; then, in the booted system, systemd-pcrphase extends the boot phase words
+ * "sysinit" and "ready" (Debian's initramfs-tools initrd runs no systemd, so no initrd phases).
+ * `phase` '' is the value right after the stub; 'sysinit:ready' the one the running box shows.
+ */
+export function expectedPcr11(parts: string, u: UkiInputs, phase = RUNNING_PHASE): string {
   const r = spawnSync(
     '/lib/systemd/systemd-measure',
     [
@@ -95,7 +101,7 @@ export function expectedPcr11(parts: string, u: UkiInputs): string {
       `--cmdline=${join(parts, 'cmdline')}`,
       `--initrd=${u.initrd}`,
       '--bank=sha256',
-      '--phase=',
+      `--phase=${phase}`,
     ],
     { encoding: 'utf8' },
   );
@@ -104,6 +110,9 @@ export function expectedPcr11(parts: string, u: UkiInputs): string {
   require0(m ? 0 : 1, `systemd-measure printed no PCR 11: ${r.stdout}`);
   return m?.[1] ?? '';
 }
+
+/** The boot phases systemd-pcrphase has extended into PCR 11 once the box is up (multi-user). */
+export const RUNNING_PHASE = 'sysinit:ready';
 
 /** loader.conf: no menu, no editor (a changed command line would not be the measured one). */
 export const LOADER_CONF = ['timeout 0', 'editor no', 'auto-entries no', 'auto-firmware no', ''].join('\n');

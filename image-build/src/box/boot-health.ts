@@ -43,14 +43,17 @@ interface Verdict {
 
 /** One look at the box; `good: false` with a reason that is final when `why` starts with "failed". */
 async function assess(): Promise<Verdict> {
-  if (Number(unitProp('elastosd.service', 'NRestarts')) >= 2)
-    return { good: false, why: 'failed: elastosd was restarted twice (it refused to start)' };
   if (unitProp('elastos-demo.service', 'ActiveState') === 'failed')
     return { good: false, why: 'failed: elastos-demo.service failed' };
   const tpm = (await call('tpm.status').catch(() => undefined)) as
     | { reachable: boolean; provisioned: boolean; pcrValue?: string; sealedTo?: string; keyId?: string }
     | undefined;
-  if (!tpm) return { good: false, why: 'the runtime does not answer yet' };
+  if (!tpm) {
+    // A runtime that refuses to start (e.g. E_TPM_PCR_MISMATCH) is restarted by systemd, in vain.
+    const restarts = Number(unitProp('elastosd.service', 'NRestarts'));
+    if (restarts >= 2) return { good: false, why: `failed: elastosd restarted ${restarts} times and does not answer` };
+    return { good: false, why: 'the runtime does not answer yet' };
+  }
   if (!tpm.reachable || !tpm.provisioned || tpm.pcrValue !== tpm.sealedTo)
     return { good: false, why: `key not unsealed for this state (${JSON.stringify(tpm)})` };
   if (unitProp('elastos-demo.service', 'ActiveState') !== 'active')
@@ -82,9 +85,12 @@ async function main(timeoutS: number): Promise<void> {
   say(`${bootedEntry()}; PCR 11 ${pcr11()}`);
   const deadline = Date.now() + timeoutS * 1000;
   let v: Verdict = { good: false, why: 'not assessed' };
+  let said = '';
   while (Date.now() < deadline) {
     v = await assess().catch((err: Error) => ({ good: false, why: err.message }));
     if (v.good || v.why.startsWith('failed')) break;
+    // Each new reason once: the console then shows what the assessment waited for.
+    if (v.why !== said) say(`waiting: ${((said = v.why)).slice(0, 200)}`);
     await new Promise((r) => setTimeout(r, 3000));
   }
   if (v.good) {
