@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
 import { fromHex, toHex } from '@elastos/protocol/audit/record';
-import fc from 'fast-check';
-import { hasCode } from '../errors/index.js';
 import {
   checkpointSignatureOk,
   decodeBody,
-  foldAnchor,
   type SignedCheckpoint,
   sha256,
-  signCheckpoint,
   unpackCheckpoint,
-} from './checkpoint.js';
+} from '@elastos/verifier/audit/checkpoint';
+import fc from 'fast-check';
+import { hasCode } from '../errors/index.js';
+import { foldAnchor, signCheckpoint } from './checkpoint.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
 
 interface Vectors {
