@@ -16,6 +16,8 @@ export interface BoxInfo {
   bootMs: number;
   /** How many power cuts the power-cut test makes here. */
   powerCuts: number;
+  /** The MCU watchdog's period as the box is configured (ms): how long a hang takes to be reset. */
+  watchdogMs: number;
 }
 
 export class Rig {
@@ -70,6 +72,12 @@ export class Rig {
         // already gone
       }
     }
+  }
+
+  /** A note that is also printed (timings of a rig's boots, between the tests' lines). */
+  say(line: string): void {
+    this.note(line);
+    process.stdout.write(`      [${this.name}] ${line}\n`);
   }
 
   /** Runs on close, last registered first. */

@@ -29,7 +29,7 @@ async function cycle(rig: Rig, seenRuns: Set<string>, first: boolean): Promise<n
     await pollFor(
       'the hammer to write',
       async () => ((acked(follower, seenRuns)?.keys.length ?? 0) >= 20 ? true : undefined),
-      60_000,
+      Math.max(60_000, box(rig).bootMs / 3),
       50,
     );
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));

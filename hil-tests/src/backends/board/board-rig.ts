@@ -113,5 +113,7 @@ export async function openBoardRig(rig: Rig, file: RigFile & { backend: 'board' 
     hilPackages: { hammer: '/var/lib/elastos-hil/hammer.capsule', asker: '/var/lib/elastos-hil/asker.capsule' },
     bootMs: s.bootTimeoutS * 1000,
     powerCuts: s.powerCuts,
+    // The board's period is in its own config; the boot time bounds the wait as well.
+    watchdogMs: s.bootTimeoutS * 1000,
   };
 }

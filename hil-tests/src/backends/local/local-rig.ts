@@ -147,5 +147,6 @@ async function startParts(rig: Rig, s: LocalSettings): Promise<void> {
     hilPackages: { hammer: built.hammer.file, asker: built.asker.file },
     bootMs: 60_000,
     powerCuts: s.powerCuts,
+    watchdogMs: s.watchdogMs,
   };
 }
