@@ -24,6 +24,8 @@ import { QemuMachine } from './qemu-machine.js';
 
 /** Under TCG on a shared host the guest stalls for seconds: a 10 s watchdog would reset a healthy box. */
 const QEMU_WATCHDOG_MS = 60_000;
+/** The health sampler's period on the emulated box (the default 5 s is for real hardware). */
+const QEMU_HEALTH_MS = 120_000;
 
 const abs = (p: string) => (isAbsolute(p) ? p : join(REPO_ROOT, p));
 
@@ -50,8 +52,11 @@ async function prepareData(disk: string, dir: string, publisherKey: string): Pro
   writeOnData(disk, '/hil', 'hammer.capsule', built.hammer.file);
   writeOnData(disk, '/hil', 'asker.capsule', built.asker.file);
   const config = JSON.parse(readOnData(disk, '/elastos/etc/config.json')) as Record<string, Record<string, unknown>>;
-  config.broker = { ...config.broker, askTimeoutMs: 8000 };
+  config.broker = { ...config.broker, askTimeoutMs: 15_000 };
   config.serial = { ...config.serial, watchdogMs: QEMU_WATCHDOG_MS };
+  // systeminformation spawns programs for each sample: every 5 s that is most of an emulated
+  // guest's CPU (measured: "health sample took too long", one CLI call over SSH took 3 min).
+  config.health = { ...config.health, intervalMs: QEMU_HEALTH_MS };
   const local = join(dir, 'config.json');
   writeFileSync(local, JSON.stringify(config, null, 2));
   chmodSync(local, 0o644);
