@@ -18,6 +18,12 @@ export interface BoxInfo {
   powerCuts: number;
   /** The MCU watchdog's period as the box is configured (ms): how long a hang takes to be reset. */
   watchdogMs: number;
+  /**
+   * How many times slower than the local rig one CLI call over SSH answers here: the suite's
+   * bounds are written for the local rig and stretched by this (QEMU under TCG: Node starts in
+   * seconds, and the host is shared).
+   */
+  slowdown: number;
 }
 
 export class Rig {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { pollFor } from '@elastos/testkit';
 import type { Follower } from '../protocols.js';
 import type { Rig } from '../rig.js';
-import { box, headSeq, runHilCapsule, type SuiteContext, trailAfter, waitRuntime } from './helpers.js';
+import { box, headSeq, runHilCapsule, type SuiteContext, scaled, trailAfter, waitRuntime } from './helpers.js';
 
 const ACK = /ack ([0-9a-f]{8}) (\d+)/;
 
@@ -52,7 +52,7 @@ async function cycle(
   seenRuns.add(load.run);
   await rig.get('power').on();
   await waitRuntime(rig);
-  const verify = await rig.get('shell').elastos(['audit', 'verify'], 300_000);
+  const verify = await rig.get('shell').elastos(['audit', 'verify'], scaled(rig, 300_000));
   assert.equal(verify.code, 0, `audit verify after the cut: ${verify.stderr}`);
   const written = new Set(
     (await trailAfter(rig, since ?? from, 'hammer'))

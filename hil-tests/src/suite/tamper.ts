@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { pollFor } from '@elastos/testkit';
-import { box, headSeq, json, type SuiteContext, trailAfter, waitRuntime } from './helpers.js';
+import { box, headSeq, json, type SuiteContext, scaled, trailAfter, waitRuntime } from './helpers.js';
 
 export function tamperTests(ctx: SuiteContext): void {
   it('tamper after power: a capsule package altered on the disk is refused at the next boot, in the trail', async function () {
@@ -18,7 +18,7 @@ export function tamperTests(ctx: SuiteContext): void {
         (await trailAfter(rig, from)).find(
           (x) => x.type === 'capsule.refused' && (x.resource === 'capsule:notes' || x.resource === 'notes'),
         ),
-      30_000,
+      scaled(rig, 30_000),
       500,
     );
     assert.match(refused.code ?? '', /^E_CAPSULE_/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { pollFor } from '@elastos/testkit';
-import { box, headSeq, type SuiteContext, trailAfter, waitRuntime } from './helpers.js';
+import { box, headSeq, type SuiteContext, scaled, trailAfter, waitRuntime } from './helpers.js';
 
 export function watchdogTests(ctx: SuiteContext): void {
   it("watchdog: a hung runtime (SIGSTOP) is reset by the MCU's watchdog, comes back, and the trail says so", async function () {
@@ -24,7 +24,7 @@ export function watchdogTests(ctx: SuiteContext): void {
     const boot = await pollFor(
       'the watchdog reset in the trail',
       async () => (await trailAfter(rig, from)).find((r) => r.type === 'mcu.boot' && r.details?.reason === 'watchdog'),
-      30_000,
+      scaled(rig, 30_000),
       500,
     );
     assert.equal(boot.actor, 'mcu');

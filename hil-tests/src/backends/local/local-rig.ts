@@ -148,5 +148,6 @@ async function startParts(rig: Rig, s: LocalSettings): Promise<void> {
     bootMs: 60_000,
     powerCuts: s.powerCuts,
     watchdogMs: s.watchdogMs,
+    slowdown: 1,
   };
 }

@@ -116,6 +116,7 @@ export async function openQemuRig(rig: Rig, file: RigFile & { backend: 'qemu' })
     bootMs: s.bootTimeoutS * 1000,
     powerCuts: s.powerCuts,
     watchdogMs: QEMU_WATCHDOG_MS,
+    slowdown: 5,
   };
   const target = {
     host: '127.0.0.1',
