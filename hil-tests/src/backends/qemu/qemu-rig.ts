@@ -24,6 +24,11 @@ import { QemuMachine } from './qemu-machine.js';
 
 /** Under TCG on a shared host the guest stalls for seconds: a 10 s watchdog would reset a healthy box. */
 const QEMU_WATCHDOG_MS = 60_000;
+/**
+ * The hammer's load on the emulated box: long enough that it still writes when a CLI call over
+ * SSH (a minute or more under TCG on a shared host) has started it and the log follower attached.
+ */
+const QEMU_LOAD_MS = 300_000;
 /** The health sampler's period on the emulated box (the default 5 s is for real hardware). */
 const QEMU_HEALTH_MS = 120_000;
 
@@ -48,7 +53,7 @@ function checkImage(s: QemuSettings): void {
  * 60 s watchdog.
  */
 async function prepareData(disk: string, dir: string, publisherKey: string): Promise<void> {
-  const built = await buildHilCapsules(join(dir, 'capsules'), publisherKey);
+  const built = await buildHilCapsules(join(dir, 'capsules'), publisherKey, QEMU_LOAD_MS);
   writeOnData(disk, '/hil', 'hammer.capsule', built.hammer.file);
   writeOnData(disk, '/hil', 'asker.capsule', built.asker.file);
   const config = JSON.parse(readOnData(disk, '/elastos/etc/config.json')) as Record<string, Record<string, unknown>>;
