@@ -24,6 +24,8 @@ export interface BoxInfo {
    * seconds, and the host is shared).
    */
   slowdown: number;
+  /** How long a request the rules leave to the admin or the button stays pending (broker.askTimeoutMs). */
+  askWindowMs: number;
 }
 
 export class Rig {

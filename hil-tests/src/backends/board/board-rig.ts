@@ -118,5 +118,6 @@ export async function openBoardRig(rig: Rig, file: RigFile & { backend: 'board' 
     // The board's period is in its own config; the boot time bounds the wait as well.
     watchdogMs: s.bootTimeoutS * 1000,
     slowdown: 2, // an ARM board starts Node in about a second
+    askWindowMs: 300_000, // the runtime's default broker.askTimeoutMs (a board's config may say otherwise)
   };
 }

@@ -29,6 +29,12 @@ const QEMU_WATCHDOG_MS = 60_000;
  * SSH (a minute or more under TCG on a shared host) has started it and the log follower attached.
  */
 const QEMU_LOAD_MS = 300_000;
+/**
+ * The ask window on the emulated box: a request must still be pending when the rig's next
+ * `elastos requests` over SSH (10-30 s each under TCG on a shared host) looks for it; with 15 s
+ * the admin test's approve found nothing pending (measured).
+ */
+const QEMU_ASK_MS = 90_000;
 /** The health sampler's period on the emulated box (the default 5 s is for real hardware). */
 const QEMU_HEALTH_MS = 120_000;
 
@@ -57,7 +63,7 @@ async function prepareData(disk: string, dir: string, publisherKey: string): Pro
   writeOnData(disk, '/hil', 'hammer.capsule', built.hammer.file);
   writeOnData(disk, '/hil', 'asker.capsule', built.asker.file);
   const config = JSON.parse(readOnData(disk, '/elastos/etc/config.json')) as Record<string, Record<string, unknown>>;
-  config.broker = { ...config.broker, askTimeoutMs: 15_000 };
+  config.broker = { ...config.broker, askTimeoutMs: QEMU_ASK_MS };
   config.serial = { ...config.serial, watchdogMs: QEMU_WATCHDOG_MS };
   // systeminformation spawns programs for each sample: every 5 s that is most of an emulated
   // guest's CPU (measured: "health sample took too long", one CLI call over SSH took 3 min).
@@ -122,6 +128,7 @@ export async function openQemuRig(rig: Rig, file: RigFile & { backend: 'qemu' })
     powerCuts: s.powerCuts,
     watchdogMs: QEMU_WATCHDOG_MS,
     slowdown: 5,
+    askWindowMs: QEMU_ASK_MS,
   };
   const target = {
     host: '127.0.0.1',
