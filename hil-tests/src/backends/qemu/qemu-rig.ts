@@ -89,11 +89,13 @@ async function addHilRules(disk: string, dir: string): Promise<void> {
   writeOnData(disk, path, 'rules.json', local);
 }
 
-async function storyRunning(shell: SshShell): Promise<boolean> {
+/** True when the story runs; else what the box answered (for the error if it never does). */
+async function storyRunning(shell: SshShell): Promise<true | string> {
   const r = await shell.elastos(['--json', 'status']);
-  if (r.code !== 0) return false;
+  if (r.code !== 0) return `exit ${r.code}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`;
   const rows = (JSON.parse(r.stdout) as { capsules: Array<{ name: string; state: string }> }).capsules;
-  return ['shell', 'storage', 'photo-editor'].every((n) => rows.some((c) => c.name === n && c.state === 'running'));
+  const up = ['shell', 'storage', 'photo-editor'].every((n) => rows.some((c) => c.name === n && c.state === 'running'));
+  return up || rows.map((c) => `${c.name}:${c.state}`).join(' ');
 }
 
 export async function openQemuRig(rig: Rig, file: RigFile & { backend: 'qemu' }): Promise<void> {
@@ -152,13 +154,21 @@ export async function openQemuRig(rig: Rig, file: RigFile & { backend: 'qemu' })
   rig.register('power', machine);
   rig.register('mcu', mcu);
   rig.register('tpm', { where: join(dir.path, 'tpm') });
+  let last = '';
   const booted = (which: string, ms: number) =>
     pollFor(
       `the demo capsules on the ${which} boot`,
-      async () => ((await storyRunning(shell)) ? true : undefined),
+      async () => {
+        const r = await storyRunning(shell);
+        if (r === true) return true;
+        last = r;
+        return undefined;
+      },
       ms,
       2000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (the box's last answer: ${last || 'none'})`);
+    });
   let t0 = Date.now();
   await booted('first', rig.box.bootMs);
   rig.say(`first boot: QEMU start to the story running in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
