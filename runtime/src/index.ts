@@ -13,4 +13,5 @@ export * from './log/index.js';
 export * from './store/index.js';
 export * from './supervise/index.js';
 export { verifyTokenState } from './tokens/token-state-check.js';
+export * from './update/index.js';
 export { RUNTIME_VERSION } from './version.js';

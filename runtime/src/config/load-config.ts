@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ElastosError } from '../errors/index.js';
 import { CONFIG_SCHEMA, type ElastosConfig } from './schema.js';
@@ -46,6 +46,9 @@ export function parseConfig(raw: unknown, baseDir: string): ElastosConfig {
   if (config.confine.launcher) config.confine.launcher = resolve(baseDir, config.confine.launcher);
   config.confine.instancesDir = resolve(baseDir, config.confine.instancesDir);
   if (config.confine.nodePath) config.confine.nodePath = resolve(baseDir, config.confine.nodePath);
+  const u = config.update;
+  for (const k of ['systemConf', 'keyring', 'esp', 'cmdline'] as const) u[k] = resolve(baseDir, u[k]);
+  u.inboxDir = u.inboxDir ? resolve(baseDir, u.inboxDir) : join(config.stateDir, 'update-inbox');
   if (!isAbsolute(config.admin.socket)) config.admin.socket = resolve(config.runDir, config.admin.socket);
   return config;
 }

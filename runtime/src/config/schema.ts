@@ -51,6 +51,24 @@ export interface ElastosConfig {
     /** TPM NV counter index holding the epoch's floor (token.md §8.1). */
     nvEpochIndex: number;
   };
+  /** A/B updates through RAUC (runtime/spec/update.md); commands answer E_UPDATE_UNAVAILABLE without `systemConf`. */
+  update: {
+    /** RAUC's system config (compatible, slots); its absence means this system has no slots. */
+    systemConf: string;
+    /** The vendor's update certificate(s) a bundle must verify against. */
+    keyring: string;
+    /** The ESP holding one UKI per slot in EFI/Linux/ (image-build/README.md). */
+    esp: string;
+    /** The rauc program (RAUC's D-Bus service does the install). */
+    rauc: string;
+    /** The kernel command line naming the booted slot (`rauc.slot=`). */
+    cmdline: string;
+    /** Where an admin drops a bundle for `update install` (group-writable); '' = stateDir/update-inbox. */
+    inboxDir: string;
+    /** TPM NV counters of the version floor (floor = floor counter − base counter, §4). */
+    nvFloorIndex: number;
+    nvBaseIndex: number;
+  };
   /** The broker and its IPC channels (runtime/spec/ipc.md). */
   broker: {
     /** Capsule id of the shell, the policy capsule that decides capability requests. */
@@ -175,6 +193,22 @@ export const CONFIG_SCHEMA = {
         clockSkewMs: { type: 'integer', minimum: 0, maximum: 60000, default: 0 },
         cacheEntries: { type: 'integer', minimum: 1, default: 10000 },
         nvEpochIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a10 },
+      },
+    },
+    update: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        systemConf: { type: 'string', minLength: 1, default: '/etc/rauc/system.conf' },
+        keyring: { type: 'string', minLength: 1, default: '/etc/rauc/keyring.pem' },
+        esp: { type: 'string', minLength: 1, default: '/boot/firmware' },
+        rauc: { type: 'string', minLength: 1, default: 'rauc' },
+        cmdline: { type: 'string', minLength: 1, default: '/proc/cmdline' },
+        inboxDir: { type: 'string', default: '' },
+        nvFloorIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a20 },
+        nvBaseIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a21 },
       },
     },
     broker: {

@@ -24,6 +24,7 @@ import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
 import { verifyTokenState } from '../tokens/token-state-check.js';
+import { startUpdates } from '../update/start.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { prepareRunDir } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
@@ -103,6 +104,7 @@ export class Runtime {
     this.capsules = new CapsuleManager(manage);
     registerCapsuleAdmin(admin, this.capsules);
     registerTrustAdmin(admin, trustDir, audit.log);
+    await startUpdates({ config: this.config, admin, audit: audit.log, boot, log: this.log, adminGid });
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());

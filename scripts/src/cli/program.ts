@@ -10,6 +10,7 @@ import { registerSuperviseCommands } from './commands/supervise.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
+import { registerUpdateCommands } from './commands/update.js';
 import { DEFAULT_CALL_TIMEOUT_S } from './daemon-call.js';
 import { describeShownBy } from './shown-by.js';
 
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerDoctorCommands(program);
   registerSuperviseCommands(program);
+  registerUpdateCommands(program);
   describeShownBy(program);
   return program;
 }

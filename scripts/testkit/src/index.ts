@@ -15,6 +15,7 @@ export {
 } from './cli-kit.js';
 export { requireFeature } from './kernel-feature.js';
 export { withParentDeathSignal } from './parent-death.js';
+export { fileHash, makeSignKey, makeTestBundle, RAUC_BACKEND, RaucRig, type SignKey } from './rauc-rig.js';
 export { SocatPtyPair } from './socat-pty.js';
 export { Sshd, type SshKey, type SshResult } from './sshd.js';
 export { Swtpm } from './swtpm.js';

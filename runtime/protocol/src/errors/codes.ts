@@ -54,6 +54,17 @@ export const ERROR_CODES = {
   E_IMAGE_BUILD: { exit: 70, summary: 'a stage of the image build failed' },
   E_IMAGE_BOOT: { exit: 70, summary: 'the image did not boot or answer in time' },
 
+  // A/B updates (runtime/spec/update.md)
+  E_UPDATE_UNAVAILABLE: { exit: 69, summary: 'this system has no A/B update slots (no RAUC system config)' },
+  E_UPDATE_FETCH: { exit: 69, summary: 'the bundle could not be read or downloaded' },
+  E_UPDATE_INVALID: { exit: 65, summary: 'not an update bundle, or its manifest or version is malformed' },
+  E_UPDATE_SIGNATURE: { exit: 65, summary: "the bundle's signature does not verify against the box's update keyring" },
+  E_UPDATE_COMPATIBLE: { exit: 65, summary: 'the bundle is for another kind of system' },
+  E_UPDATE_ROLLBACK: { exit: 65, summary: "the bundle is not newer than the box's version floor: refused" },
+  E_UPDATE_INSTALL: { exit: 70, summary: 'RAUC failed to write the bundle to the inactive slot' },
+  E_UPDATE_NO_SLOT: { exit: 69, summary: 'the other slot has no bootable entry to go back to' },
+  E_UPDATE_FLOOR: { exit: 70, summary: "the TPM's version floor counters are missing or inconsistent" },
+
   // tokens (runtime/spec/token.md)
   E_TOKEN_MALFORMED: { exit: 65, summary: 'the token does not decode or has a bad structure' },
   E_TOKEN_VERSION: { exit: 65, summary: 'unknown token format version' },
