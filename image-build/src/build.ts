@@ -124,12 +124,21 @@ function securityReport(root: string, outDir: string): string {
   return text.trim().split('\n').pop() ?? '';
 }
 
-/** The release version: a decimal integer (systemd-boot and the update's version floor compare it). */
+/**
+ * The release version: a decimal integer 1..1000000 (systemd-boot orders the slots by it; the
+ * update's TPM version floor counts up to it, one NV increment a step: runtime/spec/update.md §4).
+ * Default: the number of commits on the branch (monotonic along it, small).
+ */
 export function releaseVersion(given: string | undefined): string {
-  const v = given ?? process.env.SOURCE_DATE_EPOCH ?? '';
-  if (!/^[1-9][0-9]{0,15}$/.test(v))
-    throw new ElastosError('E_USAGE', `--release must be a positive integer, not ${v}`);
+  const v = given ?? process.env.ELASTOS_RELEASE ?? commitCount();
+  if (!/^[1-9][0-9]{0,6}$/.test(v) || Number(v) > 1_000_000)
+    throw new ElastosError('E_USAGE', `--release must be an integer 1..1000000, not ${v}`);
   return v;
+}
+
+function commitCount(): string {
+  const r = spawnSync('git', ['-C', REPO_ROOT, 'rev-list', '--count', 'HEAD'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : '1';
 }
 
 export async function buildImage(o: BuildOptions): Promise<string> {

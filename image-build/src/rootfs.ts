@@ -38,6 +38,8 @@ export function rootfsPackages(p: ArchProfile): string[] {
     'systemd-boot',
     'systemd-boot-efi',
     'rauc',
+    // rauc info reads a plain bundle's manifest with unsquashfs (the runtime's check before install).
+    'squashfs-tools',
     p.kernel,
   ];
 }

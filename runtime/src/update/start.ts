@@ -25,16 +25,9 @@ export interface UpdateDeps {
 export async function startUpdates(d: UpdateDeps): Promise<UpdateService> {
   const u = d.config.update;
   let floor: Floor | undefined;
-  if (existsSync(u.systemConf) && !d.boot.insecure) {
-    floor = await VersionFloor.open(
-      async (i) => {
-        const c = await d.boot.nvCounter(i);
-        if (!c) throw new Error('no TPM');
-        return c;
-      },
-      u.nvFloorIndex,
-      u.nvBaseIndex,
-    ).catch((err: Error) => {
+  const tpm = d.boot.tpm;
+  if (existsSync(u.systemConf) && tpm) {
+    floor = await VersionFloor.open(tpm, u.nvFloorIndex, u.nvBaseIndex).catch((err: Error) => {
       d.log.error({ err }, 'the update version floor does not open: updates will be refused');
       return brokenFloor(err);
     });

@@ -9,7 +9,8 @@
  * a reflash leaves them. Without a TPM (dev profile) there is no floor (`undefined`).
  */
 
-import type { TpmNvCounter } from '../boot/nv-counter.js';
+import { rcBase, type Tpm, type TpmError } from '@elastos/node-tpm2';
+import { TpmNvCounter } from '../boot/nv-counter.js';
 import { ElastosError } from '../errors/index.js';
 
 /** A release version is at most this (each step of the floor is one NV increment). */
@@ -30,12 +31,16 @@ export class VersionFloor implements Floor {
   private constructor(private readonly c: FloorCounters) {}
 
   /**
-   * Opens the pair. TpmNvCounter.open defines a missing counter (and increments it once); a
-   * floor counter below its base means the base was redefined after the floor: refused.
+   * Opens the pair; defines both on first use (the base first). The base is never defined again
+   * once the floor exists: a missing base then means it was undefined (owner authorisation), and
+   * a new one would read as a lower floor, so that is refused (E_UPDATE_FLOOR), as is a floor
+   * counter below its base.
    */
-  static async open(open: (index: number) => Promise<TpmNvCounter>, floorIndex: number, baseIndex: number) {
-    const base = await open(baseIndex);
-    const floor = await open(floorIndex);
+  static async open(tpm: Tpm, floorIndex: number, baseIndex: number): Promise<VersionFloor> {
+    if ((await defined(tpm, floorIndex)) && !(await defined(tpm, baseIndex)))
+      throw new ElastosError('E_UPDATE_FLOOR', `the floor's base counter ${hex(baseIndex)} was removed`);
+    const base = await TpmNvCounter.open(tpm, baseIndex);
+    const floor = await TpmNvCounter.open(tpm, floorIndex);
     const f = new VersionFloor({ floor, base });
     await f.read();
     return f;
@@ -59,5 +64,19 @@ export class VersionFloor implements Floor {
       now = await this.read();
     }
     return now;
+  }
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** Whether an NV index exists (TPM_RC_HANDLE: it does not; never written still exists). */
+async function defined(tpm: Tpm, index: number): Promise<boolean> {
+  try {
+    await tpm.nvReadCounter(index);
+    return true;
+  } catch (err) {
+    const e = err as TpmError;
+    if (e?.code === 'E_TPM_COMMAND' && rcBase(e.rc) === 0x08b) return false;
+    return true;
   }
 }

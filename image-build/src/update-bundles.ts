@@ -1,0 +1,83 @@
+/**
+ * Bundles for the QEMU update test (runtime/spec/update.md): the image's own root slot as release
+ * N+1 (both UKIs remade with IMAGE_VERSION=N+1, signed with the build's update key), and small
+ * signed bundles of an older release and with one byte changed (refused before any write).
+ * Each is made once per image version and kept in `dir`.
+ */
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTestBundle } from '@elastos/testkit';
+import type { ArchProfile } from './arch.js';
+import { kernelCmdline } from './disk.js';
+import { compatible, makeBundle, updateKey } from './rauc.js';
+import { expectedPcr11, makeUki, SLOTS, type Slot, ukiName } from './uki.js';
+
+export interface TestBundles {
+  newer: string;
+  older: string;
+  flipped: string;
+  newerVersion: number;
+  /** PCR 11 the running box shows on slot B of release N+1. */
+  pcr11b: string;
+}
+
+function ukiAt(p: ArchProfile, imageDir: string, slot: Slot, version: string, work: string) {
+  const out = join(work, ukiName(slot));
+  const u = {
+    root: join(imageDir, 'work', 'root'),
+    vmlinuz: join(imageDir, 'vmlinuz'),
+    initrd: join(imageDir, 'initrd.img'),
+    cmdline: kernelCmdline(p, slot),
+    version,
+    out,
+  };
+  const parts = makeUki(p, u, slot);
+  return { out, pcr11: expectedPcr11(parts, u) };
+}
+
+function flipByte(file: string, at: number): void {
+  const fd = openSync(file, 'r+');
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, at);
+  b[0] = (b[0] ?? 0) ^ 0x01;
+  writeSync(fd, b, 0, 1, at);
+  closeSync(fd);
+}
+
+export function testBundles(p: ArchProfile, imageDir: string, version: number, dir: string): TestBundles {
+  mkdirSync(dir, { recursive: true });
+  const key = updateKey(join(imageDir, '..', 'keys'));
+  const n = String(version + 1);
+  const newer = join(dir, `update-${n}.raucb`);
+  const work = join(dir, 'work');
+  mkdirSync(work, { recursive: true });
+  const made = Object.fromEntries(SLOTS.map((s) => [s, ukiAt(p, imageDir, s, n, work)])) as Record<
+    Slot,
+    { out: string; pcr11: string }
+  >;
+  if (!existsSync(newer)) {
+    const ukis = { a: made.a.out, b: made.b.out };
+    makeBundle({
+      p,
+      version: n,
+      rootImage: join(imageDir, 'rootfs.ext4'),
+      ukis,
+      release: join(imageDir, 'manifest.json'),
+      key,
+      work,
+      out: `${newer}.tmp`,
+    });
+    copyFileSync(`${newer}.tmp`, newer);
+  }
+  const older = makeTestBundle(dir, {
+    version: String(Math.max(1, version - 1)),
+    key,
+    compatible: compatible(p),
+    out: join(dir, `older-${version - 1}.raucb`),
+  });
+  const flipped = join(dir, 'flipped.raucb');
+  const small = makeTestBundle(dir, { version: n, key, compatible: compatible(p), out: join(dir, 'small.raucb') });
+  copyFileSync(small, flipped);
+  flipByte(flipped, 100);
+  return { newer, older, flipped, newerVersion: version + 1, pcr11b: made.b.pcr11 };
+}
