@@ -146,6 +146,7 @@ static void capsule(const struct policy *p, int alive_fd) {
   /* Everything above the channel goes, except the monitor's liveness pipe (close-on-exec). */
   close_from_except(p->keep_fd + 1, alive_fd);
   build_view(p);
+  set_memfd_noexec(p);
   if (p->hostname != NULL && sethostname(p->hostname, strlen(p->hostname)) != 0) die("sethostname");
   if (p->chdir != NULL && chdir(p->chdir) != 0) die(p->chdir);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) die("keepcaps");
@@ -160,13 +161,15 @@ static void capsule(const struct policy *p, int alive_fd) {
   struct pollfd pfd = {alive_fd, POLLIN, 0};
   if (poll(&pfd, 1, 0) != 0) dief("monitor", "gone before exec");
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die("not dumpable");
-  install_seccomp(p);
+  apply_landlock(p);
+  const char *program_path = p->exec_once ? exec_once_path(p) : p->argv[0];
+  install_seccomp(p, program_path);
   /* A tiny init stays pid 1 so that the program, as pid 2, keeps the default signal actions
      (pid 1 ignores SIGTERM without a handler) and orphans are reaped. */
   pid_t program = fork();
   if (program < 0) die("fork program");
   if (program == 0) {
-    execv(p->argv[0], p->argv);
+    execv(program_path, p->argv);
     die(p->argv[0]);
   }
   if (p->keep_fd > 2) close_range(3, ~0U, 0);
@@ -194,6 +197,7 @@ int main(int argc, char **argv) {
   pid_t runtime = getppid();
   struct policy p;
   parse_policy(argc, argv, &p);
+  if (p.seccomp_export != NULL) return export_seccomp(&p);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
   join_cgroups(&p);
   if (unshare(p.ns_flags) != 0) die("unshare");

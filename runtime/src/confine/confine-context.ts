@@ -29,9 +29,28 @@ export interface ConfineContext {
   nodePath: string;
   nodeBinds: string[];
   cgroups: CgroupDriver;
-  seccomp: boolean;
+  /** ELASTOS_SECCOMP_RECORD=1: the filter logs what it would refuse (recording the allow list). */
+  seccompRecord: boolean;
+  /** Landlock ABI of this kernel (0: none): exec limited to Node (1+), scopes (6+). */
+  landlockAbi: number;
+  /** vm.memfd_noexec exists: the launcher sets it to 2 in each capsule's pid namespace. */
+  memfdNoexec: boolean;
   /** Layers missing and tolerated (dev only): already warned about and audited. */
   degraded: LayerStatus[];
+}
+
+/** Recording the allow list (runtime/launcher/seccomp/README.md) weakens the filter: say so loudly. */
+async function recordMode(opts: ConfineOptions): Promise<boolean> {
+  if (process.env.ELASTOS_SECCOMP_RECORD !== '1') return false;
+  opts.log.warn('!!! SECCOMP RECORDING: syscalls outside the allow list are logged, not refused');
+  await opts.audit?.append({
+    actor: 'runtime',
+    type: 'confine.degraded',
+    resource: 'layer:seccomp',
+    code: 'E_CONFINE_UNAVAILABLE',
+    details: { meaning: 'recording the allow list', profile: opts.profile },
+  });
+  return true;
 }
 
 /**
@@ -42,7 +61,8 @@ export interface ConfineContext {
 export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineContext> {
   const launcher = opts.launcher || BUNDLED_LAUNCHER;
   const nodePath = opts.nodePath || process.execPath;
-  const report = layerReport(opts.layers ?? probeKernel(launcher));
+  const layers = opts.layers ?? probeKernel(launcher);
+  const report = layerReport(layers);
   const degraded = missingLayers(report, opts.profile);
   for (const layer of degraded) {
     opts.log.warn(
@@ -62,7 +82,9 @@ export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineC
     nodePath,
     nodeBinds: nodeBinds(nodePath),
     cgroups: detectCgroupDriver(opts.cgroupParent),
-    seccomp: report.some((r) => r.layer === 'seccomp' && r.available),
+    seccompRecord: await recordMode(opts),
+    landlockAbi: layers.landlockAbi,
+    memfdNoexec: layers.memfdNoexec,
     degraded,
   };
 }
