@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -145,15 +146,19 @@ static void close_from_except(int from, int except) {
 static void capsule(const struct policy *p, int alive_fd) {
   /* Everything above the channel goes, except the monitor's liveness pipe (close-on-exec). */
   close_from_except(p->keep_fd + 1, alive_fd);
+  set_memfd_noexec(p); /* through the host's /proc: the capsule's own shows no /proc/sys */
   build_view(p);
-  set_memfd_noexec(p);
   if (p->hostname != NULL && sethostname(p->hostname, strlen(p->hostname)) != 0) die("sethostname");
   if (p->chdir != NULL && chdir(p->chdir) != 0) die(p->chdir);
+  /* Out of the runtime's session (no controlling terminal, no job control signals from it)... */
+  if (setsid() < 0) die("setsid");
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) die("keepcaps");
   drop_bounding();
   become_user(p);
   clear_caps();
   enter_userns(p);
+  /* ...and out of its session keyring: a fresh anonymous one, owned by the capsule's uid. */
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0) die("session keyring");
   set_rlimits(p);
   /* Set last: credential changes above reset it. SIGKILL is the one signal pid 1 cannot ignore. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die("pdeathsig");

@@ -145,6 +145,8 @@ describe('hostile capsules (real launcher)', function () {
     assert.equal(denied.listmount, ENOSYS, 'a syscall libseccomp does not know is refused too');
     assert.equal(denied.clone_newuser, 1, 'EPERM: clone with a namespace flag');
     assert.equal(denied.tiocsti, 1, 'EPERM: TIOCSTI');
+    assert.equal(denied.proc_sys, 2, 'ENOENT: /proc shows only its own processes (subset=pid)');
+    assert.equal(denied.runtime_session, 1, 'its own session (setsid), not the runtime’s');
     assert.equal(denied.exec_self, ENOSYS, 'no exec after start, not even of its own program');
     assert.equal(denied.execveat_self, ENOSYS);
     assert.equal(denied.exec_memfd, ENOSYS, 'writable memory never becomes a program');

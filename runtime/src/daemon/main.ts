@@ -3,6 +3,7 @@ import { configPath, loadConfig } from '../config/index.js';
 import { asElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { RUNTIME_VERSION } from '../version.js';
+import { hardenDaemon } from './harden.js';
 import { Runtime } from './runtime.js';
 
 const HELP = `usage: elastosd [--config PATH] [--insecure-no-tpm]
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const config = loadConfig(configPath(values.config));
     const log = createLogger({ name: 'elastosd', level: config.logLevel });
+    hardenDaemon(log);
     runtime = new Runtime(config, log, { insecureNoTpm: values['insecure-no-tpm'] === true });
     let stopping = false;
     const stop = (signal: string) => {
