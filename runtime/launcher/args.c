@@ -100,14 +100,6 @@ static void add_mount(struct policy *p, enum mount_kind kind, char *arg) {
   }
 }
 
-/* enosys (what a capsule gets) or log (recording the allow list: runtime/launcher/seccomp/README.md) */
-static int parse_default(const char *v) {
-  if (strcmp(v, "enosys") == 0) return 0;
-  if (strcmp(v, "log") == 0) return 1;
-  dief("bad --seccomp-default", v);
-  return 0;
-}
-
 static int opt_is(const char *a, const char *name) { return strcmp(a, name) == 0; }
 
 int parse_policy(int argc, char **argv, struct policy *p) {
@@ -140,7 +132,6 @@ int parse_policy(int argc, char **argv, struct policy *p) {
     else if (opt_is(a, "--rlimit")) parse_rlimit(v, p);
     else if (opt_is(a, "--seccomp")) parse_rule(v, p, 0);
     else if (opt_is(a, "--seccomp-allow")) parse_rule(v, p, 1);
-    else if (opt_is(a, "--seccomp-default")) p->seccomp_log = parse_default(v);
     else if (opt_is(a, "--seccomp-export")) p->seccomp_export = v;
     else if (opt_is(a, "--landlock-exec")) {
       if (p->n_exec_paths >= sizeof p->exec_paths / sizeof p->exec_paths[0]) dief("too many", a);

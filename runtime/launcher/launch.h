@@ -48,7 +48,6 @@ struct policy {
   size_t n_rlimits;
   struct rule_item rules[MAX_RULES];
   size_t n_rules;
-  int seccomp_log;            /* --seccomp-default log: record instead of refusing (allow-list recording only) */
   const char *seccomp_export; /* --seccomp-export ARCH: print the filter as PFC and exit */
   int keep_fd; /* highest inherited fd kept open (3: the IPC channel) */
   int exec_once;               /* --seccomp-exec-once: execve only of the launcher's own pointer (noexec.c) */

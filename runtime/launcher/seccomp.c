@@ -75,7 +75,7 @@ static size_t allowed(const struct policy *p) {
 /* The filter for `arch` (native when launching; aarch64 can be compiled and exported on x86_64). */
 static scmp_filter_ctx build_filter(const struct policy *p, uint32_t arch, const char *exec_path) {
   if (allowed(p) == 0) dief("seccomp", "no allow list: a capsule never runs unfiltered");
-  scmp_filter_ctx ctx = seccomp_init(p->seccomp_log ? SCMP_ACT_LOG : ENOSYS_DEFAULT);
+  scmp_filter_ctx ctx = seccomp_init(ENOSYS_DEFAULT);
   if (ctx == NULL) dief("seccomp_init", "failed");
   if (arch != seccomp_arch_native()) {
     if (seccomp_arch_add(ctx, arch) != 0 || seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) != 0)

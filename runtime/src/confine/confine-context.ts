@@ -29,8 +29,6 @@ export interface ConfineContext {
   nodePath: string;
   nodeBinds: string[];
   cgroups: CgroupDriver;
-  /** ELASTOS_SECCOMP_RECORD=1: the filter logs what it would refuse (recording the allow list). */
-  seccompRecord: boolean;
   /** Landlock ABI of this kernel (0: none): exec limited to Node (1+), scopes (6+). */
   landlockAbi: number;
   /** vm.memfd_noexec exists: the launcher sets it to 2 in each capsule's pid namespace. */
@@ -39,19 +37,8 @@ export interface ConfineContext {
   degraded: LayerStatus[];
 }
 
-/** Recording the allow list (runtime/launcher/seccomp/README.md) weakens the filter: say so loudly. */
-async function recordMode(opts: ConfineOptions): Promise<boolean> {
-  if (process.env.ELASTOS_SECCOMP_RECORD !== '1') return false;
-  opts.log.warn('!!! SECCOMP RECORDING: syscalls outside the allow list are logged, not refused');
-  await opts.audit?.append({
-    actor: 'runtime',
-    type: 'confine.degraded',
-    resource: 'layer:seccomp',
-    code: 'E_CONFINE_UNAVAILABLE',
-    details: { meaning: 'recording the allow list', profile: opts.profile },
-  });
-  return true;
-}
+/** Recording the allow list (runtime/launcher/seccomp/README.md): every launch runs under strace. */
+const TRACED_LAUNCHER = fileURLToPath(new URL('../../launcher/seccomp/traced-launch', import.meta.url));
 
 /**
  * Probes the kernel and applies the profile: production refuses a missing required layer
@@ -59,7 +46,9 @@ async function recordMode(opts: ConfineOptions): Promise<boolean> {
  * audit entry naming it.
  */
 export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineContext> {
-  const launcher = opts.launcher || BUNDLED_LAUNCHER;
+  const recording = process.env.ELASTOS_SECCOMP_RECORD === '1';
+  if (recording) opts.log.warn('!!! SECCOMP RECORDING: every capsule runs under strace, for the allow list only');
+  const launcher = recording ? TRACED_LAUNCHER : opts.launcher || BUNDLED_LAUNCHER;
   const nodePath = opts.nodePath || process.execPath;
   const layers = opts.layers ?? probeKernel(launcher);
   const report = layerReport(layers);
@@ -82,7 +71,6 @@ export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineC
     nodePath,
     nodeBinds: nodeBinds(nodePath),
     cgroups: detectCgroupDriver(opts.cgroupParent),
-    seccompRecord: await recordMode(opts),
     landlockAbi: layers.landlockAbi,
     memfdNoexec: layers.memfdNoexec,
     degraded,

@@ -13,8 +13,6 @@ export interface PlanContext {
   /** The capsule's cgroup directories to join. */
   cgroupDirs: string[];
   uid: number;
-  /** Log, instead of refusing, syscalls the allow list lacks (recording it; confine-context.ts). */
-  seccompRecord?: boolean;
   /** Landlock ABI (0: none) and vm.memfd_noexec, as the doctor found them. */
   landlockAbi?: number;
   memfdNoexec?: boolean;
@@ -90,7 +88,7 @@ export function launchPlan(spec: CapsuleSpec, ctx: PlanContext): LaunchPlan {
   args.push('--rlimit', 'core:0:0', '--rlimit', 'nofile:1024:1024');
   args.push('--rlimit', `nproc:${spec.limits.pids}:${spec.limits.pids}`);
   args.push(...noExecArgs(spec, ctx));
-  args.push(...seccompRules({ network: spec.network, exec: spec.childProcess === true, record: ctx.seccompRecord }));
+  args.push(...seccompRules({ network: spec.network, exec: spec.childProcess === true }));
   args.push('--', ctx.nodePath, ...nodeFlags(spec), entry);
   return { command: ctx.launcher, args, env: { ...spec.env } };
 }

@@ -111,8 +111,6 @@ export interface SeccompOptions {
   /** The capsule may exec (a child_process grant): execve stays allowed, not only once. */
   exec?: boolean;
   arch?: SeccompArch;
-  /** Log instead of refusing what is not listed (recording the allow list; never in production). */
-  record?: boolean;
 }
 
 const loaded = new Map<SeccompArch, string[]>();
@@ -126,6 +124,5 @@ export function seccompRules(opts: SeccompOptions): string[] {
   // Without a child_process grant the launcher allows execve once, for its own pointer (noexec.c).
   for (const name of names) if (name !== 'execve' || opts.exec === true) args.push('--seccomp-allow', name);
   for (const rule of argumentRules(opts.network)) args.push('--seccomp', rule);
-  if (opts.record === true) args.push('--seccomp-default', 'log');
   return args;
 }

@@ -10,10 +10,14 @@ async function child(hardened: boolean) {
   const code = hardened
     ? `const m = await import(${JSON.stringify(HARDEN)}); m.hardenDaemon({ warn() {} }); console.log(m.isDumpable());`
     : 'console.log(true);';
-  const p = spawn(process.execPath, ['--inspect-port=0', '--input-type=module', '-e', `${code} setInterval(() => {}, 1000);`], {
-    env: {},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const p = spawn(
+    process.execPath,
+    ['--inspect-port=0', '--input-type=module', '-e', `${code} setInterval(() => {}, 1000);`],
+    {
+      env: {},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   p.stdout.on('data', (d) => {
