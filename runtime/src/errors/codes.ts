@@ -32,6 +32,10 @@ export const ERROR_CODES = {
 
   // TPM
   E_TPM_UNAVAILABLE: { exit: 69, summary: 'no TPM answers at the configured TCTI' },
+  E_TPM_TCTI: {
+    exit: 64,
+    summary: 'not a TCTI the runtime uses (device:, swtpm:, mssim:, tabrmd:): cmd: runs a program',
+  },
   E_TPM_COMMAND: { exit: 70, summary: 'the TPM returned an error code' },
   E_TPM_LOCKOUT: { exit: 75, summary: 'the TPM is in dictionary-attack lockout' },
   E_TPM_PCR_MISMATCH: { exit: 77, summary: 'the measured state differs from the sealed policy: refusing to start' },
