@@ -4,7 +4,7 @@ import { findTestFiles } from './test/find-tests.js';
 import { REPO_ROOT, workspaces } from './workspaces.js';
 
 /**
- * `npm test`: lint and format check, typecheck, then every mocha suite of the workspaces
+ * `npm test`: lint and format check, typecheck, the boundary check, then every mocha suite of the workspaces
  * in one run, ending with `N passed, N failed`. In CI (CI=true) a pending test fails the run.
  */
 function step(title: string, cmd: string, args: string[]): void {
@@ -22,6 +22,9 @@ const extra = process.argv.slice(2);
 
 step('lint and format (biome)', bin('biome'), ['check', '.']);
 step('typecheck and build (tsc -b)', bin('tsc'), ['-b']);
+step('boundaries (dependency-cruiser, architecture.md)', process.execPath, [
+  join(REPO_ROOT, 'scripts', 'dist', 'test', 'boundaries.js'),
+]);
 
 const files = findTestFiles(REPO_ROOT, workspaces());
 process.stdout.write(`\n== tests (${files.length} files)\n`);

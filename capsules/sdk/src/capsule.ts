@@ -2,7 +2,7 @@
  * What a capsule imports (capsules/README.md): `requestCapability`, `invoke`, `delegate`,
  * `serve(methods)` for providers, and `identity()`. One channel per process, opened on first use.
  */
-import type { DecisionRequest } from '@elastos/runtime/broker/shell-link';
+import type { DecisionRequest } from '@elastos/protocol/ipc/decision';
 import { CapsuleError } from './errors.js';
 import { Link, type RuntimeCall } from './link.js';
 import { type TokenClaims, verifyToken } from './token.js';

@@ -1,9 +1,9 @@
 /**
- * Typed errors of the capsule SDK. Codes are the runtime's (runtime/src/errors/codes.ts); a
+ * Typed errors of the capsule SDK. Codes are the contract's (`@elastos/protocol`, runtime/protocol/src/errors/codes.ts); a
  * capsule tests `err.code`, never the message. A provider throws a CapsuleError to answer a
  * call with that code.
  */
-import type { ErrorCode } from '@elastos/runtime';
+import type { ErrorCode } from '@elastos/protocol/errors';
 
 export type { ErrorCode };
 

@@ -4,15 +4,16 @@
  * static claims against the call, with at most 2 s of clock skew (§7). Use counts, epoch and
  * revocation live in the runtime: only the broker can check them.
  */
-import { createHash, createPublicKey, verify } from 'node:crypto';
-import type { TokenClaims as WireClaims } from '@elastos/runtime/tokens/token';
-import { decode, encode, rfc8949EncodeOptions } from 'cborg';
-import { CapsuleError } from './errors.js';
+import { createPublicKey, verify } from 'node:crypto';
+import { keyIdOf } from '@elastos/protocol/keys/key-id';
+import { inScope } from '@elastos/protocol/tokens/resource';
+import type { TokenClaims as WireClaims } from '@elastos/protocol/tokens/token';
+import { decodeToken as decodeWire, signingMessage } from '@elastos/protocol/tokens/token-codec';
+import { asCapsuleError, CapsuleError } from './errors.js';
 
 /**
- * The claims as the SDK returns them: the runtime's shape (runtime/src/tokens/token.ts) less
- * `version`, which decoding checks and drops. A type-only import: nothing of the runtime's
- * code goes into a capsule for it.
+ * The claims as the SDK returns them: the contract's shape (`@elastos/protocol/tokens/token`)
+ * less `version`, which decoding checks and drops.
  */
 export type TokenClaims = Omit<WireClaims, 'version'>;
 
@@ -26,78 +27,22 @@ export interface TokenExpectation {
   skewMs?: number;
 }
 
-const CONTEXT = Buffer.from('elastos/token/v1\n', 'ascii');
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
-const STRICT = { strict: true, rejectDuplicateMapKeys: true, allowIndefinite: false, allowUndefined: false };
 
-/** `keyId` of a runtime or publisher key: hex of the first 8 bytes of SHA-256(publicKey). */
-export function keyIdOf(publicKey: Uint8Array): string {
-  return createHash('sha256').update(publicKey).digest('hex').slice(0, 16);
-}
+export { keyIdOf };
 
-function malformed(why: string): CapsuleError {
-  return new CapsuleError('E_TOKEN_MALFORMED', `malformed token: ${why}`);
-}
-
-function canonical(bytes: Uint8Array, what: string): unknown {
-  let value: unknown;
-  try {
-    value = decode(bytes, STRICT);
-  } catch {
-    throw malformed(`${what} is not CBOR`);
-  }
-  if (!Buffer.from(encode(value, rfc8949EncodeOptions)).equals(bytes)) throw malformed(`${what} is not canonical`);
-  return value;
-}
-
-const str = (v: unknown, what: string): string => {
-  if (typeof v !== 'string') throw malformed(`${what} is not text`);
-  return v;
-};
-const num = (v: unknown, what: string): number => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw malformed(`${what} is not a uint`);
-  return v;
-};
-
-function claimsOf(wire: Record<string, unknown>): TokenClaims {
-  if (wire.v !== 1) throw new CapsuleError('E_TOKEN_VERSION', `token version ${String(wire.v)}`);
-  const claims: TokenClaims = {
-    id: str(wire.id, 'id'),
-    issuer: str(wire.iss, 'iss'),
-    holder: str(wire.hol, 'hol'),
-    audience: str(wire.aud, 'aud'),
-    resource: str(wire.res, 'res'),
-    action: str(wire.act, 'act'),
-    notBefore: num(wire.nbf, 'nbf'),
-    expiry: num(wire.exp, 'exp'),
-    maxUses: num(wire.max, 'max'),
-    epoch: num(wire.ep, 'ep'),
-  };
-  if (wire.par !== undefined) claims.parent = str(wire.par, 'par');
-  if (wire.cav !== undefined) claims.caveats = wire.cav as Record<string, string>;
-  return claims;
-}
-
-/** Decodes a token's text (no signature check): envelope, canonical CBOR, claims. */
+/** Decodes a token's text (no signature check) with the contract's codec; its codes as a CapsuleError. */
 export function decodeToken(text: unknown): { claims: TokenClaims; payload: Uint8Array; signature: Uint8Array } {
-  if (typeof text !== 'string' || text.length > 2731) throw malformed('not a token text');
-  const bytes = Buffer.from(text, 'base64url');
-  if (bytes.toString('base64url') !== text) throw malformed('not canonical base64url');
-  const envelope = canonical(bytes, 'envelope');
-  if (!Array.isArray(envelope) || envelope.length !== 2) throw malformed('envelope is not [payload, signature]');
-  const [payload, signature] = envelope as unknown[];
-  if (!(payload instanceof Uint8Array) || !(signature instanceof Uint8Array) || signature.length !== 64) {
-    throw malformed('envelope needs a byte payload and a 64-byte signature');
+  try {
+    const { claims, payload, signature } = decodeWire(text);
+    const { version: _version, ...rest } = claims;
+    return { claims: rest, payload, signature };
+  } catch (err) {
+    throw asCapsuleError(err);
   }
-  const wire = canonical(payload, 'payload');
-  if (typeof wire !== 'object' || wire === null || Array.isArray(wire)) throw malformed('payload is not a map');
-  return { claims: claimsOf(wire as Record<string, unknown>), payload, signature };
 }
 
-/** Whether a scope covers a canonical resource (token.md §5.3). */
-export function inScope(scope: string, resource: string): boolean {
-  return scope.endsWith('/') ? resource.startsWith(scope) : resource === scope;
-}
+export { inScope };
 
 /** Re-verifies a token for a call; throws the first failing check's code, returns the claims. */
 export function verifyToken(text: string, runtimeKeyHex: string, want: TokenExpectation): TokenClaims {
@@ -105,7 +50,7 @@ export function verifyToken(text: string, runtimeKeyHex: string, want: TokenExpe
   const pub = Buffer.from(runtimeKeyHex, 'hex');
   if (pub.length !== 32) throw new CapsuleError('E_TOKEN_ISSUER', 'no runtime public key to verify with');
   const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519, pub]), format: 'der', type: 'spki' });
-  if (!verify(null, Buffer.concat([CONTEXT, payload]), key, signature)) {
+  if (!verify(null, signingMessage(payload), key, signature)) {
     throw new CapsuleError('E_TOKEN_SIGNATURE', 'the token signature does not verify');
   }
   if (claims.issuer !== keyIdOf(pub)) throw new CapsuleError('E_TOKEN_ISSUER', `issued by ${claims.issuer}`);

@@ -5,15 +5,11 @@
  * `resolved` event.
  */
 import { randomBytes } from 'node:crypto';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
+import type { PendingAsk } from '@elastos/protocol/ipc/decision';
 import type { Decision, DecisionRequest } from './policy.js';
 
-export interface PendingAsk {
-  ticket: string;
-  request: DecisionRequest;
-  /** ISO time it was queued. */
-  since: string;
-}
+export type { PendingAsk };
 
 interface Entry extends PendingAsk {
   grant: Decision;

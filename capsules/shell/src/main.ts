@@ -3,20 +3,23 @@
  * `ELASTOS_SHELL_RULES` or the first argument; without one, every request is auto-approved
  * (or decided by the agent decider).
  */
-import { ElastosError } from '@elastos/runtime';
+import { Link } from '@elastos/capsule-sdk/link';
+import { ElastosError } from '@elastos/protocol/errors';
 import { LearningAgentDecider } from './agent-decider.js';
-import { GuestChannel } from './guest-channel.js';
 import type { DecisionRequest } from './policy.js';
 import { Rules } from './rules.js';
 import { ShellPolicy } from './shell-policy.js';
 
 const rulesPath = process.env.ELASTOS_SHELL_RULES ?? process.argv[2];
 const rules = rulesPath ? Rules.load(rulesPath) : undefined;
+// The runtime's calls arrive on the SDK's link (fd 3); a closed channel means the runtime is gone.
+const link = new Link();
+link.onClose(() => process.exit(0));
 const policy = new ShellPolicy({ rules, deciders: [new LearningAgentDecider()] }, (ticket, decision) =>
-  channel.send({ t: 'evt', op: 'resolved', ticket, decision }),
+  link.event('resolved', { ticket, decision }),
 );
 
-const channel = new GuestChannel((msg) => {
+link.onCall((msg) => {
   const by = typeof msg.by === 'string' ? msg.by : 'admin';
   switch (msg.op) {
     case 'decide':

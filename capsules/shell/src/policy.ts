@@ -3,8 +3,8 @@
  * what it answers. The runtime enforces; this package decides.
  */
 
-import type { Decision } from '@elastos/runtime/broker/messages';
-import type { DecisionRequest } from '@elastos/runtime/broker/shell-link';
+import type { DecisionRequest } from '@elastos/protocol/ipc/decision';
+import type { Decision } from '@elastos/protocol/ipc/messages';
 
 /**
  * The request (capsule id from the IPC channel, resource canonical) and the answer to the

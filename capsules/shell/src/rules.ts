@@ -4,7 +4,7 @@
  * run at all (so `storage://photos/**` covers everything under photos/).
  */
 import { readFileSync } from 'node:fs';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { Ajv } from 'ajv';
 import type { DecisionRequest, Opinion, Verdict } from './policy.js';
 

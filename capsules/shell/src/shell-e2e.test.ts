@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasCode } from '@elastos/runtime';
+import { hasCode } from '@elastos/protocol/errors';
 import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from '@elastos/runtime/broker/fixtures/harness';
 import { makeTempDir } from '@elastos/testkit';
 

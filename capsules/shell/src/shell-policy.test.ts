@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { hasCode } from '@elastos/runtime';
+import { hasCode } from '@elastos/protocol/errors';
 import { LearningAgentDecider } from './agent-decider.js';
 import type { Decision, DecisionRequest } from './policy.js';
 import { Rules } from './rules.js';

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createLogger, type ElastosConfig } from '@elastos/runtime';
 import { SimRig } from '../testing/pty-rig.js';
 import { RecordingAuditSink } from '../testing/recording-audit-sink.js';
+import { silentLog } from '../testing/silent-log.js';
 import { SerialPortTransport } from '../transport/serialport-transport.js';
+import type { BoardSerialSettings } from './board.js';
 import { type BoardOptions, McuBoardService } from './board-service.js';
 
-const log = createLogger({ name: 'board-test', level: 'silent' });
-const serial = (path: string, over: Partial<ElastosConfig['serial']> = {}): ElastosConfig['serial'] => ({
+const log = silentLog;
+const serial = (path: string, over: Partial<BoardSerialSettings> = {}): BoardSerialSettings => ({
   path,
   baudRate: 115200,
   watchdogMs: 1000,
@@ -30,7 +31,7 @@ describe('board service: the runtime on the MCU, over a real pty pair', function
   let audit: RecordingAuditSink;
   let healthy: boolean;
 
-  async function open(options: Partial<BoardOptions> = {}, over: Partial<ElastosConfig['serial']> = {}) {
+  async function open(options: Partial<BoardOptions> = {}, over: Partial<BoardSerialSettings> = {}) {
     rig = await SimRig.start({ ackTimeoutMs: 30 });
     audit = new RecordingAuditSink();
     healthy = true;

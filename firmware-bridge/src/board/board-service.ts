@@ -1,9 +1,10 @@
-import type { AuditEvent, BoardDeps, BoardLed, BoardService } from '@elastos/runtime';
-import { asElastosError, type ElastosError } from '@elastos/runtime';
+import type { AuditEvent } from '@elastos/protocol/audit/event';
+import { asElastosError, type ElastosError } from '@elastos/protocol/errors';
 import { type BridgeOptions, McuBridge } from '../bridge/bridge.js';
 import type { McuEvent } from '../protocol/messages.js';
 import { SerialPortTransport } from '../transport/serialport-transport.js';
 import type { Transport } from '../transport/transport.js';
+import type { BoardDeps, BoardLed, BoardService } from './board.js';
 import { PresenceGate } from './presence.js';
 import { RtcTime, systemClockTrusted } from './system-clock.js';
 
@@ -242,7 +243,7 @@ export class McuBoardService implements BoardService {
   }
 }
 
-/** The factory `startBoard` (runtime/src/board) looks for. */
+/** The board service over the configured serial device (the runtime's `startBoard` calls it). */
 export function createBoardService(deps: BoardDeps, options?: Partial<BoardOptions>): McuBoardService {
   return new McuBoardService(deps, options);
 }

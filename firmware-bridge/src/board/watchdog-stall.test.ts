@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger } from '@elastos/runtime';
 import { makeTempDir, SocatPtyPair } from '@elastos/testkit';
 import { RecordingAuditSink } from '../testing/recording-audit-sink.js';
+import { silentLog } from '../testing/silent-log.js';
 import { SimProcess } from '../testing/sim-process.js';
 import { SerialPortTransport } from '../transport/serialport-transport.js';
 import { McuBoardService } from './board-service.js';
@@ -29,7 +29,7 @@ describe('watchdog against a stalled runtime (simulator in its own process)', fu
     const audit = new RecordingAuditSink();
     const serial = { path: pair.host, baudRate: 115200, watchdogMs: 1000, clockSyncMarker: '', presenceWindowMs: 2000 };
     const board = new McuBoardService(
-      { serial, log: createLogger({ name: 'stall', level: 'silent' }), audit },
+      { serial, log: silentLog, audit },
       { transport: new SerialPortTransport(pair.host), bridge: { ackTimeoutMs: 30 } },
     );
     await board.start();

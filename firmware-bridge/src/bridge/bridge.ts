@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { asElastosError, ElastosError, hasCode } from '@elastos/runtime';
+import { asElastosError, ElastosError, hasCode } from '@elastos/protocol/errors';
 import { Link, type LinkStats } from '../link/link.js';
 import type { HandlerResult } from '../link/receiver.js';
 import type { SenderOptions } from '../link/sender.js';

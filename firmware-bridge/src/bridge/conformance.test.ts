@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { hasCode } from '@elastos/runtime';
+import { hasCode } from '@elastos/protocol/errors';
 import { LED_STATES } from '../protocol/messages.js';
 import { FaultyTransport } from '../simulator/faults.js';
 import { conformanceRig, type Rig } from '../testing/pty-rig.js';

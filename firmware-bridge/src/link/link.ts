@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { asElastosError, ElastosError } from '@elastos/runtime';
+import { asElastosError, ElastosError } from '@elastos/protocol/errors';
 import { Deframer } from '../protocol/deframer.js';
 import { decodeFrame, FLAG_ACK } from '../protocol/frame.js';
 import { type DataHandler, Receiver } from './receiver.js';

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { encodeFrame, FLAG_SYN, type Frame } from '../protocol/frame.js';
 import { MSG, NAK_REASONS } from '../protocol/messages.js';
 

@@ -1,4 +1,4 @@
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 
 /** A bounds-checked reader of a message payload: any underflow or leftover is E_SERIAL_MESSAGE. */
 export class PayloadReader {

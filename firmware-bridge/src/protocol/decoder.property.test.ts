@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ElastosError, hasCode } from '@elastos/runtime';
+import { ElastosError, hasCode } from '@elastos/protocol/errors';
 import fc from 'fast-check';
 import { Link } from '../link/link.js';
 import { cobsDecode, cobsEncode } from './cobs.js';

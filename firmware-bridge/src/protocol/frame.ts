@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { cobsDecode, cobsEncode } from './cobs.js';
 
 /** Frame flags (spec/protocol.md §3). Bits 2-7 are reserved and must be zero. */

@@ -1,4 +1,4 @@
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { PayloadReader, PayloadWriter } from './bytes.js';
 
 /** Protocol version carried by HELLO (spec/protocol.md §5.1). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { hasCode } from '@elastos/runtime';
+import { hasCode } from '@elastos/protocol/errors';
 import { cobsDecode, cobsEncode } from './cobs.js';
 import { decodeFrame, encodeFrame } from './frame.js';
 import { type Command, decodeCommand, decodeEvent, encodeCommand, encodeEvent, type McuEvent } from './messages.js';

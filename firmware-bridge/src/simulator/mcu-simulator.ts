@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { Link } from '../link/link.js';
 import type { HandlerResult } from '../link/receiver.js';
 import {

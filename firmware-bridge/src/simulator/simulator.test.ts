@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { hasCode } from '@elastos/runtime';
+import { hasCode } from '@elastos/protocol/errors';
 import { McuBridge } from '../bridge/bridge.js';
 import type { Command, McuEvent } from '../protocol/messages.js';
 import { SimRig } from '../testing/pty-rig.js';

@@ -1,11 +1,12 @@
-import type { AuditEvent, AuditReceipt, AuditSink } from '@elastos/runtime';
-import { ElastosError } from '@elastos/runtime';
+import type { AuditEvent, AuditReceipt } from '@elastos/protocol/audit/event';
+import { ElastosError } from '@elastos/protocol/errors';
+import type { BoardAuditSink } from '../board/board.js';
 
 /**
  * An AuditSink that keeps events in memory, for tests of what the bridge audits. Named as the
  * stand-in it is: the durable audit log is another room's; the bridge only sees the interface.
  */
-export class RecordingAuditSink implements AuditSink {
+export class RecordingAuditSink implements BoardAuditSink {
   readonly events: AuditEvent[] = [];
   /** The next this-many appends fail with E_AUDIT_WRITE, as a full disk would make them. */
   failures = 0;

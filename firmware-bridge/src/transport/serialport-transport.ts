@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { ElastosError } from '@elastos/runtime';
+import { ElastosError } from '@elastos/protocol/errors';
 import { SerialPort } from 'serialport';
 import type { Transport } from './transport.js';
 

@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ReqMessage } from '@elastos/protocol/ipc/messages';
 import type { AuditLog } from '@elastos/runtime/audit/index';
 import { DEFAULT_BROKER } from '@elastos/runtime/broker/broker';
 import { Channel, type ChannelHandlers } from '@elastos/runtime/broker/channel';
 import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from '@elastos/runtime/broker/fixtures/harness';
-import type { ReqMessage } from '@elastos/runtime/broker/messages';
 import { ElastosError } from '@elastos/runtime/errors/index';
 import type { Store } from '@elastos/runtime/store/index';
 

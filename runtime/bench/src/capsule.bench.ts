@@ -4,9 +4,9 @@
  * (the floor: every check includes exactly one). Prints one JSON array (scripts/src/bench-all.ts).
  */
 import { join } from 'node:path';
+import { buildPackage, signPackage } from '@elastos/publisher';
 import { CapsuleManager } from '@elastos/runtime/capsules/capsule-manager';
 import { exampleManifest, fileMap, PUBLISHER_SEED } from '@elastos/runtime/capsules/fixtures/vectors';
-import { buildPackage, signPackage } from '@elastos/runtime/capsules/package-build';
 import { verifyPackage } from '@elastos/runtime/capsules/package-verify';
 import { addTrustedKey, loadTrustStore, publicKeyEntry } from '@elastos/runtime/capsules/trust-store';
 import { Store } from '@elastos/runtime/store/index';

@@ -4,11 +4,11 @@
  * already verified (runtime/spec/token.md §6). Prints one JSON array of benchmark rows.
  */
 import { createPublicKey, verify as nativeVerify } from 'node:crypto';
+import type { TokenClaims } from '@elastos/protocol/tokens/token';
+import { encodeEnvelope, encodePayload, signingMessage } from '@elastos/protocol/tokens/token-codec';
 import { verifyEd25519 } from '@elastos/runtime/tokens/ed25519';
 import { newKey } from '@elastos/runtime/tokens/fixtures/new-key';
 import { KeyRing } from '@elastos/runtime/tokens/key-ring';
-import type { TokenClaims } from '@elastos/runtime/tokens/token';
-import { encodeEnvelope, encodePayload, signingMessage } from '@elastos/runtime/tokens/token-codec';
 import type { TokenState } from '@elastos/runtime/tokens/token-state';
 import { TokenVerifier } from '@elastos/runtime/tokens/token-verifier';
 

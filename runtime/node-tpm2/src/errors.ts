@@ -1,4 +1,4 @@
-/** The codes this package throws; they are entries of runtime/src/errors/codes.ts. */
+/** The codes this package throws; they are entries of runtime/protocol/src/errors/codes.ts. */
 export type TpmErrorCode =
   | 'E_TPM_UNAVAILABLE'
   | 'E_TPM_TCTI'

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { AdminProgress, AdminReply } from '@elastos/protocol/admin/protocol';
 import { ElastosError, isErrorCode } from '../errors/index.js';
-import type { AdminProgress, AdminReply } from './protocol.js';
 
 export interface AdminCallOptions {
   /** Give up after this long without an answer or a progress line (0, the default: wait). */

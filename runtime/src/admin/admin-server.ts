@@ -2,11 +2,16 @@ import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import {
+  type AdminProgress,
+  type AdminReply,
+  MAX_ADMIN_LINE,
+  parseAdminRequest,
+} from '@elastos/protocol/admin/protocol';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { type AdminPeer, loadPeerCred, peerCredOf } from './peer-cred.js';
-import { type AdminProgress, type AdminReply, MAX_ADMIN_LINE, parseAdminRequest } from './protocol.js';
 
 /** What a handler may do besides answering: report progress on long work (sent as progress lines). */
 export interface AdminCallContext {

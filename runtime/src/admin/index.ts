@@ -1,3 +1,9 @@
+export {
+  type AdminProgress,
+  type AdminReply,
+  type AdminRequest,
+  parseAdminRequest,
+} from '@elastos/protocol/admin/protocol';
 export { type AdminCallOptions, AdminClient } from './admin-client.js';
 export { type AdminGroupPolicy, adminGroupPolicy, lookupGroup, parseGroupFile, processGroups } from './admin-group.js';
 export {
@@ -9,4 +15,3 @@ export {
   type RegisterOptions,
 } from './admin-server.js';
 export { type AdminPeer, peerCredOf } from './peer-cred.js';
-export { type AdminProgress, type AdminReply, type AdminRequest, parseAdminRequest } from './protocol.js';

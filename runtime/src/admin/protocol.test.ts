@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseAdminRequest } from '@elastos/protocol/admin/protocol';
 import { makeTempDir } from '@elastos/testkit';
 import fc from 'fast-check';
 import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { AdminServer } from './admin-server.js';
-import { parseAdminRequest } from './protocol.js';
 
 interface Vectors {
   vectors: Array<{ line: string; reply: string }>;

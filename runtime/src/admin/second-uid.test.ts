@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GENESIS_HASH } from '@elastos/protocol/audit/record';
 import {
   type AdminAccounts,
   createAdminAccounts,
@@ -11,7 +12,6 @@ import {
   type SystemAccount,
 } from '@elastos/testkit';
 import { walkChain } from '../audit/index.js';
-import { GENESIS_HASH } from '../audit/record.js';
 import { loadConfig } from '../config/index.js';
 import { Runtime } from '../daemon/runtime.js';
 import { createLogger } from '../log/index.js';

@@ -2,12 +2,13 @@
  * Compares the stored checkpoints with the TPM anchor and completes an anchoring that a crash
  * interrupted (runtime/spec/audit.md §7). Anything else that differs is E_AUDIT_ROLLBACK.
  */
+
+import { GENESIS_HASH, sameBytes, toHex } from '@elastos/protocol/audit/record';
 import { ElastosError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import type { AuditAnchor } from './anchor.js';
 import { foldAnchor, type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_PREFIX, range } from './layout.js';
-import { GENESIS_HASH, sameBytes, toHex } from './record.js';
 
 /** The anchored value over every stored checkpoint, the value before the last one, and the last. */
 export async function foldStoredCheckpoints(

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { GENESIS_HASH, toHex } from '@elastos/protocol/audit/record';
 import { hasCode } from '../errors/index.js';
 import { tempStorePerTest } from '../store/fixtures/temp-store.js';
 import type { BatchOp, Store } from '../store/index.js';
@@ -6,7 +7,6 @@ import { AuditFault } from './audit-fault.js';
 import { AuditLog } from './audit-log.js';
 import { walkChain } from './chain-walk.js';
 import { recordKey } from './layout.js';
-import { GENESIS_HASH, toHex } from './record.js';
 
 async function chainLength(store: Store): Promise<number> {
   let n = 0;

@@ -2,14 +2,7 @@
  * The append side of the audit trail (runtime/spec/audit.md §5): group commit of concurrent
  * appends into one synced store batch, failing closed with E_AUDIT_WRITE.
  */
-import { ElastosError } from '../errors/index.js';
-import type { BatchOp, Store } from '../store/index.js';
-import type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
-import { unpackCheckpoint } from './checkpoint.js';
-import { Checkpointer, type CheckpointOptions } from './checkpointer.js';
-import { keyEvent } from './keyring.js';
-import { checkpointKey, lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
-import { readPrune } from './prune.js';
+
 import {
   chainHash,
   checkEvent,
@@ -19,7 +12,15 @@ import {
   HASH_BYTES,
   RECORD_VERSION,
   toHex,
-} from './record.js';
+} from '@elastos/protocol/audit/record';
+import { ElastosError } from '../errors/index.js';
+import type { BatchOp, Store } from '../store/index.js';
+import type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
+import { unpackCheckpoint } from './checkpoint.js';
+import { Checkpointer, type CheckpointOptions } from './checkpointer.js';
+import { keyEvent } from './keyring.js';
+import { checkpointKey, lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';
+import { readPrune } from './prune.js';
 import { packFlatRecord } from './record-encode.js';
 
 /** The chain's head: the next sequence number and the hash of the record before it. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
+import { GENESIS_HASH } from '@elastos/protocol/audit/record';
 import { tempStorePerTest } from '../store/fixtures/temp-store.js';
 import type { BatchOp, Store } from '../store/index.js';
 import { AuditLog } from './audit-log.js';
 import { walkChain } from './chain-walk.js';
-import { GENESIS_HASH } from './record.js';
 
 /** A real store whose synced batches finish only when the test says so. */
 function gatedStore(store: Store) {

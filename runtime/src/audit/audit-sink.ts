@@ -1,25 +1,7 @@
-import type { ErrorCode } from '../errors/index.js';
+import type { AuditEvent, AuditReceipt } from '@elastos/protocol/audit/event';
 import type { BatchOp } from '../store/index.js';
 
-/** One thing that happened, as a subsystem reports it to the audit trail (runtime/spec/audit.md). */
-export interface AuditEvent {
-  /** `runtime`, `capsule:<id>`, `admin:<uid>`, `mcu`. */
-  actor: string;
-  /** Dotted event type, e.g. `token.issue`, `invoke`, `capsule.refused`, `epoch.bump`. */
-  type: string;
-  resource?: string;
-  action?: string;
-  decision?: 'allow' | 'deny' | 'ask' | 'allow-log';
-  code?: ErrorCode;
-  tokenId?: string;
-  details?: Record<string, unknown>;
-}
-
-export interface AuditReceipt {
-  seq: number;
-  /** Hex SHA-256 chain hash of the record. */
-  hash: string;
-}
+export type { AuditEvent, AuditReceipt };
 
 /**
  * Where subsystems write audit events. `append` resolves only once the record is durable

@@ -2,10 +2,11 @@
  * Walks the stored records in order and checks the hash chain (runtime/spec/audit.md §3, §9):
  * every seq present once and in order, each stored hash = SHA-256(previous hash ‖ bytes).
  */
+
+import { type AuditRecord, chainHash, decodeRecord, sameBytes } from '@elastos/protocol/audit/record';
 import type { Store } from '../store/index.js';
 import { AuditFault } from './audit-fault.js';
 import { keyNumber, RECORD_PREFIX, range, unpackRecord } from './layout.js';
-import { type AuditRecord, chainHash, decodeRecord, sameBytes } from './record.js';
 
 export interface WalkedRecord {
   seq: number;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
+import { fromHex, toHex } from '@elastos/protocol/audit/record';
 import fc from 'fast-check';
 import { hasCode } from '../errors/index.js';
 import {
@@ -12,8 +14,6 @@ import {
   unpackCheckpoint,
 } from './checkpoint.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
-import { leafHash, merkleRoot } from './merkle.js';
-import { fromHex, toHex } from './record.js';
 
 interface Vectors {
   records: Array<{ cbor: string; hash: string }>;

@@ -3,11 +3,11 @@
  * chain head, the TPM counter value, linked to the previous checkpoint, signed by the runtime key.
  */
 import { createHash } from 'node:crypto';
+import { HASH_BYTES, sameBytes } from '@elastos/protocol/audit/record';
 import { verifyAsync } from '@noble/ed25519';
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
 import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
-import { HASH_BYTES, sameBytes } from './record.js';
 
 export const CHECKPOINT_DOMAIN = new TextEncoder().encode('elastos/audit/checkpoint/v1\0');
 

@@ -3,6 +3,9 @@
  * close. Under one lock, in log order: store the signed checkpoint (synced), extend the TPM's
  * NV index with its hash, increment the NV counter. Appends never wait for the TPM.
  */
+
+import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
+import { GENESIS_HASH, toHex } from '@elastos/protocol/audit/record';
 import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Store } from '../store/index.js';
@@ -17,8 +20,6 @@ import {
   unpackCheckpoint,
 } from './checkpoint.js';
 import { CHECKPOINT_PREFIX, checkpointKey, lastEntry, RECORD_PREFIX, range, unpackRecord } from './layout.js';
-import { leafHash, merkleRoot } from './merkle.js';
-import { GENESIS_HASH, toHex } from './record.js';
 
 export interface CheckpointOptions {
   key: RuntimeKey;

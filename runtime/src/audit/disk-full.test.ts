@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GENESIS_HASH } from '@elastos/protocol/audit/record';
 import { makeTempDir } from '@elastos/testkit';
 import { hasCode } from '../errors/index.js';
 import { Store } from '../store/index.js';
 import { AuditLog } from './audit-log.js';
 import { walkChain } from './chain-walk.js';
-import { GENESIS_HASH } from './record.js';
 
 /** A real full disk: a small tmpfs (needs root, as `npm test` on the box and in CI runs). */
 function mountSmallTmpfs(dir: string): () => void {

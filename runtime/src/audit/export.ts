@@ -2,14 +2,22 @@
  * Export with inclusion proofs (runtime/spec/audit.md §10): JSON lines an outsider checks
  * with the runtime public key alone, and the outsider's check itself.
  */
+
+import { leafHash, merkleLevels, proofFromLevels, rootFromProof } from '@elastos/protocol/audit/merkle';
+import {
+  type AuditRecord,
+  decodeRecord,
+  encodeRecord,
+  fromHex,
+  sameBytes,
+  toHex,
+} from '@elastos/protocol/audit/record';
 import { ElastosError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import { AuditFault } from './audit-fault.js';
 import { decodeBody, type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
 import { AuditKeyring } from './keyring.js';
 import { CHECKPOINT_PREFIX, RECORD_PREFIX, range, unpackRecord } from './layout.js';
-import { leafHash, merkleLevels, proofFromLevels, rootFromProof } from './merkle.js';
-import { type AuditRecord, decodeRecord, encodeRecord, fromHex, sameBytes, toHex } from './record.js';
 
 export interface CheckpointLine {
   kind: 'checkpoint';

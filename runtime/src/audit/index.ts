@@ -1,3 +1,4 @@
+export { type AuditRecord, decodeRecord, encodeRecord } from '@elastos/protocol/audit/record';
 export { type AuditAdminDeps, registerAuditAdmin } from './admin.js';
 export type { AnchorIndices, AnchorState, AuditAnchor } from './anchor.js';
 export { AuditFault } from './audit-fault.js';
@@ -9,6 +10,5 @@ export { type ExportLine, exportRange, verifyExport } from './export.js';
 export { openRuntimeAudit, type RuntimeAudit } from './open-audit.js';
 export { pruneAndAudit, pruneAudit } from './prune.js';
 export { parseSince, readRecord, type TailQuery, tailRecords } from './query.js';
-export { type AuditRecord, decodeRecord, encodeRecord } from './record.js';
 export { ToolsAnchor } from './tools-anchor.js';
 export { type VerifyOptions, type VerifyReport, verifyAuditLog } from './verify.js';

@@ -4,17 +4,16 @@
  * (`audit.key`), and the verifier accepts a checkpoint signed by such an introduced key only
  * when the TPM anchor vouches for the checkpoint chain, or when the caller trusts that key.
  */
-import { createHash } from 'node:crypto';
+import type { AuditRecord } from '@elastos/protocol/audit/record';
+import { keyIdOf } from '@elastos/protocol/keys/key-id';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { AuditEvent } from './audit-sink.js';
 import { checkpointSignatureOk, type SignedCheckpoint } from './checkpoint.js';
-import type { AuditRecord } from './record.js';
 
 export const KEY_EVENT = 'audit.key';
 
 /** Hex of the first 8 bytes of SHA-256(publicKey), as RuntimeKey.keyId (keys/runtime-key.ts). */
-export const keyIdOf = (publicKey: Uint8Array): string =>
-  createHash('sha256').update(publicKey).digest('hex').slice(0, 16);
+export { keyIdOf };
 
 /** The record that introduces `key` to the log, before the first checkpoint it signs. */
 export function keyEvent(key: RuntimeKey, previousKeyId: string | undefined): AuditEvent {

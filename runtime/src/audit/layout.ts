@@ -2,9 +2,10 @@
  * Where the audit trail lives in the store's `audit` namespace (runtime/spec/audit.md §4).
  * Keys sort in log order because numbers are zero-padded to 16 decimal digits.
  */
+
+import { HASH_BYTES } from '@elastos/protocol/audit/record';
 import { ElastosError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
-import { HASH_BYTES } from './record.js';
 
 const WIDTH = 16;
 export const RECORD_PREFIX = 'r/';

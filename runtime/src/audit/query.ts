@@ -2,10 +2,11 @@
  * Reading the trail for people: `audit tail` (newest records, filtered) and single records.
  * Reads do not check the chain; `verifyAuditLog` does.
  */
+
+import { type AuditRecord, decodeRecord, toHex } from '@elastos/protocol/audit/record';
 import { ElastosError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import { keyNumber, RECORD_PREFIX, range, recordKey, unpackRecord } from './layout.js';
-import { type AuditRecord, decodeRecord, toHex } from './record.js';
 
 export interface TailQuery {
   /** Only records after this seq (for `tail -f`), oldest first. */

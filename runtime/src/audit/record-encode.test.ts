@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { type AuditRecord, chainHash, encodeRecord, toHex } from '@elastos/protocol/audit/record';
 import fc from 'fast-check';
 import type { BatchOp } from '../store/index.js';
 import { lastWriteWins } from './audit-log.js';
-import { type AuditRecord, chainHash, encodeRecord, toHex } from './record.js';
 import { type FlatEvent, packFlatRecord } from './record-encode.js';
 
 interface Vectors {

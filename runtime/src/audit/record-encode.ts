@@ -5,7 +5,7 @@
  * non-integer number, a surrogate in a text) go through `encodeRecord`; tests compare both.
  */
 import { hash as digest } from 'node:crypto';
-import { HASH_BYTES } from './record.js';
+import { HASH_BYTES } from '@elastos/protocol/audit/record';
 
 /** The fields a record may carry, and the text fields among them. */
 const FIELDS = ['v', 'seq', 'time', 'actor', 'type', 'resource', 'action', 'decision', 'code', 'tokenId'] as const;

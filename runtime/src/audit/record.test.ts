@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { inclusionProof, leafHash, merkleRoot, rootFromProof } from '@elastos/protocol/audit/merkle';
+import {
+  type AuditRecord,
+  chainHash,
+  checkEvent,
+  decodeRecord,
+  encodeRecord,
+  fromHex,
+  toHex,
+} from '@elastos/protocol/audit/record';
 import { encode } from 'cborg';
 import fc from 'fast-check';
 import { hasCode } from '../errors/index.js';
-import { inclusionProof, leafHash, merkleRoot, rootFromProof } from './merkle.js';
-import { type AuditRecord, chainHash, checkEvent, decodeRecord, encodeRecord, fromHex, toHex } from './record.js';
 
 interface Vectors {
   records: Array<{ record: AuditRecord; cbor: string; prev: string; hash: string; leaf: string }>;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
+import { chainHash, decodeRecord, encodeRecord } from '@elastos/protocol/audit/record';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import { TpmNvAnchor } from '../boot/nv-anchor.js';
 import { hasCode } from '../errors/index.js';
@@ -13,7 +14,6 @@ import { encodeBody, packCheckpoint, signCheckpoint, unpackCheckpoint } from './
 import type { CheckpointInfo } from './checkpointer.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
 import { checkpointKey, packRecord, recordKey, unpackRecord } from './layout.js';
-import { chainHash, decodeRecord, encodeRecord } from './record.js';
 import { ToolsAnchor } from './tools-anchor.js';
 import { verifyAuditLog } from './verify.js';
 

@@ -3,6 +3,9 @@
  * signatures and Merkle roots, and compares the checkpoint chain with the TPM anchor.
  * Throws an AuditFault naming the first bad sequence number.
  */
+
+import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
+import { GENESIS_HASH, sameBytes, toHex } from '@elastos/protocol/audit/record';
 import type { Store } from '../store/index.js';
 import type { AnchorState, AuditAnchor } from './anchor.js';
 import { AuditFault } from './audit-fault.js';
@@ -11,9 +14,7 @@ import { type WalkedRecord, type WalkStart, walkChain } from './chain-walk.js';
 import { foldAnchor, type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
 import { AuditKeyring, KEY_EVENT } from './keyring.js';
 import { CHECKPOINT_PREFIX, keyNumber, range } from './layout.js';
-import { leafHash, merkleRoot } from './merkle.js';
 import { readPrune } from './prune.js';
-import { GENESIS_HASH, sameBytes, toHex } from './record.js';
 
 export interface VerifyOptions {
   /**

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { capsuleId } from '@elastos/protocol/capsules/package-codec';
+import { buildPackage, signPackage } from '@elastos/publisher';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import { getPublicKeyAsync } from '@noble/ed25519';
 import { verifyAttestation, writeAttestation } from '../attest/attestation.js';
 import { AuditLog, type AuditRecord, decodeRecord } from '../audit/index.js';
 import { CapsuleManager } from '../capsules/capsule-manager.js';
 import { EXAMPLE_FILES, exampleManifest, fileMap, PUBLISHER_SEED } from '../capsules/fixtures/vectors.js';
-import { buildPackage, signPackage } from '../capsules/package-build.js';
-import { capsuleId } from '../capsules/package-codec.js';
 import { addTrustedKey, publicKeyEntry } from '../capsules/trust-store.js';
 import { parseConfig } from '../config/index.js';
 import { createLogger } from '../log/index.js';

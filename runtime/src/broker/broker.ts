@@ -4,15 +4,15 @@
  * provider sees them; capability requests go to the shell capsule, which decides.
  */
 import type { Socket } from 'node:net';
+import { DEFAULT_MAX_FRAME } from '@elastos/protocol/ipc/frame';
+import type { ReqMessage } from '@elastos/protocol/ipc/messages';
+import { actionForMethod } from '@elastos/protocol/tokens/token';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { asElastosError, ElastosError, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import { actionForMethod } from '../tokens/token.js';
 import type { TokenService } from '../tokens/token-service.js';
 import { Channel, type ChannelHandlers } from './channel.js';
 import { DEFAULT_DENIAL_BUDGET, DenialBudget, type DenialBudgetOptions } from './denial-budget.js';
-import { DEFAULT_MAX_FRAME } from './frame.js';
-import type { ReqMessage } from './messages.js';
 import { ShellLink } from './shell-link.js';
 import { DEFAULT_THROTTLE, type ThrottleOptions } from './throttle.js';
 

@@ -4,9 +4,9 @@
  * made in one tick go out as one buffer; inbound frames are parsed, throttled and validated.
  */
 import type { Socket } from 'node:net';
+import { encodeFrames, FrameDecoder } from '@elastos/protocol/ipc/frame';
+import { REQUEST_OPS, type ReqMessage, type ResMessage, validate } from '@elastos/protocol/ipc/messages';
 import { asElastosError, ElastosError, type ErrorCode, isErrorCode } from '../errors/index.js';
-import { encodeFrames, FrameDecoder } from './frame.js';
-import { REQUEST_OPS, type ReqMessage, type ResMessage, validate } from './messages.js';
 import { DEFAULT_OUTPUT_QUOTA, OutputGate, type OutputQuota } from './output-gate.js';
 import { Throttle, type ThrottleOptions } from './throttle.js';
 

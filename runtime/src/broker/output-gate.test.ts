@@ -3,7 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir } from '@elastos/testkit';
 import { Channel, type ChannelHandlers } from './channel.js';
-import { encodeFrames } from './frame.js';
+import { encodeFrames } from '@elastos/protocol/ipc/frame';
 import { DEFAULT_THROTTLE } from './throttle.js';
 
 /**

@@ -5,37 +5,18 @@
  * here: without a shell, or with a bad answer, the request is refused (fail closed).
  */
 import { randomBytes } from 'node:crypto';
+import type { DecisionRequest } from '@elastos/protocol/ipc/decision';
+import { type Decision, type ReqMessage, validateDecision } from '@elastos/protocol/ipc/messages';
+import { normaliseResource } from '@elastos/protocol/tokens/resource';
+import { isAction } from '@elastos/protocol/tokens/token';
 import { ElastosError } from '../errors/index.js';
-import { normaliseResource } from '../tokens/resource.js';
-import { isAction } from '../tokens/token.js';
 import type { Broker, BrokerOptions } from './broker.js';
 import type { Channel } from './channel.js';
-import { type Decision, type ReqMessage, validateDecision } from './messages.js';
 
 interface Ask {
   resolve: (d: Decision) => void;
   reject: (e: ElastosError) => void;
   timer: NodeJS.Timeout;
-}
-
-/**
- * What the shell is asked to decide: a capsule's request (the SDK's `CapabilityRequest`, the
- * shell's `DecisionRequest` are this type) with the identity of the channel it came on.
- */
-export interface DecisionRequest {
-  requestId: string;
-  /** The requesting capsule, from its IPC channel (never from the message). */
-  capsule: string;
-  /** The provider capsule, e.g. `storage`. */
-  audience: string;
-  /** `storage://photos/vacation.jpg`, or a prefix scope ending in `/`; canonical (token.md §5) once the shell sees it. */
-  resource: string;
-  /** `read`, `write`, `list`, `delete`, `net` or `invoke:<method>`. */
-  action: string;
-  ttlMs?: number;
-  maxUses?: number;
-  /** Shown to whoever decides (the shell, the admin). */
-  reason?: string;
 }
 
 export class ShellLink {

@@ -20,8 +20,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { PackageContent } from '@elastos/protocol/capsules/package-codec';
 import { ElastosError } from '../errors/index.js';
-import type { PackageContent } from './package-codec.js';
 
 export interface StoredVersion extends PackageContent {
   signature: Uint8Array | undefined;

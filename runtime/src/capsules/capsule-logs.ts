@@ -5,8 +5,8 @@
  */
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { NAME_PATTERN } from '@elastos/protocol/capsules/manifest';
 import { ElastosError } from '../errors/index.js';
-import { NAME_PATTERN } from './manifest.js';
 
 export interface LogChunk {
   /** Byte offset to ask from next time (`-f`); it restarts at 0 after a rotation. */

@@ -13,10 +13,19 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { type AuditRecord, GENESIS_HASH } from '@elastos/protocol/audit/record';
+import type { CapsuleManifest } from '@elastos/protocol/capsules/manifest';
+import {
+  capsuleId,
+  contentDigest,
+  decodePackage,
+  encodePackage,
+  MAX_PACKAGE_BYTES,
+} from '@elastos/protocol/capsules/package-codec';
+import { buildPackage, signPackage } from '@elastos/publisher';
 import { makeTempDir } from '@elastos/testkit';
 import { getPublicKeyAsync } from '@noble/ed25519';
 import { AuditLog, walkChain } from '../audit/index.js';
-import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
 import { hasCode } from '../errors/index.js';
 import { Store } from '../store/index.js';
 import { CapsuleManager } from './capsule-manager.js';
@@ -28,9 +37,6 @@ import {
   signedRaw,
   UNTRUSTED_SEED,
 } from './fixtures/vectors.js';
-import type { CapsuleManifest } from './manifest.js';
-import { buildPackage, signPackage } from './package-build.js';
-import { capsuleId, contentDigest, decodePackage, encodePackage, MAX_PACKAGE_BYTES } from './package-codec.js';
 import { readPackage } from './package-file.js';
 import { addTrustedKey, keyIdOf, publicKeyEntry, removeTrustedKey } from './trust-store.js';
 

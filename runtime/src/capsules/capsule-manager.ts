@@ -5,13 +5,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type CapsuleManifest,
+  compareVersions,
+  NAME_PATTERN,
+  type ResourceLimits,
+} from '@elastos/protocol/capsules/manifest';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { BatchOp, Store } from '../store/index.js';
 import { readVersion, removeTree, writeVersion } from './capsule-files.js';
 import { allRecords, delOp, getRecord, type IndexedVersion, type IndexRecord, putOp } from './capsule-index.js';
-import { type CapsuleManifest, compareVersions, NAME_PATTERN, type ResourceLimits } from './manifest.js';
 import { type VerifiedContent, verifyContent, verifyPackage } from './package-verify.js';
 import { loadTrustStore } from './trust-store.js';
 

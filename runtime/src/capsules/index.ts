@@ -1,3 +1,5 @@
+export * from '@elastos/protocol/capsules/manifest';
+export * from '@elastos/protocol/capsules/package-codec';
 export { registerCapsuleAdmin, registerCapsuleHostAdmin } from './capsule-admin.js';
 export * from './capsule-host.js';
 export type { IndexedVersion } from './capsule-index.js';
@@ -8,8 +10,5 @@ export {
   type CapsuleSummary,
   type InstalledCapsule,
 } from './capsule-manager.js';
-export * from './manifest.js';
-export { buildPackage, signPackage } from './package-build.js';
-export * from './package-codec.js';
 export { type VerifiedContent, verifyContent, verifyPackage } from './package-verify.js';
 export * from './trust-store.js';

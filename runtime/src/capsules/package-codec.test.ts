@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { base32, decodePackage } from '@elastos/protocol/capsules/package-codec';
+import { buildPackage, signPackage } from '@elastos/publisher';
 import { encode } from 'cborg';
 import fc from 'fast-check';
 import { hasCode } from '../errors/index.js';
 import { makeVectors } from './fixtures/vectors.js';
 import { VECTORS_URL } from './fixtures/write-vectors.js';
-import { buildPackage, signPackage } from './package-build.js';
-import { base32, decodePackage } from './package-codec.js';
 import { verifyPackage } from './package-verify.js';
 import { publicKeyEntry, type TrustStore } from './trust-store.js';
 

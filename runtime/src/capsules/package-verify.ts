@@ -3,9 +3,8 @@
  * Used at install (from package bytes) and at boot (from the unpacked files on disk), so what
  * runs is checked with exactly the rules that admitted it.
  */
-import { verifyAsync } from '@noble/ed25519';
-import { ElastosError } from '../errors/index.js';
-import { type CapsuleManifest, parseManifest } from './manifest.js';
+
+import { type CapsuleManifest, parseManifest } from '@elastos/protocol/capsules/manifest';
 import {
   type CapsulePackage,
   capsuleId,
@@ -13,7 +12,9 @@ import {
   decodePackage,
   type PackageContent,
   signingMessage,
-} from './package-codec.js';
+} from '@elastos/protocol/capsules/package-codec';
+import { verifyAsync } from '@noble/ed25519';
+import { ElastosError } from '../errors/index.js';
 import type { TrustedKey, TrustStore } from './trust-store.js';
 
 export interface VerifiedContent extends PackageContent {

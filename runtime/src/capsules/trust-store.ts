@@ -3,9 +3,10 @@
  * with one file `<keyId>.pub` per trusted publisher key. The TPM room measures the directory at
  * boot (sorted names + contents), so it holds nothing but these files and writes are deterministic.
  */
-import { createHash } from 'node:crypto';
+
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keyIdOf } from '@elastos/protocol/keys/key-id';
 import { ElastosError } from '../errors/index.js';
 
 export const PUBLIC_KEY_FORMAT = 'elastos-publisher-key/1';
@@ -24,9 +25,7 @@ export interface TrustStore {
 }
 
 /** Hex of the first 8 bytes of SHA-256(publicKey), as for the runtime key (keys/runtime-key.ts). */
-export function keyIdOf(publicKey: Uint8Array): string {
-  return createHash('sha256').update(publicKey).digest('hex').slice(0, 16);
-}
+export { keyIdOf };
 
 function bad(message: string): ElastosError {
   return new ElastosError('E_TRUST_KEY_INVALID', message);

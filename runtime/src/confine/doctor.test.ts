@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { type AuditRecord, GENESIS_HASH } from '@elastos/protocol/audit/record';
 import { makeTempDir, requireFeature } from '@elastos/testkit';
 import { pino } from 'pino';
 import { AuditLog, walkChain } from '../audit/index.js';
-import { type AuditRecord, GENESIS_HASH } from '../audit/record.js';
 import { createLogger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { BUNDLED_LAUNCHER, prepareConfinement } from './confine-context.js';

@@ -128,7 +128,7 @@ export class Runtime {
     admin.register('confine.doctor', () => doctorReport(this.config.confine.launcher || BUNDLED_LAUNCHER), {
       audit: false,
     });
-    // The board MCU (firmware-bridge/README.md): loaded only when a serial device is configured.
+    // The board MCU (firmware-bridge/README.md): started only when a serial device is configured.
     if (this.config.serial.path !== '') {
       const board = await startBoard({ serial: this.config.serial, log: this.log, audit: this.audit });
       this.board = board;

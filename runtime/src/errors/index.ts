@@ -1,2 +1,9 @@
-export { ERROR_CODES, type ErrorCode, isErrorCode } from './codes.js';
-export { asElastosError, ElastosError, hasCode } from './elastos-error.js';
+/** The runtime's errors are the contract's (runtime/protocol): one table for every room. */
+export {
+  asElastosError,
+  ElastosError,
+  ERROR_CODES,
+  type ErrorCode,
+  hasCode,
+  isErrorCode,
+} from '@elastos/protocol/errors/index';

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import type { RequestContext } from '@elastos/protocol/tokens/token';
+import { encodeEnvelope, encodePayload, signingMessage } from '@elastos/protocol/tokens/token-codec';
 import { makeTempDir } from '@elastos/testkit';
 import { AuditLog } from '../audit/index.js';
 import { hasCode } from '../errors/index.js';
@@ -8,8 +10,6 @@ import { Store } from '../store/index.js';
 import { newKey } from './fixtures/new-key.js';
 import { StoreAuditSink } from './fixtures/store-audit-sink.js';
 import { KeyRing } from './key-ring.js';
-import type { RequestContext } from './token.js';
-import { encodeEnvelope, encodePayload, signingMessage } from './token-codec.js';
 import { TokenService } from './token-service.js';
 
 const HOUR = 3600_000;

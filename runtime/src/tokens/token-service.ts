@@ -2,14 +2,22 @@
  * Issuing, delegating, revoking and the epoch (runtime/spec/token.md §8, §9). Every change is
  * committed in the same synced batch as its audit record, before anyone sees its result.
  */
+
 import { randomBytes } from 'node:crypto';
+import type { TokenSummary } from '@elastos/protocol/admin/replies';
+import { normaliseResource } from '@elastos/protocol/tokens/resource';
+import {
+  isAction,
+  type RequestContext,
+  type SignedToken,
+  TOKEN_VERSION,
+  type TokenClaims,
+} from '@elastos/protocol/tokens/token';
+import { decodeToken, encodeEnvelope, encodePayload, signingMessage } from '@elastos/protocol/tokens/token-codec';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { ElastosError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import type { KeyRing } from './key-ring.js';
-import { normaliseResource } from './resource.js';
-import { isAction, type RequestContext, type SignedToken, TOKEN_VERSION, type TokenClaims } from './token.js';
-import { decodeToken, encodeEnvelope, encodePayload, signingMessage } from './token-codec.js';
 import { TokenState } from './token-state.js';
 import { type CheckedUse, TokenVerifier, type VerifierOptions, widens } from './token-verifier.js';
 
@@ -32,17 +40,7 @@ export interface DelegateRequest {
   maxUses?: number;
 }
 
-export interface TokenSummary {
-  id: string;
-  holder: string;
-  audience: string;
-  resource: string;
-  action: string;
-  expiry: string;
-  uses: number;
-  maxUses: number;
-  parent: string | null;
-}
+export type { TokenSummary };
 
 export interface TokenServiceOptions extends VerifierOptions {
   /** The longest lifetime the runtime signs, whatever the shell grants. */

@@ -3,9 +3,10 @@
  * tokens and use counts. Memory is the truth for checks (exact, synchronous); every change
  * is a batch op that the caller commits with its audit record.
  */
+
+import type { SignedToken } from '@elastos/protocol/tokens/token';
+import { decodeToken } from '@elastos/protocol/tokens/token-codec';
 import type { BatchOp, Store } from '../store/index.js';
-import type { SignedToken } from './token.js';
-import { decodeToken } from './token-codec.js';
 
 const EPOCH_KEY = 'tokens.epoch';
 const ISSUED = 't/';

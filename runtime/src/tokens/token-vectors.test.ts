@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { inScope, normaliseResource } from '@elastos/protocol/tokens/resource';
+import type { TokenClaims } from '@elastos/protocol/tokens/token';
+import { decodeToken, encodePayload } from '@elastos/protocol/tokens/token-codec';
 import { hasCode } from '../errors/index.js';
 import { SeedKey } from '../keys/seed-key.js';
 import { KeyRing } from './key-ring.js';
-import { inScope, normaliseResource } from './resource.js';
-import type { TokenClaims } from './token.js';
-import { decodeToken, encodePayload } from './token-codec.js';
 import { TokenVerifier } from './token-verifier.js';
 
 interface Vectors {

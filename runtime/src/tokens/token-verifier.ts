@@ -4,13 +4,14 @@
  * issuer grace, epoch, revocation and uses are checked exactly on every request. Uses are
  * taken last, so a refused request never consumes one (no partial pass).
  */
+
+import { inScope, normaliseResource } from '@elastos/protocol/tokens/resource';
+import type { RequestContext, SignedToken, TokenClaims } from '@elastos/protocol/tokens/token';
+import { decodeToken, signingMessage } from '@elastos/protocol/tokens/token-codec';
 import { ElastosError } from '../errors/index.js';
 import type { BatchOp } from '../store/index.js';
 import { verifyEd25519 } from './ed25519.js';
 import type { KeyRing } from './key-ring.js';
-import { inScope, normaliseResource } from './resource.js';
-import type { RequestContext, SignedToken, TokenClaims } from './token.js';
-import { decodeToken, signingMessage } from './token-codec.js';
 import type { TokenState } from './token-state.js';
 
 export const MAX_DELEGATION_DEPTH = 8;

@@ -1,15 +1,14 @@
 /**
- * Bundles, packs and signs the first-party capsules (capsules/README.md). A capsule runs
- * confined and sees only its own code dir, so its package must be self-contained: esbuild
- * bundles each capsule's compiled entry with the SDK and its dependencies into one `main.js`
+ * Bundles, packs and signs the first-party capsules (capsules/README.md): esbuild bundles each
+ * capsule's compiled entry with the SDK, the contract and its dependencies into one `main.js`
  * (CommonJS: the package has no package.json to say otherwise). Skips a capsule whose bundle,
  * manifest and key are unchanged since its last build.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signPackage } from '@elastos/runtime';
-import { build, type Plugin } from 'esbuild';
+import { signPackage } from '@elastos/publisher';
+import { build } from 'esbuild';
 import { REPO_ROOT } from '../workspaces.js';
 import { packDir } from './pack-dir.js';
 import { generateKey, type PublisherKey, readSecretKey } from './publisher-key.js';
@@ -30,25 +29,29 @@ export async function devPublisherKey(keyFile: string): Promise<PublisherKey> {
   return generateKey('elastos-dev', keyFile);
 }
 
-/**
- * A capsule may take the error table from the runtime package, never the trusted core itself
- * (its store, TPM binding and launcher paths mean nothing inside a capsule, and would not load):
- * the bare `@elastos/runtime` resolves to its errors module, so importing anything else from it
- * fails the build loudly. Deep imports of self-contained modules (`@elastos/runtime/broker/frame`)
- * resolve as usual.
- */
-const runtimeErrorsOnly: Plugin = {
-  name: 'runtime-errors-only',
-  setup(b) {
-    b.onResolve({ filter: /^@elastos\/runtime$/ }, () => ({
-      path: join(REPO_ROOT, 'runtime', 'dist', 'errors', 'index.js'),
-    }));
-  },
-};
+/** Where the trusted core's own code lives: a capsule bundle may hold none of it (only the contract). */
+const RUNTIME_CODE = /^runtime\/(?!protocol\/)/;
 
-async function bundle(name: string): Promise<Uint8Array> {
+export interface CapsuleBundle {
+  code: Uint8Array;
+  /** Every source file esbuild put in the bundle, relative to the repository root. */
+  inputs: string[];
+}
+
+/**
+ * One capsule's compiled entry with the SDK, the contract and its dependencies as one CommonJS
+ * `main.js`. A capsule runs confined and sees only its own code dir, so it must be
+ * self-contained; it must also hold no code of the trusted core (DESIGN.md "Boundaries"):
+ * a bundle that does fails the build, naming the file.
+ */
+export function bundleCapsule(name: string): Promise<CapsuleBundle> {
   const entry = join(REPO_ROOT, 'capsules', name, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`missing ${entry}: run tsc -b first`);
+  return bundleEntry(entry, name);
+}
+
+/** `bundleCapsule` for any compiled entry file (`name` labels the error). */
+export async function bundleEntry(entry: string, name: string): Promise<CapsuleBundle> {
   const out = await build({
     entryPoints: [entry],
     bundle: true,
@@ -56,20 +59,29 @@ async function bundle(name: string): Promise<Uint8Array> {
     target: 'node20',
     format: 'cjs',
     write: false,
+    metafile: true,
+    absWorkingDir: REPO_ROOT,
+    // Every spawn parses the bundle (seconds under emulation): drop whitespace and dead syntax,
+    // keep identifiers so that a capsule's stack traces still name its functions.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
     legalComments: 'none',
     logLevel: 'error',
-    plugins: [runtimeErrorsOnly],
   });
   const file = out.outputFiles[0];
   if (!file) throw new Error(`esbuild made no output for ${name}`);
-  return file.contents;
+  const inputs = Object.keys(out.metafile.inputs);
+  const core = inputs.find((path) => RUNTIME_CODE.test(path));
+  if (core) throw new Error(`capsule ${name} would bundle runtime code (${core}): import @elastos/protocol instead`);
+  return { code: file.contents, inputs };
 }
 
 /** Builds one capsule into `outDir/NAME-VERSION.capsule` unless it is up to date. */
 export async function buildCapsule(name: string, outDir: string, key: PublisherKey): Promise<BuiltCapsule> {
   const src = join(REPO_ROOT, 'capsules', name);
   const manifestBytes = readFileSync(join(src, 'manifest.json'));
-  const code = await bundle(name);
+  const { code } = await bundleCapsule(name);
   const stamp = createHash('sha256').update(code).update(manifestBytes).update(key.keyId).digest('hex');
   const { version } = JSON.parse(manifestBytes.toString('utf8')) as { version: string };
   const file = join(outDir, `${name}-${version}.capsule`);

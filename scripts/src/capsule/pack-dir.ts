@@ -1,7 +1,9 @@
 /** `elastos capsule new|pack`: a capsule folder is `manifest.json` plus code files (runtime/spec/capsule-package.md §2.3). */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPackage, type CapsuleManifest, type CapsuleType, ElastosError, validateManifest } from '@elastos/runtime';
+import { type CapsuleManifest, type CapsuleType, validateManifest } from '@elastos/protocol/capsules/manifest';
+import { ElastosError } from '@elastos/protocol/errors';
+import { buildPackage } from '@elastos/publisher';
 
 /** Every file under `dir` except `manifest.json` and hidden entries; a symlink or special file is refused. */
 function collect(dir: string, prefix: string, files: Map<string, Uint8Array>): void {

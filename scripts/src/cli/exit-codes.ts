@@ -20,7 +20,7 @@ const MEANING: Record<number, string> = {
   78: 'configuration',
 };
 
-const START = '<!-- exit-codes:start (generated from runtime/src/errors/codes.ts) -->';
+const START = '<!-- exit-codes:start (generated from runtime/protocol/src/errors/codes.ts) -->';
 const END = '<!-- exit-codes:end -->';
 
 /** The markdown table of exit statuses and the error codes that use each one. */

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TokenSummary } from '@elastos/runtime/tokens/token-service';
-import type { PendingAsk } from '@elastos/shell';
+import type { TokenSummary } from '@elastos/protocol/admin/replies';
+import type { PendingAsk } from '@elastos/protocol/ipc/decision';
 import {
   type AdminAccounts,
   createAdminAccounts,

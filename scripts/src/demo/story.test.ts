@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPackage, signPackage } from '@elastos/runtime';
-import type { TokenSummary } from '@elastos/runtime/tokens/token-service';
+import type { TokenSummary } from '@elastos/protocol/admin/replies';
+import { buildPackage, signPackage } from '@elastos/publisher';
 import { makeTempDir, pollFor, Swtpm } from '@elastos/testkit';
 import jpeg from 'jpeg-js';
 import { devPublisherKey } from '../capsule/build-first-party.js';

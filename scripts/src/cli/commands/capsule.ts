@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { signPackage } from '@elastos/publisher';
 import {
   type CapsuleSummary,
   type CapsuleType,
@@ -8,7 +9,6 @@ import {
   loadConfig,
   loadTrustStore,
   MAX_PACKAGE_BYTES,
-  signPackage,
   verifyPackage,
 } from '@elastos/runtime';
 import type { Command } from 'commander';

@@ -1,5 +1,5 @@
-import type { TokenSummary } from '@elastos/runtime/tokens/token-service';
-import type { PendingAsk } from '@elastos/shell';
+import type { TokenSummary } from '@elastos/protocol/admin/replies';
+import type { PendingAsk } from '@elastos/protocol/ipc/decision';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon, type GlobalOptions } from '../daemon-call.js';

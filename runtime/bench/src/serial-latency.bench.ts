@@ -1,7 +1,7 @@
+import { McuBridge } from '@elastos/firmware-bridge/bridge/bridge';
+import { McuSimulator } from '@elastos/firmware-bridge/simulator/mcu-simulator';
+import { SerialPortTransport } from '@elastos/firmware-bridge/transport/serialport-transport';
 import { makeTempDir, SocatPtyPair } from '@elastos/testkit';
-import { McuBridge } from '../bridge/bridge.js';
-import { McuSimulator } from '../simulator/mcu-simulator.js';
-import { SerialPortTransport } from '../transport/serialport-transport.js';
 
 /**
  * Round trip of an acknowledged command (PING through bridge, link and simulator) over a socat

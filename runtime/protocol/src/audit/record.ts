@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
 import { ElastosError, type ErrorCode, isErrorCode } from '../errors/index.js';
-import type { AuditEvent } from './audit-sink.js';
+import type { AuditEvent } from './event.js';
 
 export const RECORD_VERSION = 1;
 export const HASH_BYTES = 32;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { AuditLog, type AuditRecord, createLogger, Store, walkChain } from '@elastos/runtime';
-import { GENESIS_HASH } from '@elastos/runtime/audit/record';
+import { McuBoardService } from '@elastos/firmware-bridge/board/board-service';
+import { SimRig } from '@elastos/firmware-bridge/testing/pty-rig';
+import { SerialPortTransport } from '@elastos/firmware-bridge/transport/serialport-transport';
+import { GENESIS_HASH } from '@elastos/protocol/audit/record';
 import { makeTempDir } from '@elastos/testkit';
-import { SimRig } from '../testing/pty-rig.js';
-import { SerialPortTransport } from '../transport/serialport-transport.js';
-import { McuBoardService } from './board-service.js';
+import { AuditLog, type AuditRecord, createLogger, Store, walkChain } from '../index.js';
 
 describe('board service into the real audit log', function () {
   this.timeout(20_000);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdminClient, createLogger, loadConfig, Runtime } from '@elastos/runtime';
+import { SimRig } from '@elastos/firmware-bridge/testing/pty-rig';
 import { makeTempDir } from '@elastos/testkit';
-import { SimRig } from '../testing/pty-rig.js';
+import { AdminClient, createLogger, loadConfig, Runtime } from '../index.js';
 
 describe('the daemon with serial.path set (runtime/src/daemon/runtime.ts)', function () {
   this.timeout(20_000);

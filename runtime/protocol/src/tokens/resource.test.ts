@@ -98,7 +98,7 @@ describe('token decoder (properties)', () => {
 
   it('never throws anything but a coded rejection on mutated valid tokens', async () => {
     const { readFileSync } = await import('node:fs');
-    const v = JSON.parse(readFileSync(new URL('../../spec/token-vectors.json', import.meta.url), 'utf8')) as {
+    const v = JSON.parse(readFileSync(new URL('../../../spec/token-vectors.json', import.meta.url), 'utf8')) as {
       valid: Array<{ token: string }>;
     };
     const bytes = v.valid.map((t) => Buffer.from(t.token, 'base64url'));

@@ -94,14 +94,20 @@ export interface Decision {
   ticket?: string;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-const validators = new Map<string, ValidateFunction>(
-  Object.entries(SCHEMAS).map(([k, schema]) => [k, ajv.compile(schema as object)]),
-);
+/** Compiled on first use, so that importing this module costs nothing to a guest that never validates. */
+let validators: Map<string, ValidateFunction> | undefined;
+
+function validatorOf(kind: keyof typeof SCHEMAS): ValidateFunction {
+  if (!validators) {
+    const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+    validators = new Map(Object.entries(SCHEMAS).map(([k, schema]) => [k, ajv.compile(schema as object)]));
+  }
+  return validators.get(kind) as ValidateFunction;
+}
 
 /** Checks a parsed message against the schema `kind`; E_IPC_SCHEMA names the first problem. */
 export function validate<T>(kind: keyof typeof SCHEMAS, value: unknown): T {
-  const v = validators.get(kind) as ValidateFunction;
+  const v = validatorOf(kind);
   if (!v(value)) {
     const e = v.errors?.[0];
     throw new ElastosError('E_IPC_SCHEMA', `${kind}: ${e?.instancePath || '/'} ${e?.message ?? 'invalid'}`);

@@ -13,7 +13,7 @@ interface Vectors {
   frameErrors: Array<{ name: string; hex: string; code: string }>;
 }
 
-const v = JSON.parse(readFileSync(new URL('../../spec/ipc-vectors.json', import.meta.url), 'utf8')) as Vectors;
+const v = JSON.parse(readFileSync(new URL('../../../spec/ipc-vectors.json', import.meta.url), 'utf8')) as Vectors;
 const check = (kind: keyof typeof SCHEMAS, json: unknown) =>
   kind === 'decision' ? validateDecision(json) : validate(kind, json);
 

@@ -1,9 +1,14 @@
 /**
  * The publisher's side of the format (runtime/spec/capsule-package.md §4): build a package from a
- * manifest and files, and sign it. Used by `elastos capsule pack|sign` and by the tests' vectors.
+ * manifest and files, and sign it. Used by `elastos capsule pack|sign`, the first-party capsule build and the tests' vectors.
  */
-import { getPublicKeyAsync, signAsync } from '@noble/ed25519';
-import { type CapsuleManifest, encodeManifest, parseManifest, validateManifest } from './manifest.js';
+
+import {
+  type CapsuleManifest,
+  encodeManifest,
+  parseManifest,
+  validateManifest,
+} from '@elastos/protocol/capsules/manifest';
 import {
   type CapsulePackage,
   capsuleId,
@@ -12,8 +17,9 @@ import {
   decodePackage,
   encodePackage,
   signingMessage,
-} from './package-codec.js';
-import { keyIdOf } from './trust-store.js';
+} from '@elastos/protocol/capsules/package-codec';
+import { keyIdOf } from '@elastos/protocol/keys/key-id';
+import { getPublicKeyAsync, signAsync } from '@noble/ed25519';
 
 /** An unsigned package from a manifest and files; its id is the hash of that content. */
 export function buildPackage(manifest: CapsuleManifest, files: Map<string, Uint8Array>): Uint8Array {

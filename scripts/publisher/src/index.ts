@@ -1,0 +1,1 @@
+export { buildPackage, signPackage } from './package-build.js';
