@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { encodeFrames } from '@elastos/protocol/ipc/frame';
 import { makeTempDir } from '@elastos/testkit';
 import { Channel, type ChannelHandlers } from './channel.js';
-import { encodeFrames } from '@elastos/protocol/ipc/frame';
 import { DEFAULT_THROTTLE } from './throttle.js';
 
 /**

@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { ElastosError } from '../errors/index.js';
 import { MAX_PACKAGE_BYTES } from '@elastos/protocol/capsules/package-codec';
+import { ElastosError } from '../errors/index.js';
 
 /**
  * Reads a package file as root, so it checks before it reads: a regular file (O_NONBLOCK: a FIFO
