@@ -52,7 +52,7 @@ struct policy {
   int keep_fd; /* highest inherited fd kept open (3: the IPC channel) */
   int exec_once;               /* --seccomp-exec-once: execve only of the launcher's own pointer (noexec.c) */
   int memfd_noexec;            /* --memfd-noexec: vm.memfd_noexec=2 in the capsule's pid namespace */
-  const char *exec_paths[16];  /* --landlock-exec PATH: the only executable paths */
+  const char *exec_paths[MAX_ITEMS]; /* --landlock-exec PATH: the only executable paths */
   size_t n_exec_paths;
   int landlock_scope;          /* --landlock-scope: abstract unix sockets and signals stay in the capsule */
   char **argv; /* program and its arguments */
