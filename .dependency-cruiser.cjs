@@ -18,6 +18,7 @@ const NOT_SHIPPED = [
   '^scripts/testkit/',
   '^runtime/bench/',
   '^hil-tests/',
+  '^image-build/',
 ];
 
 const PROTOCOL = '^runtime/protocol/';

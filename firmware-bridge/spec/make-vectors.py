@@ -60,7 +60,34 @@ MESSAGES = [
     ("boot by watchdog", "event", {"type": "boot", "reason": "watchdog", "bootCount": 7}, 0x80, "01" + hx(struct.pack("<I", 7))),
     ("long press", "event", {"type": "button", "press": "long", "durationMs": 2500}, 0x81, "01" + hx(struct.pack("<H", 2500))),
     ("log line", "event", {"type": "log", "level": "warn", "text": "vbat low"}, 0x82, "02" + hx(b"vbat low")),
+    # §5.1: an MCU decodes a HELLO of any version (and answers with its own).
+    ("HELLO of version 99", "command", {"type": "hello", "version": 99}, 0x01, "63"),
+    # §5.5: the flag decides; the held time is information only.
+    ("flag and duration disagree", "event", {"type": "button", "press": "short", "durationMs": 5000}, 0x81, "00" + hx(struct.pack("<H", 5000))),
+    ("long flag, short hold", "event", {"type": "button", "press": "long", "durationMs": 100}, 0x81, "01" + hx(struct.pack("<H", 100))),
 ]
+
+# Decode only (the host's reading of what an MCU may send; not a round trip).
+LENIENT = [
+    # §5.5: LOG text that is not UTF-8 is kept, each invalid sequence becoming U+FFFD.
+    ("log not UTF-8", "event", 0x82, "01" + "ff" + hx(b"ok") + "c3", {"type": "log", "level": "info", "text": "\ufffdok\ufffd"}),
+]
+
+# ACK payloads the host decodes (§5.1, §5.3).
+REPLIES = [
+    ("rtc valid", "rtc", hx(u64(1767225600000)) + "01", {"unixMs": 1767225600000, "valid": True}),
+    ("rtc invalid reads 0", "rtc", hx(u64(0)) + "00", {"unixMs": 0, "valid": False}),
+    ("rtc invalid with a stale value: ignored", "rtc", hx(u64(1767225600000)) + "00", {"unixMs": 0, "valid": False}),
+    ("identity of a v2 MCU (host refuses with E_SERIAL_VERSION)", "identity",
+     "02" + hx(bytes([8]) + b"SIM-0002" + bytes([5]) + b"fw2.0" + struct.pack("<I", 3)),
+     {"version": 2, "serial": "SIM-0002", "firmware": "fw2.0", "bootCount": 3}),
+]
+
+# §4.1: retransmission budgets; maxAttempts counts transmissions, the first included.
+BUDGETS = {
+    "host": {"ackTimeoutMs": 200, "maxAttempts": 5, "transmissions": 5},
+    "mcu": {"ackTimeoutMs": 100, "maxAttempts": 20, "transmissions": 20},
+}
 
 FRAMES = [
     ("HELLO with SYN", 0x02, 0x2A, 0x01, b"\x01"),
@@ -88,6 +115,10 @@ REJECTS = [
     ("short body", hx(cobs(b"\x00\x01\x02\x03")), "short"),
     ("reserved flag bit", with_crc(bytes([0x04, 1, 0x11])), "flags"),
     ("oversize block", "ff" * 260, "oversize"),
+    # §3: an ACK never carries SYN.
+    ("ACK with SYN", with_crc(bytes([0x03, 1, 0x11])), "flags"),
+    # §2/§3: 240 bytes of payload at most; the block of a 241-byte payload is 249 bytes > 248.
+    ("payload of 241 bytes", with_crc(bytes([0, 1, 0x82]) + bytes([1]) + bytes((i % 255) + 1 for i in range(240))), "oversize"),
 ]
 
 MESSAGE_REJECTS = [
@@ -108,4 +139,7 @@ print(json.dumps({
     "messages": [{"name": n, "kind": k, "message": m, "type": t, "payload": p} for n, k, m, t, p in MESSAGES],
     "frameRejects": [{"name": n, "block": b, "code": "E_SERIAL_FRAME", "reason": r} for n, b, r in REJECTS],
     "messageRejects": [{"name": n, "kind": k, "type": t, "payload": p, "code": "E_SERIAL_MESSAGE"} for n, k, t, p in MESSAGE_REJECTS],
+    "lenient": [{"name": n, "kind": k, "type": t, "payload": p, "message": m} for n, k, t, p, m in LENIENT],
+    "replies": [{"name": n, "reply": r, "payload": p, "value": v} for n, r, p, v in REPLIES],
+    "budgets": BUDGETS,
 }, indent=1))

@@ -1,13 +1,5 @@
-export type {
-  BoardAuditSink,
-  BoardDeps,
-  BoardLed,
-  BoardLog,
-  BoardSerialSettings,
-  BoardService,
-} from './board/board.js';
-export { type BoardOptions, createBoardService, McuBoardService } from './board/board-service.js';
 export { CLOCK_FLOOR_MS, systemClockTrusted } from './board/system-clock.js';
+export * from './board.js';
 export { type BridgeOptions, DEFAULT_BRIDGE_OPTIONS, McuBridge } from './bridge/bridge.js';
 export { Link, type LinkStats } from './link/link.js';
 export { cobsDecode, cobsEncode } from './protocol/cobs.js';

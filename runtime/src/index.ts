@@ -12,4 +12,5 @@ export * from './keys/index.js';
 export * from './log/index.js';
 export * from './store/index.js';
 export * from './supervise/index.js';
+export { verifyTokenState } from './tokens/token-state-check.js';
 export { RUNTIME_VERSION } from './version.js';

@@ -1,7 +1,7 @@
 /**
  * An example decider for an AI-agent shell: it watches the admin's answers and learns. A
- * request like one the admin approved before (same capsule, provider, action, and folder) is
- * allowed; like one the admin denied, denied. Unseen risky actions (delete, net, write) go to
+ * request the admin answered before (same capsule, provider, action and exact resource: one
+ * approval of one file never stretches to its folder or to a prefix) gets the same answer. Unseen risky actions (delete, net, write) go to
  * the admin; unseen reads abstain (the next rule, usually the default, decides). A model-backed
  * agent plugs in behind the same Decider interface.
  */
@@ -9,22 +9,17 @@ import type { Decider, DecisionRequest, Opinion } from './policy.js';
 
 const RISKY = new Set(['delete', 'net', 'write']);
 
-/** The folder of a resource: `storage://photos/a.jpg` -> `storage://photos/`. */
-export function folderOf(resource: string): string {
-  return resource.endsWith('/') ? resource : resource.slice(0, resource.lastIndexOf('/') + 1);
-}
-
 export class LearningAgentDecider implements Decider {
   readonly name = 'learning-agent';
   private readonly memory = new Map<string, 'allow' | 'deny'>();
 
   private key(r: DecisionRequest): string {
-    return JSON.stringify([r.capsule, r.audience, r.action, folderOf(r.resource)]);
+    return JSON.stringify([r.capsule, r.audience, r.action, r.resource]);
   }
 
   decide(request: DecisionRequest): Opinion | undefined {
     const seen = this.memory.get(this.key(request));
-    if (seen) return { verdict: seen, reason: `learning-agent: the admin said ${seen} to a similar request` };
+    if (seen) return { verdict: seen, reason: `learning-agent: the admin said ${seen} to this request before` };
     if (RISKY.has(request.action)) return { verdict: 'ask', reason: `learning-agent: ${request.action} is risky` };
     return undefined;
   }

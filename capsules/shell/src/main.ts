@@ -3,6 +3,7 @@
  * `ELASTOS_SHELL_RULES` or the first argument; without one, every request is auto-approved
  * (or decided by the agent decider).
  */
+import { join } from 'node:path';
 import { Link } from '@elastos/capsule-sdk/link';
 import { ElastosError } from '@elastos/protocol/errors';
 import { LearningAgentDecider } from './agent-decider.js';
@@ -15,7 +16,10 @@ const rules = rulesPath ? Rules.load(rulesPath) : undefined;
 // The runtime's calls arrive on the SDK's link (fd 3); a closed channel means the runtime is gone.
 const link = new Link();
 link.onClose(() => process.exit(0));
-const policy = new ShellPolicy({ rules, deciders: [new LearningAgentDecider()] }, (ticket, decision) =>
+// Pending asks outlive a restart of the shell: they sit in its data dir (or the second argument).
+const dataDir = process.env.ELASTOS_DATA_DIR;
+const asksFile = dataDir ? join(dataDir, 'asks.json') : process.argv[3];
+const policy = new ShellPolicy({ rules, deciders: [new LearningAgentDecider()], asksFile }, (ticket, decision) =>
   link.event('resolved', { ticket, decision }),
 );
 
@@ -30,8 +34,12 @@ link.onCall((msg) => {
       return policy.asks.approve(String(msg.ticket), by);
     case 'deny':
       return policy.asks.deny(String(msg.ticket), by);
+    case 'expire':
+      return policy.asks.expire(String(msg.ticket));
+    case 'keep':
+      return policy.asks.keep(Array.isArray(msg.tickets) ? msg.tickets.map(String) : []);
     case 'presence':
-      return policy.asks.presence() ?? null;
+      return policy.asks.presence(String(msg.ticket));
     default:
       throw new ElastosError('E_USAGE', `unknown shell call ${String(msg.op)}`);
   }

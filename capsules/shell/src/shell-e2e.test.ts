@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCode } from '@elastos/protocol/errors';
 import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from '@elastos/runtime/broker/fixtures/harness';
-import { makeTempDir } from '@elastos/testkit';
+import { makeTempDir, pollFor } from '@elastos/testkit';
 
 const SHELL = fileURLToPath(new URL('./main.js', import.meta.url));
 const RULES = {
@@ -93,12 +93,55 @@ describe('the shell capsule deciding for the real broker over IPC', function () 
     );
   });
 
-  it('approves the oldest ask on a long press of the button (presence relayed by the runtime, audited)', async () => {
+  it('binds a long press to the one request the box shows, inside its window; one press, one request', async () => {
+    await stopBroker(t, capsules);
+    capsules = [];
+    t = await startBroker(join(dir.path, 'presence'), { presenceWindowMs: 400 });
+    spawn('shell', SHELL, [join(dir.path, 'rules.json')]);
+    spawn('storage', 'provider');
+    type Row = { ticket: string; request: { capsule: string }; button?: { until: string } };
+    const shownTo = (capsule: string) =>
+      pollFor(
+        `the button to show ${capsule}'s request`,
+        async () => {
+          const rows = (await t.broker.shell.requests()) as Row[];
+          return rows.find((r) => r.button && r.request.capsule === capsule);
+        },
+        10_000,
+        20,
+      );
+    // A hostile capsule queues a risky request just before the legitimate one: it is shown first.
+    const thief = spawn('thief', 'capsule');
+    const hostile = request(thief, 'storage://photos/', 'delete');
+    hostile.catch(() => undefined);
+    const hostileRow = await shownTo('thief');
     const notes = spawn('notes', 'capsule');
     const pending = request(notes, 'storage://notes/a.txt', 'write');
-    while (((await t.broker.shell.adminCall('requests', {})) as unknown[]).length === 0);
-    await t.broker.shell.presence();
+    await pollFor('two asks', async () =>
+      ((await t.broker.shell.requests()) as Row[]).length === 2 ? true : undefined,
+    );
+    // A press that began before the request was shown answers nothing.
+    assert.equal(await t.broker.shell.presence({ at: Date.now(), durationMs: 60_000 }), null);
+    // The user waits: the thief's window closes unpressed, the notes request is shown, a press answers it.
+    const notesRow = await shownTo('notes');
+    await t.broker.shell.presence({ at: Date.now(), durationMs: 1 });
     assert.equal((await pending).maxUses, 0);
-    assert.ok(t.events.some((e) => e.type === 'request.presence' && e.actor === 'mcu'));
+    // The same long press cannot answer the next request too (it began before that one was shown).
+    assert.equal(await t.broker.shell.presence({ at: Date.now(), durationMs: 3000 }), null);
+    const rows = (await t.broker.shell.requests()) as Row[];
+    assert.deepEqual(
+      rows.map((r) => r.ticket),
+      [hostileRow.ticket],
+      'the hostile request is still pending',
+    );
+    const presses = t.events.filter((e) => e.type === 'request.presence');
+    assert.deepEqual(
+      presses.map((e) => [e.decision, e.code, (e.details as { ticket?: string }).ticket]),
+      [
+        ['deny', 'E_PRESENCE_UNBOUND', undefined],
+        ['allow', undefined, notesRow.ticket],
+        ['deny', 'E_PRESENCE_UNBOUND', undefined],
+      ],
+    );
   });
 });

@@ -92,27 +92,42 @@ describe('shell policy', () => {
     assert.deepEqual(p.requests(), []);
   });
 
-  it('approves the oldest pending request on a long press of the button (physical presence hook)', async () => {
+  it('a long press approves the one request the runtime bound it to, not the oldest', async () => {
     const p = policy();
     const a = await p.decide(req({ action: 'delete' }));
-    await p.decide(req({ action: 'net', audience: 'net', resource: 'net://example.org' }));
-    assert.equal(p.asks.presence()?.decision, 'allow');
-    assert.equal(resolved[0]?.[0], a.ticket);
-    assert.equal(p.requests().length, 1);
+    const b = await p.decide(req({ action: 'net', audience: 'net', resource: 'net://example.org' }));
+    assert.equal(p.asks.presence(b.ticket as string).decision, 'allow');
+    assert.equal(resolved[0]?.[0], b.ticket);
+    assert.deepEqual(
+      p.requests().map((r) => r.ticket),
+      [a.ticket],
+    );
+    assert.throws(
+      () => p.asks.presence(b.ticket as string),
+      (e) => hasCode(e, 'E_REQUEST_NOT_FOUND'),
+      'one press, one request',
+    );
   });
 
-  it('the example agent decider asks about risky actions and learns from the admin', async () => {
+  it('the example agent decider asks about risky actions and learns from the admin, for that exact request only', async () => {
     const p = policy();
     const first = await p.decide(req({ action: 'delete' }));
     assert.equal(first.decision, 'ask');
     p.asks.approve(first.ticket as string, 'admin:0');
-    const similar = await p.decide(req({ action: 'delete', resource: 'storage://photos/other.jpg' }));
-    assert.equal(similar.decision, 'allow');
-    assert.match(similar.reason ?? '', /learning-agent/);
+    const same = await p.decide(req({ action: 'delete' }));
+    assert.equal(same.decision, 'allow');
+    assert.match(same.reason ?? '', /learning-agent/);
+    // One approval of one file never stretches to its folder, its siblings or another action.
+    for (const other of [
+      req({ action: 'delete', resource: 'storage://photos/other.jpg' }),
+      req({ action: 'delete', resource: 'storage://photos/' }),
+      req({ action: 'write' }),
+    ])
+      assert.equal((await p.decide(other)).decision, 'ask', `${other.action} ${other.resource}`);
     const elsewhere = await p.decide(req({ action: 'delete', resource: 'storage://docs/cv.pdf' }));
-    assert.equal(elsewhere.decision, 'ask');
     p.asks.deny(elsewhere.ticket as string, 'admin:0');
-    assert.equal((await p.decide(req({ action: 'delete', resource: 'storage://docs/x.pdf' }))).decision, 'deny');
+    assert.equal((await p.decide(req({ action: 'delete', resource: 'storage://docs/cv.pdf' }))).decision, 'deny');
+    assert.equal((await p.decide(req({ action: 'delete', resource: 'storage://docs/x.pdf' }))).decision, 'ask');
   });
 
   it('refuses a bad rules file with a code that names the field', () => {

@@ -5,7 +5,7 @@
  */
 import { AskQueue, type PendingAsk } from './ask-queue.js';
 import type { Decider, Decision, DecisionRequest, Opinion } from './policy.js';
-import type { Rules } from './rules.js';
+import { type Rules, stricter } from './rules.js';
 
 export interface ShellOptions {
   rules?: Rules;
@@ -16,6 +16,8 @@ export interface ShellOptions {
   defaultMaxUses?: number;
   /** What happens when nothing matches (default `allow`: auto-approve). */
   defaultVerdict?: Opinion['verdict'];
+  /** Where pending asks persist across a restart of the shell (its data dir's `asks.json`). */
+  asksFile?: string;
 }
 
 const HOUR = 3600_000;
@@ -36,11 +38,12 @@ export class ShellPolicy {
     onResolved: (ticket: string, decision: Decision) => void,
   ) {
     this.deciders = options.deciders ?? [];
-    this.asks = new AskQueue((ticket, decision, request, by) => {
+    const learn = (ticket: string, decision: Decision, request: DecisionRequest, by: string) => {
       const verdict = decision.decision === 'deny' ? 'deny' : 'allow';
       for (const d of this.deciders) d.learn?.(request, verdict, by);
       onResolved(ticket, decision);
-    });
+    };
+    this.asks = new AskQueue(learn, options.asksFile);
   }
 
   async decide(request: DecisionRequest): Promise<Decision> {
@@ -54,20 +57,22 @@ export class ShellPolicy {
     const grant: Decision = { decision: opinion.verdict === 'allow-log' ? 'allow-log' : 'allow', ttlMs, maxUses };
     if (opinion.reason) grant.reason = opinion.reason;
     if (opinion.verdict !== 'ask') return grant;
-    return { decision: 'ask', ticket: this.asks.add(request, grant), reason: opinion.reason ?? 'asks the admin' };
+    const why = opinion.reason ?? 'asks the admin';
+    return { decision: 'ask', ticket: this.asks.add(request, grant, why), reason: why };
   }
 
   requests(): PendingAsk[] {
     return this.asks.list();
   }
 
+  /** Rules first; without a deciding rule, the deciders, then the default; never under the rules' floor. */
   private async opinion(request: DecisionRequest): Promise<Opinion> {
-    const ruled = this.options.rules?.match(request);
-    if (ruled) return ruled;
+    const { decided, floor } = this.options.rules?.evaluate(request) ?? {};
+    if (decided) return decided;
     for (const d of this.deciders) {
       const o = await d.decide(request);
-      if (o) return { ...o, reason: o.reason ?? d.name };
+      if (o) return stricter({ ...o, reason: o.reason ?? d.name }, floor);
     }
-    return { verdict: this.options.defaultVerdict ?? 'allow', reason: 'default: auto-approve' };
+    return stricter({ verdict: this.options.defaultVerdict ?? 'allow', reason: 'default: auto-approve' }, floor);
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '@elastos/testkit';
-import { FileStore, MAX_CHUNK } from './file-store.js';
+import { FileStore, MAX_CHUNK, segmentsOf } from './file-store.js';
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {
@@ -55,7 +55,7 @@ describe('storage provider: files under its data dir, chunked, with a quota', ()
     );
     for (const bad of ['storage://../etc/passwd', 'storage://a//b', 'storage://a/./b', 'file:///etc/passwd']) {
       assert.equal(
-        codeOf(() => store.pathOf(bad)),
+        codeOf(() => segmentsOf(bad)),
         'E_RESOURCE_INVALID',
         bad,
       );
@@ -85,7 +85,7 @@ describe('storage provider: files under its data dir, chunked, with a quota', ()
   it('refuses a write over the quota with E_CAPSULE_QUOTA and keeps what was there; an overwrite frees the old size once done', () => {
     const root = join(dir.path, 'd');
     new FileStore(root);
-    writeFileSync(join(root, 'config.json'), JSON.stringify({ quotaBytes: 100 }));
+    writeFileSync(join(root, 'config.json'), JSON.stringify({ quotaBytes: 100, callerQuotaBytes: 100 }));
     const store = new FileStore(root);
     store.write('app', 'storage://f', 0, Buffer.alloc(80), true);
     assert.equal(

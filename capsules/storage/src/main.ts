@@ -3,10 +3,20 @@
  * checked the token (holder, scope, action, expiry, uses) before a call arrives; `serve`
  * re-verifies it with the runtime's key.
  */
-import { CapsuleError, identity, type ProviderRequest, serve } from '@elastos/capsule-sdk';
+import { asCapsuleError, CapsuleError, identity, type ProviderRequest, serve } from '@elastos/capsule-sdk';
 import { FileStore, MAX_CHUNK } from './file-store.js';
 
-const store = new FileStore(identity().dataDir);
+/** A bad config or damaged state refuses the start in one coded line (the supervisor audits the exit). */
+function open(): FileStore {
+  try {
+    return new FileStore(identity().dataDir);
+  } catch (err) {
+    const e = asCapsuleError(err);
+    process.stderr.write(`error ${e.code}: ${e.message}\n`);
+    process.exit(78);
+  }
+}
+const store = open();
 
 const int = (v: unknown, dflt: number): number =>
   Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : dflt;

@@ -74,7 +74,7 @@ describe('board service: the runtime on the MCU, over a real pty pair', function
     assert.deepEqual(presses, [2600]);
     await until('ok LED again', () => rig.sim.led === 'ok');
     assert.equal(audit.ofType('mcu.presence')[0]?.decision, 'allow');
-    assert.equal(audit.ofType('mcu.button')[0]?.details?.approved, true);
+    assert.deepEqual(audit.ofType('mcu.button')[0]?.details, { durationMs: 2600 });
 
     const refused = board.confirmPresence(1000);
     await rig.sim.press(300);
@@ -126,5 +126,35 @@ describe('board service: the runtime on the MCU, over a real pty pair', function
     assert.equal(down.code, 'E_SERIAL_CLOSED');
     await rig.pair.start();
     await until('second link.up', () => audit.ofType('mcu.link.up').length >= 2);
+  });
+
+  it('re-arms the watchdog when a kick is answered NAK not-armed (a BOOT the host never saw, spec §5.2)', async () => {
+    await open();
+    const arms = audit.ofType('mcu.watchdog.arm').length;
+    rig.sim.forgetWatchdog();
+    await until('the watchdog armed again', () => rig.sim.watchdog.armed, 3000);
+    assert.equal(audit.ofType('mcu.watchdog.arm').length, arms + 1);
+  });
+
+  it('one press approves one request, even when its record failed and the MCU sent it again (§4.1, §5.5)', async () => {
+    await open();
+    const first = board.confirmPresence(4000);
+    const second = board.confirmPresence(1500);
+    audit.failOnly = 'mcu.button';
+    audit.failures = 1;
+    await rig.sim.press(2600);
+    assert.equal(await first, true);
+    assert.equal(await second, false, 'the retransmitted press approved nothing more');
+    assert.equal(audit.ofType('mcu.button').length, 1);
+  });
+
+  it("the press's flag decides, not its held time (§5.5)", async () => {
+    await open();
+    const shortFlag = board.confirmPresence(800);
+    await rig.sim.press(5000, 'short');
+    assert.equal(await shortFlag, false, 'a short flag held 5 s is no presence');
+    const longFlag = board.confirmPresence(3000);
+    await rig.sim.press(100, 'long');
+    assert.equal(await longFlag, true, 'a long flag is a long press whatever the time');
   });
 });

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@elastos/protocol/audit/event';
-import { asElastosError, type ElastosError } from '@elastos/protocol/errors';
+import { asElastosError, type ElastosError, hasCode } from '@elastos/protocol/errors';
 import { type BridgeOptions, McuBridge } from '../bridge/bridge.js';
 import type { McuEvent } from '../protocol/messages.js';
 import { SerialPortTransport } from '../transport/serialport-transport.js';
@@ -38,6 +38,7 @@ export class McuBoardService implements BoardService {
   private tamper: string | undefined;
   private reportedRejects = 0;
   private lastDown: string | undefined;
+  private lastBoot: number | undefined;
   /** Set first thing in stop(): nothing may re-arm the watchdog after the orderly disarm is queued. */
   private stopping = false;
   clockSource: 'system' | 'rtc' | 'none' = 'system';
@@ -131,7 +132,11 @@ export class McuBoardService implements BoardService {
   private tick(): void {
     this.showState();
     if (this.stopping || this.bridge.state !== 'ready' || !this.healthy() || this.deps.serial.watchdogMs === 0) return;
-    this.bridge.kickWatchdog().catch((err: unknown) => this.logFailure('watchdog kick', err));
+    this.bridge.kickWatchdog().catch((err: unknown) => {
+      this.logFailure('watchdog kick', err);
+      // NAK bad-state: the MCU lost its watchdog unseen (a lost BOOT, its own reset): arm it again (§5.2).
+      if (hasCode(err, 'E_SERIAL_REJECTED') && !this.stopping) void this.onReady();
+    });
   }
 
   private wantedLed(): BoardLed {
@@ -184,11 +189,15 @@ export class McuBoardService implements BoardService {
     if (ev.type !== 'log')
       this.deps.log[ev.type === 'boot' && ev.reason === 'watchdog' ? 'warn' : 'info']({ ...ev }, 'MCU event');
     if (ev.type === 'boot') {
+      if (ev.bootCount === this.lastBoot) return; // re-sent after our HELLO (spec §5.6): recorded once
       await this.auditNow({ type: 'mcu.boot', details: { reason: ev.reason, bootCount: ev.bootCount } });
+      this.lastBoot = ev.bootCount;
       if (this.bridge.state === 'ready') void this.onReady();
     } else if (ev.type === 'button') {
-      const approved = ev.press === 'long' && this.gate.press();
-      await this.auditNow({ type: 'mcu.button', action: ev.press, details: { durationMs: ev.durationMs, approved } });
+      // Recorded before it approves anything: an unrecorded press is not ACKed and comes again,
+      // so approving first would let one press approve twice (spec §4.1, §5.5). The flag decides.
+      await this.auditNow({ type: 'mcu.button', action: ev.press, details: { durationMs: ev.durationMs } });
+      if (ev.press === 'long') this.gate.press();
       if (ev.press === 'long') for (const l of this.pressListeners) l({ at: this.now(), durationMs: ev.durationMs });
       this.showState();
     } else {

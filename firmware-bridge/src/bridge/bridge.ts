@@ -132,8 +132,9 @@ export class McuBridge extends EventEmitter<BridgeEvents> {
     return { ...this.link.stats(), state, reconnects, badEvents, queued: this.link.depth };
   }
 
-  hello(): Promise<Identity> {
-    return this.send({ type: 'hello', version: PROTOCOL_VERSION }).then(decodeIdentity);
+  /** HELLO; another `version` only to test an MCU's answer to one it does not speak (§5.1). */
+  hello(version = PROTOCOL_VERSION): Promise<Identity> {
+    return this.send({ type: 'hello', version }).then(decodeIdentity);
   }
   ping(): Promise<null> {
     return this.send({ type: 'ping' }).then(expectEmpty);

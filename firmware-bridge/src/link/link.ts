@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { asElastosError, ElastosError } from '@elastos/protocol/errors';
 import { Deframer } from '../protocol/deframer.js';
 import { decodeFrame, FLAG_ACK } from '../protocol/frame.js';
-import { type DataHandler, Receiver } from './receiver.js';
+import { type DataHandler, type LastHandled, Receiver } from './receiver.js';
 import { Sender, type SenderOptions } from './sender.js';
 
 export interface LinkStats {
@@ -53,6 +53,14 @@ export class Link extends EventEmitter<{ reject: [ElastosError] }> {
 
   get connected(): boolean {
     return this.sender.connected;
+  }
+
+  /** The receiver's memory of the last handled frame (spec §4.3: an MCU keeps it across its reset). */
+  get lastHandled(): LastHandled | undefined {
+    return this.receiver.last;
+  }
+  set lastHandled(last: LastHandled | undefined) {
+    this.receiver.last = last;
   }
 
   /** Requests in flight or queued. */

@@ -10,6 +10,14 @@ import { MSG } from '../protocol/messages.js';
 export type HandlerResult = Uint8Array | { nak: number } | null;
 export type DataHandler = (type: number, payload: Uint8Array) => Promise<HandlerResult> | HandlerResult;
 
+/** The last handled frame, which an MCU keeps across its own reset (spec §4.3). */
+export interface LastHandled {
+  seq: number;
+  crc: number;
+  syn: boolean;
+  ack: Uint8Array;
+}
+
 /**
  * The receiving half of the link (spec/protocol.md §4.2): delivers each DATA frame to the handler
  * once, acknowledges it after the handler returns, and answers a retransmission with the cached
@@ -17,7 +25,8 @@ export type DataHandler = (type: number, payload: Uint8Array) => Promise<Handler
  * a slow handler slows the peer down instead of overflowing anything.
  */
 export class Receiver {
-  private last: { seq: number; crc: number; syn: boolean; ack: Uint8Array } | undefined;
+  /** Public so that an MCU (the simulator) can keep it across a reset, as §4.3 requires. */
+  last: LastHandled | undefined;
   private busy: { seq: number; crc: number } | undefined;
   duplicates = 0;
   naksSent = 0;

@@ -6,7 +6,7 @@ import { MSG, NAK_REASONS } from '../protocol/messages.js';
 export interface SenderOptions {
   /** Wait this long for an ACK before retransmitting (spec §4.1). */
   ackTimeoutMs: number;
-  /** Give up with E_SERIAL_TIMEOUT after this many transmissions. */
+  /** Give up with E_SERIAL_TIMEOUT after this many transmissions, the first one included (§4.1). */
   maxAttempts: number;
   /** Requests waiting behind the one in flight; one more is refused with E_SERIAL_BUSY (backpressure). */
   maxQueue: number;
@@ -21,6 +21,7 @@ interface Pending {
 
 interface InFlight extends Pending {
   seq: number;
+  syn: boolean;
   wire: Uint8Array;
   attempts: number;
   timer: NodeJS.Timeout | undefined;
@@ -93,6 +94,7 @@ export class Sender {
     }
     clearTimeout(flight.timer);
     this.inFlight = undefined;
+    if (flight.syn) this.syn = false;
     if (frame.type === MSG.NAK) {
       this.naksReceived++;
       const reason = NAK_REASONS[frame.payload[0] ?? 0] ?? '?';
@@ -110,10 +112,10 @@ export class Sender {
     if (!next) return;
     const seq = this.nextSeq;
     this.nextSeq = (seq + 1) & 0xff;
-    const flags = this.syn ? FLAG_SYN : 0;
-    this.syn = false;
-    const wire = encodeFrame({ flags, seq, type: next.type, payload: next.payload });
-    this.inFlight = { ...next, seq, wire, attempts: 0, timer: undefined };
+    // §4.3: SYN stays on every new frame until a SYN frame was acknowledged.
+    const syn = this.syn;
+    const wire = encodeFrame({ flags: syn ? FLAG_SYN : 0, seq, type: next.type, payload: next.payload });
+    this.inFlight = { ...next, seq, syn, wire, attempts: 0, timer: undefined };
     this.transmit();
   }
 

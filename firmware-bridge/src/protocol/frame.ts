@@ -11,8 +11,8 @@ const FLAGS_KNOWN = FLAG_ACK | FLAG_SYN;
 export const MAX_PAYLOAD = 240;
 const HEADER = 3;
 const CRC_LEN = 4;
-/** Largest COBS block (without the 0x00 delimiter) a receiver must buffer (§2). */
-export const MAX_ENCODED = HEADER + MAX_PAYLOAD + CRC_LEN + 2;
+/** Largest COBS block (without the 0x00 delimiter) a receiver must buffer (§2): one overhead byte for a body under 254. */
+export const MAX_ENCODED = HEADER + MAX_PAYLOAD + CRC_LEN + 1;
 
 export interface Frame {
   flags: number;
@@ -52,6 +52,8 @@ export function decodeFrame(block: Uint8Array): Frame {
   const view = new DataView(body.buffer, body.byteOffset, body.length);
   if (view.getUint32(end, true) !== crc32(body.subarray(0, end))) throw new ElastosError('E_SERIAL_FRAME', 'crc');
   const flags = body[0] ?? 0;
-  if ((flags & ~FLAGS_KNOWN) !== 0) throw new ElastosError('E_SERIAL_FRAME', 'flags');
+  // §3: reserved bits are zero, and an ACK never carries SYN.
+  if ((flags & ~FLAGS_KNOWN) !== 0 || flags === FLAGS_KNOWN) throw new ElastosError('E_SERIAL_FRAME', 'flags');
+  if (end - HEADER > MAX_PAYLOAD) throw new ElastosError('E_SERIAL_FRAME', 'oversize');
   return { flags, seq: body[1] ?? 0, type: body[2] ?? 0, payload: body.slice(HEADER, end) };
 }

@@ -196,7 +196,8 @@ export function decodeRtc(payload: Uint8Array): RtcReading {
   const valid = r.u8();
   r.end();
   if (valid > 1) throw new ElastosError('E_SERIAL_MESSAGE', 'rtc valid flag');
-  return { unixMs, valid: valid === 1 };
+  // §5.3: the value of an invalid reading is ignored, whatever the MCU put there.
+  return { unixMs: valid === 1 ? unixMs : 0, valid: valid === 1 };
 }
 
 /** A reply that must be empty (every command but HELLO and RTC_GET). */

@@ -2,9 +2,22 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { hasCode } from '@elastos/protocol/errors';
+import { DEFAULT_BRIDGE_OPTIONS } from '../bridge/bridge.js';
+import { DEFAULT_SIMULATOR_OPTIONS } from '../simulator/mcu-simulator.js';
 import { cobsDecode, cobsEncode } from './cobs.js';
-import { decodeFrame, encodeFrame } from './frame.js';
-import { type Command, decodeCommand, decodeEvent, encodeCommand, encodeEvent, type McuEvent } from './messages.js';
+import { decodeFrame, encodeFrame, MAX_ENCODED, MAX_PAYLOAD } from './frame.js';
+import {
+  type Command,
+  decodeCommand,
+  decodeEvent,
+  decodeIdentity,
+  decodeRtc,
+  encodeCommand,
+  encodeEvent,
+  type Identity,
+  type McuEvent,
+  type RtcReading,
+} from './messages.js';
 
 /** spec/vectors.json, written by spec/make-vectors.py (an independent Python reference). */
 interface Vectors {
@@ -20,6 +33,9 @@ interface Vectors {
   }>;
   frameRejects: Array<{ name: string; block: string; code: string; reason: string }>;
   messageRejects: Array<{ name: string; kind: 'command' | 'event'; type: number; payload: string; code: string }>;
+  lenient: Array<{ name: string; kind: 'event'; type: number; payload: string; message: McuEvent }>;
+  replies: Array<{ name: string; reply: 'rtc' | 'identity'; payload: string; value: RtcReading | Identity }>;
+  budgets: Record<'host' | 'mcu', { ackTimeoutMs: number; maxAttempts: number; transmissions: number }>;
 }
 
 const vectors = JSON.parse(readFileSync(new URL('../../spec/vectors.json', import.meta.url), 'utf8')) as Vectors;
@@ -81,5 +97,35 @@ describe('serial protocol vectors (spec/protocol.md, spec/vectors.json)', () => 
         v.name,
       );
     }
+  });
+
+  it('decodes what an MCU may send leniently: LOG text that is not UTF-8 keeps its event (§5.5)', () => {
+    for (const v of vectors.lenient) assert.deepEqual(decodeEvent(v.type, bytes(v.payload)), v.message, v.name);
+  });
+
+  it('decodes ACK payloads; an invalid RTC reading is 0 whatever its value (§5.3)', () => {
+    for (const v of vectors.replies) {
+      const decode = v.reply === 'rtc' ? decodeRtc : decodeIdentity;
+      assert.deepEqual(decode(bytes(v.payload)), v.value, v.name);
+    }
+  });
+
+  it('keeps the payload limit of §3 (240) and the block limit of §2 (248) consistent', () => {
+    assert.equal(MAX_PAYLOAD, 240);
+    assert.equal(MAX_ENCODED, 248);
+    const largest = encodeFrame({ flags: 0, seq: 0, type: 0x82, payload: new Uint8Array(MAX_PAYLOAD).fill(1) });
+    assert.equal(largest.length - 1, MAX_ENCODED, 'the largest frame is exactly the largest block');
+  });
+
+  it('uses the retransmission budgets of §4.1 on both ends', () => {
+    const { host, mcu } = vectors.budgets;
+    assert.deepEqual(
+      [DEFAULT_BRIDGE_OPTIONS.ackTimeoutMs, DEFAULT_BRIDGE_OPTIONS.maxAttempts],
+      [host.ackTimeoutMs, host.maxAttempts],
+    );
+    assert.deepEqual(
+      [DEFAULT_SIMULATOR_OPTIONS.ackTimeoutMs, DEFAULT_SIMULATOR_OPTIONS.maxAttempts],
+      [mcu.ackTimeoutMs, mcu.maxAttempts],
+    );
   });
 });

@@ -32,6 +32,8 @@ export function prng(seed: number): () => number {
 export class FaultyTransport implements Transport {
   faults: Faults = { ...NO_FAULTS };
   readonly injected = { bitFlips: 0, drops: 0, duplicates: 0, garbage: 0 };
+  /** The next this-many frames written are dropped whatever the rates (a test's exact loss). */
+  dropNext = 0;
 
   constructor(
     private readonly inner: Transport,
@@ -69,7 +71,8 @@ export class FaultyTransport implements Transport {
       this.injected.garbage++;
       await this.inner.write(this.garbage());
     }
-    if (this.random() < f.dropRate) {
+    if (this.dropNext > 0 || this.random() < f.dropRate) {
+      if (this.dropNext > 0) this.dropNext--;
       this.injected.drops++;
       return;
     }

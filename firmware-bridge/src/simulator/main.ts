@@ -14,8 +14,10 @@ The simulated board MCU (spec/protocol.md) on one end of a pty pair.
   --faults JSON      fault injection, e.g. '{"bitFlipRate":0.01,"dropRate":0.01}'
   --seed N           seed of the fault PRNG (default random)
   --long-press-ms N  threshold of a long press (default 2000)
+  --watchdog-off-ms N  how long the rails stay off when the watchdog fires (default 200)
 Control: one JSON command per stdin line: {"cmd":"press","ms":2500} | {"cmd":"faults",...} |
-{"cmd":"power-cycle","offMs":500} | {"cmd":"log","text":"..."} | {"cmd":"status"}.
+{"cmd":"power-cycle","offMs":500} | {"cmd":"log","text":"..."} | {"cmd":"rtc","unixMs":N} |
+{"cmd":"watchdog","hold":true|false} | {"cmd":"status"}.
 SIGUSR1 presses the button briefly, SIGUSR2 long. Events go to stdout, one JSON object per line.`;
 
 const emit = (obj: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(obj)}\n`);
@@ -23,6 +25,7 @@ const emit = (obj: Record<string, unknown>) => process.stdout.write(`${JSON.stri
 function parse() {
   const { values } = parseArgs({
     options: {
+      'watchdog-off-ms': { type: 'string', default: '200' },
       port: { type: 'string' },
       serial: { type: 'string', default: 'SIM-0001' },
       'drift-ppm': { type: 'string', default: '0' },
@@ -41,7 +44,14 @@ function parse() {
 }
 
 function control(sim: McuSimulator, faulty: FaultyTransport, line: string): void {
-  const msg = JSON.parse(line) as { cmd?: string; ms?: number; offMs?: number; text?: string } & Partial<Faults>;
+  const msg = JSON.parse(line) as {
+    cmd?: string;
+    ms?: number;
+    offMs?: number;
+    text?: string;
+    unixMs?: number;
+    hold?: boolean;
+  } & Partial<Faults>;
   const done = (p: Promise<unknown>) =>
     p.then(
       () => emit({ event: 'done', cmd: msg.cmd }),
@@ -50,10 +60,21 @@ function control(sim: McuSimulator, faulty: FaultyTransport, line: string): void
   if (msg.cmd === 'press') void done(sim.press(msg.ms ?? 100));
   else if (msg.cmd === 'log') void done(sim.log('info', msg.text ?? ''));
   else if (msg.cmd === 'power-cycle') sim.powerCycle(msg.offMs ?? 500);
+  else if (msg.cmd === 'rtc') sim.clock.set(msg.unixMs ?? Date.now());
+  else if (msg.cmd === 'watchdog') sim.watchdogHeld = msg.hold === true;
   else if (msg.cmd === 'faults') faulty.faults = { ...NO_FAULTS, ...msg, delayMs: msg.delayMs ?? 0 };
   else if (msg.cmd === 'status') {
-    const { powered, bootCount, led, watchdog } = sim;
-    emit({ event: 'status', powered, bootCount, led, watchdog, rtc: sim.clock.read(), link: sim.stats() });
+    const { powered, bootCount, led, watchdog, watchdogHeld } = sim;
+    emit({
+      event: 'status',
+      powered,
+      bootCount,
+      led,
+      watchdog,
+      watchdogHeld,
+      rtc: sim.clock.read(),
+      link: sim.stats(),
+    });
   } else emit({ event: 'failed', cmd: msg.cmd, error: 'unknown command' });
 }
 
@@ -67,6 +88,7 @@ async function main(): Promise<void> {
     driftPpm: Number(args['drift-ppm']),
     rtcInvalid: args['rtc-invalid'],
     longPressMs: Number(args['long-press-ms']),
+    watchdogOffMs: Number(args['watchdog-off-ms']),
   });
   sim.on('power', (p) => emit({ event: 'power', ...p, bootCount: sim.bootCount }));
   sim.on('led', (state) => emit({ event: 'led', state }));

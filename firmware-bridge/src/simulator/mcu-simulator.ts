@@ -33,6 +33,8 @@ export interface SimulatorOptions {
   maxAttempts: number;
   /** How often to try reopening a vanished device (a pty whose socat died). */
   reopenMs: number;
+  /** Keep the last handled frame across an MCU reset (spec §4.3); false only to show why it must. */
+  retainLastHandled: boolean;
 }
 
 export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
@@ -46,6 +48,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
   ackTimeoutMs: 100,
   maxAttempts: 20,
   reopenMs: 50,
+  retainLastHandled: true,
 };
 
 export interface SimulatorEvents {
@@ -63,7 +66,7 @@ export interface SimulatorEvents {
 export class McuSimulator extends EventEmitter<SimulatorEvents> {
   readonly options: SimulatorOptions;
   readonly clock: SimClock;
-  private readonly link: Link;
+  private link: Link;
   powered = false;
   bootCount = 0;
   led: LedState = 'booting';
@@ -71,6 +74,12 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
   private wdtTimer: NodeJS.Timeout | undefined;
   private powerTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The BOOT event until the host acknowledged it (spec §5.6: re-sent after the next HELLO). */
+  private pendingBoot: McuEvent | undefined;
+  private bootTry = 0;
+  private bootSending = false;
+  /** The rig holds the watchdog: it does not fire (a lab debugging a stopped runtime). */
+  watchdogHeld = false;
   private staleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -80,7 +89,7 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     super();
     this.options = { ...DEFAULT_SIMULATOR_OPTIONS, ...options };
     this.clock = new SimClock(this.options.driftPpm, !this.options.rtcInvalid);
-    this.link = new Link({ ...this.options, maxQueue: 64 }, (type, payload) => this.onCommand(type, payload));
+    this.link = this.newLink();
     transport.onData((chunk) => {
       if (this.powered) this.link.receive(chunk);
     });
@@ -104,10 +113,39 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     await this.transport.close();
   }
 
-  /** A press of the front button lasting `durationMs` (reported on release, spec §5.5). */
-  press(durationMs: number): Promise<void> {
-    const press = durationMs >= this.options.longPressMs ? 'long' : 'short';
+  /**
+   * A press of the front button lasting `durationMs` (reported on release, spec §5.5); `kind`
+   * overrides the firmware's own threshold (a flag that disagrees with the duration).
+   */
+  press(durationMs: number, kind?: 'short' | 'long'): Promise<void> {
+    const press = kind ?? (durationMs >= this.options.longPressMs ? 'long' : 'short');
     return this.sendEvent({ type: 'button', press, durationMs: Math.min(durationMs, 0xffff) });
+  }
+
+  /** Sends an event's raw payload, as a vendor's firmware might (e.g. LOG text that is not UTF-8). */
+  async sendRaw(type: number, payload: Uint8Array): Promise<void> {
+    if (!this.powered) throw new ElastosError('E_SERIAL_CLOSED', 'the board is off');
+    await this.link.request(type, payload);
+  }
+
+  /**
+   * The MCU's own reset (brown-out, firmware fault): a new link session (random seq, SYN), the
+   * watchdog forgotten, a BOOT event; the last handled frame survives it (spec §4.3).
+   */
+  restartMcu(): void {
+    const last = this.link.lastHandled;
+    this.link.detach(new ElastosError('E_SERIAL_CLOSED', 'the MCU reset'));
+    this.link = this.newLink();
+    if (this.options.retainLastHandled) this.link.lastHandled = last;
+    clearTimeout(this.wdtTimer);
+    this.powered = false;
+    this.powerOn('power-on');
+  }
+
+  /** The watchdog state lost without a BOOT reaching the host (as when that BOOT ran out of attempts). */
+  forgetWatchdog(): void {
+    clearTimeout(this.wdtTimer);
+    this.watchdog = { armed: false, timeoutMs: 0 };
   }
 
   log(level: 'debug' | 'info' | 'warn' | 'error', text: string): Promise<void> {
@@ -138,7 +176,9 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     this.watchdog = { armed: false, timeoutMs: 0 };
     if (this.transport.isOpen) this.attach();
     this.emit('power', { on: true, reason });
-    this.sendEvent({ type: 'boot', reason, bootCount: this.bootCount }).catch(() => {});
+    this.pendingBoot = { type: 'boot', reason, bootCount: this.bootCount };
+    this.bootSending = false;
+    this.sendBoot();
   }
 
   private powerOff(reason: SimulatorEvents['power'][0]['reason']): void {
@@ -147,6 +187,26 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     clearTimeout(this.wdtTimer);
     this.link.detach(new ElastosError('E_SERIAL_CLOSED', 'the board is off'));
     if (wasOn) this.emit('power', { on: false, reason });
+  }
+
+  /** Sends the pending BOOT once at a time; it stays pending when it runs out of attempts (§5.6). */
+  private sendBoot(): void {
+    const ev = this.pendingBoot;
+    if (!ev || this.bootSending) return;
+    this.bootSending = true;
+    const attempt = ++this.bootTry;
+    this.sendEvent(ev)
+      .then(() => {
+        if (this.pendingBoot === ev) this.pendingBoot = undefined;
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (attempt === this.bootTry) this.bootSending = false;
+      });
+  }
+
+  private newLink(): Link {
+    return new Link({ ...this.options, maxQueue: 64 }, (type, payload) => this.onCommand(type, payload));
   }
 
   private attach(): void {
@@ -185,6 +245,8 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     switch (cmd.type) {
       case 'hello': {
         const { serial, firmware, version } = this.options;
+        // A BOOT nobody acknowledged (the SoC was still booting) goes out after this HELLO's ACK.
+        if (this.pendingBoot) setTimeout(() => this.sendBoot(), 5);
         return encodeIdentity({ version, serial, firmware, bootCount: this.bootCount });
       }
       case 'ping':
@@ -214,9 +276,17 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     }
   }
 
+  private fireWatchdog(): void {
+    if (this.watchdogHeld) {
+      this.wdtTimer = setTimeout(() => this.fireWatchdog(), this.watchdog.timeoutMs);
+      return;
+    }
+    this.powerCycle(this.options.watchdogOffMs, 'watchdog');
+  }
+
   private kick(ok: Uint8Array): Uint8Array {
     clearTimeout(this.wdtTimer);
-    this.wdtTimer = setTimeout(() => this.powerCycle(this.options.watchdogOffMs, 'watchdog'), this.watchdog.timeoutMs);
+    this.wdtTimer = setTimeout(() => this.fireWatchdog(), this.watchdog.timeoutMs);
     return ok;
   }
 }

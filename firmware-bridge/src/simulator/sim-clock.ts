@@ -12,7 +12,8 @@ export class SimClock {
 
   read(): RtcReading {
     const elapsed = performance.now() - this.baseMono;
-    return { unixMs: Math.round(this.baseMs + elapsed * (1 + this.driftPpm / 1e6)), valid: this.valid };
+    if (!this.valid) return { unixMs: 0, valid: false }; // §5.3: 0 while invalid
+    return { unixMs: Math.round(this.baseMs + elapsed * (1 + this.driftPpm / 1e6)), valid: true };
   }
 
   set(unixMs: number): void {

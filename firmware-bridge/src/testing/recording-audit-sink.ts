@@ -10,9 +10,11 @@ export class RecordingAuditSink implements BoardAuditSink {
   readonly events: AuditEvent[] = [];
   /** The next this-many appends fail with E_AUDIT_WRITE, as a full disk would make them. */
   failures = 0;
+  /** When set, only appends of this type fail (and count down `failures`). */
+  failOnly: string | undefined;
 
   async append(event: AuditEvent): Promise<AuditReceipt> {
-    if (this.failures > 0) {
+    if (this.failures > 0 && (this.failOnly === undefined || this.failOnly === event.type)) {
       this.failures--;
       throw new ElastosError('E_AUDIT_WRITE', 'disk full (test)');
     }

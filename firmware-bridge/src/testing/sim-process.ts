@@ -12,10 +12,15 @@ export class SimProcess {
   async start(port: string, args: string[] = []): Promise<void> {
     const child = spawn(process.execPath, [MAIN, '--port', port, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
+    child.stdin?.on('error', () => undefined); // a simulator that exited: its pipe is gone, say nothing
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       this.lines.push(JSON.parse(line) as Record<string, unknown>);
     });
     await this.waitFor((l) => l.event === 'ready', 10_000);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   send(cmd: Record<string, unknown>): void {

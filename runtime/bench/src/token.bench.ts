@@ -50,9 +50,11 @@ async function main(): Promise<void> {
   const native = perSecond(1500, () => ok(nativeVerify(null, message, publicKey, signature)));
   const noble = perSecond(3000, () => ok(verifyEd25519(signature, message, key.publicKey)));
 
-  const state = { epoch: 0, uses: () => 0, isRevoked: () => false, issued: () => undefined };
-  const verifier = new TokenVerifier(new KeyRing(key), state as unknown as TokenState);
   const encoded = encodeEnvelope(payload, signature);
+  // The runtime refuses ids it never issued (spec §6 check 12): the stub state knows this one.
+  const issued = (id: string) => (id === claims.id ? { claims, encoded } : undefined);
+  const state = { epoch: 0, uses: () => 0, isRevoked: () => false, issued };
+  const verifier = new TokenVerifier(new KeyRing(key), state as unknown as TokenState);
   const ctx = { holder: 'photo-editor', audience: 'storage', resource: 'storage://photos/a.jpg', action: 'read' };
   const cached = perSecond(1500, () => verifier.check(encoded, ctx));
   const rows = [

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { AdminProgress, AdminReply } from '@elastos/protocol/admin/protocol';
+import type { AdminEvent, AdminProgress, AdminReply } from '@elastos/protocol/admin/protocol';
 import { ElastosError, isErrorCode } from '../errors/index.js';
 
 export interface AdminCallOptions {
@@ -8,11 +8,14 @@ export interface AdminCallOptions {
   timeoutMs?: number;
   /** Progress lines of a long command (audit verify, capsule install). */
   onProgress?: (done: number, total: number) => void;
+  /** Event lines of a subscription (`audit.tail` with `follow`): the call ends when the connection does. */
+  onEvent?: (event: unknown) => void;
 }
 
 interface Pending {
   settle(reply: AdminReply): void;
   progress(done: number, total: number): void;
+  event(event: unknown): void;
 }
 
 /** The CLI's side of the admin socket: one request at a time, replies matched by id. */
@@ -96,6 +99,10 @@ export class AdminClient {
           arm();
           options.onProgress?.(done, total);
         },
+        event: (event) => {
+          arm();
+          options.onEvent?.(event);
+        },
       });
       arm();
       this.socket.write(`${JSON.stringify({ id, cmd, args })}\n`);
@@ -116,6 +123,10 @@ export class AdminClient {
     }
     if (typeof reply !== 'object' || reply === null) {
       this.failAll(new ElastosError('E_ADMIN_PROTOCOL', 'the runtime sent a line that is not an object'));
+      return;
+    }
+    if ('event' in reply) {
+      this.waiting.get(reply.id)?.event((reply as AdminEvent).event);
       return;
     }
     const p = (reply as Partial<AdminProgress>).progress;

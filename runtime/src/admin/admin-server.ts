@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  type AdminEvent,
   type AdminProgress,
   type AdminReply,
   MAX_ADMIN_LINE,
@@ -16,6 +17,10 @@ import { type AdminPeer, loadPeerCred, peerCredOf } from './peer-cred.js';
 /** What a handler may do besides answering: report progress on long work (sent as progress lines). */
 export interface AdminCallContext {
   progress(done: number, total: number): void;
+  /** A subscription's item (an event line); dropped once the connection is gone. */
+  event(data: unknown): void;
+  /** Resolves when the client's connection closes: a subscription's handler returns then. */
+  readonly closed: Promise<void>;
 }
 
 export type AdminHandler = (
@@ -26,6 +31,8 @@ export type AdminHandler = (
 
 /** At most this often a progress line per call (the first always goes out). */
 const PROGRESS_EVERY_MS = 100;
+/** A subscriber this far behind (bytes queued on its socket) is cut off rather than buffered without end. */
+const MAX_BEHIND_BYTES = 8 << 20;
 
 /** Decides whether a peer (credentials from the kernel) may administer the box; throws E_ADMIN_DENIED if not. */
 export type PeerPolicy = (peer: AdminPeer) => void;
@@ -121,10 +128,13 @@ export class AdminServer {
     const known = peer;
     const lines = createInterface({ input: socket, crlfDelay: Number.POSITIVE_INFINITY });
     const send = (message: object) => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+      if (socket.destroyed) return;
+      if (socket.writableLength > MAX_BEHIND_BYTES) socket.destroy();
+      else socket.write(`${JSON.stringify(message)}\n`);
     };
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     lines.on('line', (line) => {
-      void this.answer(line, known, send).then(send);
+      void this.answer(line, known, send, closed).then(send);
     });
   }
 
@@ -142,7 +152,12 @@ export class AdminServer {
     socket.end(`${JSON.stringify({ id: 0, ok: false, error: e.toJSON() })}\n`);
   }
 
-  private async answer(line: string, peer: AdminPeer, send: (message: AdminProgress) => void): Promise<AdminReply> {
+  private async answer(
+    line: string,
+    peer: AdminPeer,
+    send: (message: AdminProgress | AdminEvent) => void,
+    closed: Promise<void>,
+  ): Promise<AdminReply> {
     let id = 0;
     let cmd: string | undefined;
     try {
@@ -152,7 +167,8 @@ export class AdminServer {
       cmd = request.cmd;
       const entry = this.handlers.get(cmd);
       if (!entry) throw new ElastosError('E_USAGE', `unknown admin command ${cmd}`);
-      this.log.info({ uid: peer.uid, pid: peer.pid, cmd }, 'admin command');
+      // Reads are debug (monitors poll them); a change is worth a line at info.
+      this.log[entry.audit ? 'info' : 'debug']({ uid: peer.uid, pid: peer.pid, cmd }, 'admin command');
       // Audited before it runs: a command that cannot be audited does not run (E_AUDIT_WRITE).
       if (entry.audit && this.audit) {
         await this.audit.append({
@@ -163,7 +179,8 @@ export class AdminServer {
           details: { pid: peer.pid, gid: peer.gid },
         });
       }
-      return { id, ok: true, result: (await entry.handler(request.args, peer, progressSender(id, send))) ?? null };
+      const call = { ...progressSender(id, send), event: (event: unknown) => send({ id, event }), closed };
+      return { id, ok: true, result: (await entry.handler(request.args, peer, call)) ?? null };
     } catch (err) {
       const e = asElastosError(err);
       if (e.code === 'E_INTERNAL') this.log.error({ err, uid: peer.uid, cmd }, 'admin command failed');
@@ -174,7 +191,7 @@ export class AdminServer {
 }
 
 /** Progress lines for call `id`, at most one per PROGRESS_EVERY_MS (a verify reports every 1000 records). */
-function progressSender(id: number, send: (message: AdminProgress) => void): AdminCallContext {
+function progressSender(id: number, send: (message: AdminProgress) => void): Pick<AdminCallContext, 'progress'> {
   let last = 0;
   return {
     progress(done, total) {

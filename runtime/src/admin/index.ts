@@ -1,4 +1,5 @@
 export {
+  type AdminEvent,
   type AdminProgress,
   type AdminReply,
   type AdminRequest,

@@ -76,7 +76,7 @@ describe('attestation: quote + event log, checked by tpm2_checkquote and verifyA
     assert.equal(v.nonce, nonce);
     assert.deepEqual(
       v.events.map((e) => e.type),
-      ['runtime.code', 'runtime.binding', 'runtime.config', 'trust.store', 'capsule'],
+      ['runtime.code', 'runtime.exec', 'runtime.config', 'trust.store', 'capsule'],
     );
   });
 

@@ -7,14 +7,17 @@ import { ElastosError } from '../errors/index.js';
 import type { AuditAnchor } from './anchor.js';
 import type { AuditLog } from './audit-log.js';
 import { exportRange } from './export.js';
+import { followTrail } from './follow.js';
 import { pruneAndAudit } from './prune.js';
 import { tailRecords } from './query.js';
-import { verifyAuditLog } from './verify.js';
+import { type VerifyOptions, verifyAuditLog } from './verify.js';
 
 export interface AuditAdminDeps {
   log: AuditLog;
   publicKey?: Uint8Array;
   anchor?: AuditAnchor;
+  /** Passed to the verifier: other state checked against the trail (VerifyOptions.stateChecks). */
+  stateChecks?: VerifyOptions['stateChecks'];
 }
 
 const int = (args: Record<string, unknown>, name: string, fallback?: number): number => {
@@ -47,6 +50,7 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
         verifyAuditLog(store, {
           publicKeys: [needKey(deps)],
           ...(deps.anchor ? { anchor: deps.anchor } : {}),
+          ...(deps.stateChecks ? { stateChecks: deps.stateChecks } : {}),
           onProgress: call.progress,
         }),
       ),
@@ -59,10 +63,11 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
   );
   admin.register(
     'audit.tail',
-    (args) => {
+    (args, _peer, call) => {
       const q = { limit: int(args, 'limit', 20), after: optInt(args, 'after'), since: optInt(args, 'since') };
       const capsule = typeof args.capsule === 'string' ? args.capsule : undefined;
-      return tailRecords(store, { ...q, ...(capsule ? { capsule } : {}) });
+      const query = { ...q, ...(capsule ? { capsule } : {}) };
+      return args.follow === true ? followTrail(log, query, call) : tailRecords(store, query);
     },
     read,
   );
@@ -80,7 +85,8 @@ export function registerAuditAdmin(admin: AdminServer, deps: AuditAdminDeps): vo
     'audit.checkpoint',
     async () => {
       await log.flush();
-      return (await log.checkpoints?.checkpoint()) ?? log.checkpoints?.lastCheckpoint ?? null;
+      // An admin's explicit checkpoint is anchored now: one NV write per index (spec/audit.md §7.2).
+      return (await log.checkpoints?.checkpoint(true)) ?? log.checkpoints?.lastCheckpoint ?? null;
     },
     read,
   );

@@ -8,6 +8,7 @@ import {
   checkEvent,
   decodeRecord,
   encodeRecord,
+  fromHex,
   GENESIS_HASH,
   HASH_BYTES,
   RECORD_VERSION,
@@ -145,8 +146,10 @@ export class AuditLog implements AuditSink {
       const cp = await Checkpointer.open(store, log, options.checkpoints);
       log.checkpoints = cp;
       // A new runtime key (first start, or after `provision --reseal`) is introduced before it signs (§6.1).
-      const lastKeyId = cp.lastCheckpoint?.keyId;
-      if (lastKeyId !== options.checkpoints.key.keyId) await log.append(keyEvent(options.checkpoints.key, lastKeyId));
+      const last = cp.lastCheckpoint;
+      const key = options.checkpoints.key;
+      if (last?.keyId !== key.keyId)
+        await log.append(await keyEvent(key, last?.keyId, last ? fromHex(last.hash) : GENESIS_HASH));
     }
     return log;
   }

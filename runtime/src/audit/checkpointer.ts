@@ -1,7 +1,9 @@
 /**
- * Makes and anchors checkpoints (runtime/spec/audit.md §6-§7): every N records or T ms and at
- * close. Under one lock, in log order: store the signed checkpoint (synced), extend the TPM's
- * NV index with its hash, increment the NV counter. Appends never wait for the TPM.
+ * Makes and anchors checkpoints (runtime/spec/audit.md §6-§7): a signed checkpoint every N
+ * records or T ms; an NV anchoring at most every `anchorMs` (the NV write budget, §7.2), on
+ * demand, and at close. Under one lock, in log order: store the signed checkpoint (synced),
+ * then, when an anchoring is due, extend the TPM's NV index with its hash and increment the NV
+ * counter. Appends never wait for the TPM.
  */
 
 import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
@@ -10,16 +12,10 @@ import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Store } from '../store/index.js';
 import type { AuditAnchor } from './anchor.js';
-import { reconcileAnchor } from './anchor-check.js';
+import { checkTrailReaches, foldCheckpoints, reconcileAnchor } from './anchor-check.js';
 import type { AuditLog, CommittedRecord } from './audit-log.js';
-import {
-  type CheckpointBody,
-  packCheckpoint,
-  type SignedCheckpoint,
-  signCheckpoint,
-  unpackCheckpoint,
-} from './checkpoint.js';
-import { CHECKPOINT_PREFIX, checkpointKey, lastEntry, RECORD_PREFIX, range, unpackRecord } from './layout.js';
+import { type CheckpointBody, packCheckpoint, type SignedCheckpoint, signCheckpoint } from './checkpoint.js';
+import { checkpointKey, RECORD_PREFIX, range, unpackRecord } from './layout.js';
 
 export interface CheckpointOptions {
   key: RuntimeKey;
@@ -27,12 +23,17 @@ export interface CheckpointOptions {
   anchor?: AuditAnchor;
   entries: number;
   ms: number;
+  /**
+   * Least time between two NV anchorings (config `audit.anchorMs`, §7.2); 0 anchors every
+   * checkpoint. A checkpoint asked for with `anchor` and the one at close are always anchored.
+   */
+  anchorMs?: number;
   clock?: () => number;
   /** Told about a failed checkpoint or anchoring (the next one retries). */
   onError?: (err: ElastosError) => void;
 }
 
-/** A checkpoint as reported: only once it is stored and (with an anchor) anchored. */
+/** A checkpoint as reported once it is stored; `anchored` once NV covers it. */
 export interface CheckpointInfo {
   index: number;
   from: number;
@@ -65,7 +66,13 @@ export class Checkpointer {
   private lock: Promise<unknown> = Promise.resolve();
   private queued: Promise<CheckpointInfo | undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private anchorTimer: NodeJS.Timeout | undefined;
+  /** An anchoring failed part-way: the TPM's state must be read back before the next one. */
   private pending = false;
+  private forceAnchor = false;
+  /** The last checkpoint NV covers, and when it was anchored (the runtime's clock). */
+  private anchored: SignedCheckpoint | undefined;
+  private anchoredAt: number;
   private stale = false;
   /** Commits that arrive while the leaves are re-read from the store. */
   private during: CommittedRecord[] | undefined;
@@ -80,32 +87,54 @@ export class Checkpointer {
     private leavesFrom: number,
     private counter: number,
   ) {
+    this.anchored = options.anchor ? last : undefined;
+    this.anchoredAt = this.now();
     this.unsubscribe = log.onCommit((records) => this.committed(records));
   }
 
-  /** Loads the last checkpoint, completes an interrupted anchoring, and follows `log`. */
+  /**
+   * Loads the checkpoints, refuses a trail cut short of its last one, verifies and anchors what
+   * NV does not cover yet (§7.1), and follows `log`.
+   */
   static async open(store: Store, log: AuditLog, options: CheckpointOptions): Promise<Checkpointer> {
-    const stored = await lastEntry(store, CHECKPOINT_PREFIX);
-    const last = stored ? unpackCheckpoint(stored.value) : undefined;
+    let last: SignedCheckpoint | undefined;
     let counter = 0;
-    if (options.anchor) counter = await reconcileAnchor(store, options.anchor);
+    if (options.anchor) {
+      const reconciled = await reconcileAnchor(store, options.anchor, options.key);
+      last = reconciled.fold.last;
+      counter = reconciled.counter;
+    } else {
+      last = (await foldCheckpoints(store)).last;
+      await checkTrailReaches(store, last);
+    }
     const cp = new Checkpointer(store, log, options, last, last ? last.body.to + 1 : 0, counter);
     await cp.reload();
     return cp;
   }
 
-  /** The last checkpoint stored (anchored unless a TPM failure left it pending). */
+  /** The last checkpoint stored (anchored once NV covers it). */
   get lastCheckpoint(): CheckpointInfo | undefined {
-    return this.last ? checkpointInfo(this.last, !this.pending && this.options.anchor !== undefined) : undefined;
+    return this.last ? checkpointInfo(this.last, this.isAnchored(this.last)) : undefined;
   }
 
-  onAnchored(listener: (info: CheckpointInfo) => void): () => void {
+  /** The last seq NV covers (records up to it may be pruned, §8); -1 when none; undefined without a TPM. */
+  get anchoredThrough(): number | undefined {
+    if (!this.options.anchor) return undefined;
+    return this.anchored ? this.anchored.body.to : -1;
+  }
+
+  /** Told each checkpoint once stored (anchored or not), and again when a later anchoring covers it. */
+  onCheckpoint(listener: (info: CheckpointInfo) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Checkpoints every record made durable so far; resolves once it is anchored (undefined: nothing new). */
-  checkpoint(): Promise<CheckpointInfo | undefined> {
+  /**
+   * Checkpoints every record made durable so far; with `anchor`, also anchors it in NV now.
+   * Resolves with the checkpoint once stored (and anchored when due); undefined: nothing new.
+   */
+  checkpoint(anchor = false): Promise<CheckpointInfo | undefined> {
+    if (anchor) this.forceAnchor = true;
     if (this.queued) return this.queued;
     const run = this.lock.then(() => {
       this.queued = undefined;
@@ -123,11 +152,23 @@ export class Checkpointer {
     return run;
   }
 
-  /** Final checkpoint; stops following the log. */
+  /** Final checkpoint, anchored (an orderly stop leaves nothing for a power cut to lose); stops following the log. */
   async close(): Promise<void> {
     this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
-    await this.checkpoint();
+    if (this.anchorTimer) clearTimeout(this.anchorTimer);
+    this.closing = true;
+    await this.checkpoint(true);
+  }
+
+  private closing = false;
+
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
+  }
+
+  private isAnchored(c: SignedCheckpoint): boolean {
+    return this.anchored !== undefined && this.anchored.body.index >= c.body.index;
   }
 
   private committed(records: CommittedRecord[]): void {
@@ -176,13 +217,17 @@ export class Checkpointer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const { anchor, key } = this.options;
-    if (this.pending && anchor) {
-      this.counter = await reconcileAnchor(this.store, anchor);
-      this.pending = false;
-    }
+    const force = this.forceAnchor;
+    this.forceAnchor = false;
+    if (this.pending && anchor) await this.recover(anchor);
     if (this.stale) await this.reload();
     const count = this.leaves.length;
-    if (count === 0) return undefined;
+    if (count === 0) {
+      // Nothing new, but the last checkpoint may still wait for its anchoring.
+      if (!anchor || !this.last || this.isAnchored(this.last) || !(force || this.anchorDue())) return undefined;
+      await this.anchor(anchor, this.last);
+      return this.report(this.last);
+    }
     const body: CheckpointBody = {
       v: 1,
       index: this.last ? this.last.body.index + 1 : 0,
@@ -193,7 +238,7 @@ export class Checkpointer {
       head: this.headHash,
       prev: this.last ? this.last.hash : GENESIS_HASH,
       counter: anchor ? this.counter + 1 : 0,
-      time: (this.options.clock ?? Date.now)(),
+      time: this.now(),
       keyId: key.keyId,
     };
     const signed = await signCheckpoint(body, key);
@@ -201,18 +246,48 @@ export class Checkpointer {
     this.last = signed;
     this.leaves.splice(0, count);
     this.leavesFrom = body.to + 1;
-    if (anchor) await this.anchor(anchor, signed);
-    const info = checkpointInfo(signed, anchor !== undefined);
+    if (anchor && (force || this.anchorDue())) await this.anchor(anchor, signed);
+    else if (anchor) this.scheduleAnchor();
+    return this.report(signed);
+  }
+
+  private report(c: SignedCheckpoint): CheckpointInfo {
+    const info = checkpointInfo(c, this.isAnchored(c));
     for (const listener of this.listeners) {
       try {
         listener(info);
       } catch {
-        // A listener's bug does not make an anchored checkpoint fail.
+        // A listener's bug does not make a stored checkpoint fail.
       }
     }
     return info;
   }
 
+  private anchorDue(): boolean {
+    return this.closing || this.now() - this.anchoredAt >= (this.options.anchorMs ?? 0);
+  }
+
+  /** Anchors the last checkpoint once `anchorMs` has passed since the last anchoring, records or not. */
+  private scheduleAnchor(): void {
+    if (this.anchorTimer) return;
+    const wait = Math.max(0, this.anchoredAt + (this.options.anchorMs ?? 0) - this.now());
+    this.anchorTimer = setTimeout(() => {
+      this.anchorTimer = undefined;
+      void this.checkpoint(true).catch(() => {});
+    }, wait);
+    this.anchorTimer.unref();
+  }
+
+  /** After a failed anchoring: read the TPM back and complete it, exactly as a start does (§7.1). */
+  private async recover(anchor: AuditAnchor): Promise<void> {
+    const { fold, counter } = await reconcileAnchor(this.store, anchor, this.options.key);
+    this.counter = counter;
+    this.anchored = fold.last;
+    this.anchoredAt = this.now();
+    this.pending = false;
+  }
+
+  /** NV_Extend with the checkpoint's hash, then NV_Increment: it and every checkpoint it links back to are anchored. */
   private async anchor(anchor: AuditAnchor, signed: SignedCheckpoint): Promise<void> {
     this.pending = true;
     try {
@@ -226,6 +301,10 @@ export class Checkpointer {
       );
     }
     this.counter = signed.body.counter;
+    this.anchored = signed;
+    this.anchoredAt = this.now();
     this.pending = false;
+    if (this.anchorTimer) clearTimeout(this.anchorTimer);
+    this.anchorTimer = undefined;
   }
 }

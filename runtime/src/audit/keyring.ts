@@ -1,29 +1,56 @@
 /**
  * Runtime keys and the audit trail (runtime/spec/audit.md §6.1). `provision --reseal` makes a new
  * runtime key and the old one can never sign again, so the log records each key it starts using
- * (`audit.key`), and the verifier accepts a checkpoint signed by such an introduced key only
- * when the TPM anchor vouches for the checkpoint chain, or when the caller trusts that key.
+ * in a rotation record (`audit.key`) signed by that key, which the runtime holds only by
+ * unsealing it from the TPM, and bound to its place after the last checkpoint. The verifier
+ * accepts a checkpoint signed by such an introduced key only when the TPM anchor vouches for the
+ * checkpoint chain (the runtime never anchors a checkpoint it did not verify under its own
+ * sealed key, §7.1), or when the caller trusts that key.
  */
-import type { AuditRecord } from '@elastos/protocol/audit/record';
+import { type AuditRecord, fromHex, toHex } from '@elastos/protocol/audit/record';
 import { keyIdOf } from '@elastos/protocol/keys/key-id';
+import { verifyAsync } from '@noble/ed25519';
+import { encode, rfc8949EncodeOptions } from 'cborg';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { AuditEvent } from './audit-sink.js';
-import { checkpointSignatureOk, type SignedCheckpoint } from './checkpoint.js';
+import { checkpointSignatureOk, concat, type SignedCheckpoint } from './checkpoint.js';
 
 export const KEY_EVENT = 'audit.key';
+export const KEY_DOMAIN = new TextEncoder().encode('elastos/audit/key/v1\0');
+
+/** What a rotation record's `sig` covers: the domain, then CBOR {keyId, publicKey, previousKeyId?, after}. */
+function rotationMessage(keyId: string, publicKey: Uint8Array, previousKeyId: unknown, after: Uint8Array): Uint8Array {
+  const body = { keyId, publicKey, after, ...(typeof previousKeyId === 'string' ? { previousKeyId } : {}) };
+  return concat(KEY_DOMAIN, encode(body, rfc8949EncodeOptions));
+}
 
 /** Hex of the first 8 bytes of SHA-256(publicKey), as RuntimeKey.keyId (keys/runtime-key.ts). */
 export { keyIdOf };
 
-/** The record that introduces `key` to the log, before the first checkpoint it signs. */
-export function keyEvent(key: RuntimeKey, previousKeyId: string | undefined): AuditEvent {
-  const publicKey = Buffer.from(key.publicKey).toString('hex');
+/**
+ * The rotation record that introduces `key` to the log, right after the checkpoint whose hash is
+ * `after` (genesis for a new log) and before the first checkpoint `key` signs; signed by `key`.
+ */
+export async function keyEvent(
+  key: RuntimeKey,
+  previousKeyId: string | undefined,
+  after: Uint8Array,
+): Promise<AuditEvent> {
+  const sig = await key.sign(rotationMessage(key.keyId, key.publicKey, previousKeyId, after));
   return {
     actor: 'runtime',
     type: KEY_EVENT,
-    details: { keyId: key.keyId, publicKey, ...(previousKeyId ? { previousKeyId } : {}) },
+    details: {
+      keyId: key.keyId,
+      publicKey: toHex(key.publicKey),
+      ...(previousKeyId ? { previousKeyId } : {}),
+      after: toHex(after),
+      sig: toHex(sig),
+    },
   };
 }
+
+const HEX32 = /^[0-9a-f]{64}$/;
 
 export class AuditKeyring {
   private readonly trusted = new Map<string, Uint8Array>();
@@ -37,13 +64,21 @@ export class AuditKeyring {
     return this.trusted.has(keyId);
   }
 
-  /** Learns the key an `audit.key` record introduces (ignored when malformed: then it vouches for nothing). */
-  learn(record: AuditRecord): void {
+  /**
+   * Learns the key a rotation record introduces, when it is signed by that key and bound to
+   * `after` (the hash of the last checkpoint before it). Anything else introduces nothing.
+   */
+  async learn(record: AuditRecord, after: Uint8Array): Promise<void> {
     const d = record.details;
-    if (record.type !== KEY_EVENT || typeof d?.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(d.publicKey)) return;
-    const publicKey = new Uint8Array(Buffer.from(d.publicKey, 'hex'));
-    const keyId = keyIdOf(publicKey);
-    if (d.keyId === keyId && !this.introduced.has(keyId)) this.introduced.set(keyId, { publicKey, seq: record.seq });
+    if (record.type !== KEY_EVENT || !d) return;
+    const { publicKey: pk, keyId, after: boundTo, sig } = d;
+    if (typeof pk !== 'string' || !HEX32.test(pk) || typeof sig !== 'string' || !/^[0-9a-f]{128}$/.test(sig)) return;
+    if (boundTo !== toHex(after)) return;
+    const publicKey = fromHex(pk);
+    if (keyId !== keyIdOf(publicKey) || this.introduced.has(keyId)) return;
+    const message = rotationMessage(keyId, publicKey, d.previousKeyId, after);
+    const ok = await verifyAsync(fromHex(sig), message, publicKey).catch(() => false);
+    if (ok) this.introduced.set(keyId, { publicKey, seq: record.seq });
   }
 
   /** Checks a checkpoint's signature: undefined when it verifies, else why not. */

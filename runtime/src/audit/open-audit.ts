@@ -16,7 +16,7 @@ export interface RuntimeAudit {
 
 /**
  * Opens the log with checkpoints every `audit.checkpointEntries` records or `audit.checkpointMs`,
- * anchored through `anchor` (the boot TPM's NV indices). Without an anchor (dev without a TPM)
+ * anchored through `anchor` (the boot TPM's NV indices) at most every `audit.anchorMs` and at stop. Without an anchor (dev without a TPM)
  * checkpoints are signed but not anchored, loudly.
  */
 export async function openRuntimeAudit(
@@ -33,6 +33,7 @@ export async function openRuntimeAudit(
       ...(anchor ? { anchor } : {}),
       entries: config.audit.checkpointEntries,
       ms: config.audit.checkpointMs,
+      anchorMs: config.audit.anchorMs,
       onError: (err) => log.error({ code: err.code, err }, 'audit checkpoint failed; the next one retries'),
     },
   });

@@ -41,24 +41,42 @@ async function checkpointEndingBelow(store: Store, below: number): Promise<Signe
   return undefined;
 }
 
-/** Prunes through a log and records who pruned what (the trail keeps a trace of its own retention). */
+/** The checkpointer's side that a prune needs: how far NV reaches, and a way to anchor now. */
+interface Anchoring {
+  readonly anchoredThrough: number | undefined;
+  checkpoint(anchor: boolean): Promise<unknown>;
+}
+
+/**
+ * Prunes through a log and records who pruned what (the trail keeps a trace of its own retention).
+ * Anchors first when the range is not in NV yet: a start must be able to recompute every
+ * checkpoint NV does not cover (§7.1), so their records are never pruned.
+ */
 export async function pruneAndAudit(
-  log: AuditSink & { exclusive<T>(fn: () => Promise<T>): Promise<T>; store: Store },
+  log: AuditSink & { exclusive<T>(fn: () => Promise<T>): Promise<T>; store: Store; checkpoints?: Anchoring },
   below: number,
   actor: string,
 ): Promise<{ from: number; deleted: number }> {
-  const done = await log.exclusive(() => pruneAudit(log.store, below));
+  const through = log.checkpoints?.anchoredThrough;
+  if (through !== undefined && below - 1 > through) await log.checkpoints?.checkpoint(true);
+  const done = await log.exclusive(() => pruneAudit(log.store, below, log.checkpoints?.anchoredThrough));
   await log.append({ actor, type: 'audit.prune', details: { below: done.from, deleted: done.deleted } });
   return done;
 }
 
 /**
- * Deletes the records below `below`, which must be `to + 1` of a stored checkpoint (else
- * E_AUDIT_PRUNE). The marker is written first, so a crash mid-way leaves only stale records
+ * Deletes the records below `below`, which must be `to + 1` of a stored checkpoint, and at most
+ * `anchoredThrough + 1` when the log is anchored (else E_AUDIT_PRUNE). The marker is written first, so a crash mid-way leaves only stale records
  * below it, which a second prune removes.
  */
-export async function pruneAudit(store: Store, below: number): Promise<{ from: number; deleted: number }> {
+export async function pruneAudit(
+  store: Store,
+  below: number,
+  anchoredThrough?: number,
+): Promise<{ from: number; deleted: number }> {
   if (!Number.isSafeInteger(below) || below < 1) throw new ElastosError('E_AUDIT_PRUNE', `cannot prune below ${below}`);
+  if (anchoredThrough !== undefined && below - 1 > anchoredThrough)
+    throw new ElastosError('E_AUDIT_PRUNE', `records up to ${below - 1} are not anchored in the TPM yet`);
   const c = await checkpointEndingBelow(store, below);
   if (!c) throw new ElastosError('E_AUDIT_PRUNE', `no checkpoint ends at ${below - 1}: prune only below a checkpoint`);
   const current = await readPrune(store);

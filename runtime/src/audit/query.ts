@@ -23,7 +23,7 @@ export interface ShownRecord extends AuditRecord {
   hash: string;
 }
 
-function matches(r: AuditRecord, q: TailQuery): boolean {
+export function matches(r: AuditRecord, q: TailQuery): boolean {
   if (q.since !== undefined && r.time < q.since) return false;
   if (q.capsule !== undefined) {
     const tag = `capsule:${q.capsule}`;

@@ -20,7 +20,7 @@ describe('audit retention and export (spec/audit.md §8, §10)', () => {
 
   async function append(n: number): Promise<void> {
     const log = await AuditLog.open(store, { checkpoints: { key, entries: 10, ms: 60_000 } });
-    log.checkpoints?.onAnchored((c) => cps.push(c));
+    log.checkpoints?.onCheckpoint((c) => cps.push(c));
     for (let i = 0; i < n; i++) await log.append({ actor: 'runtime', type: 'tick', details: { i } });
     await log.close();
   }

@@ -81,7 +81,7 @@ for (const kind of KINDS)
     async function appendMore(n: number): Promise<void> {
       const log = await AuditLog.open(store, { checkpoints: { key, anchor, entries: 50, ms: 60_000 } });
       cps = [];
-      log.checkpoints?.onAnchored((c) => cps.push(c));
+      log.checkpoints?.onCheckpoint((c) => cps.push(c));
       const start = log.head.next;
       for (let i = start; i < start + n; i += 10) {
         await Promise.all(

@@ -5,13 +5,14 @@
  */
 
 import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
-import { GENESIS_HASH, sameBytes, toHex } from '@elastos/protocol/audit/record';
+import { GENESIS_HASH, sameBytes } from '@elastos/protocol/audit/record';
 import type { Store } from '../store/index.js';
 import type { AnchorState, AuditAnchor } from './anchor.js';
+import { AnchorFold } from './anchor-position.js';
 import { AuditFault } from './audit-fault.js';
 import { readHead } from './audit-log.js';
 import { type WalkedRecord, type WalkStart, walkChain } from './chain-walk.js';
-import { foldAnchor, type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
+import { type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
 import { AuditKeyring, KEY_EVENT } from './keyring.js';
 import { CHECKPOINT_PREFIX, keyNumber, range } from './layout.js';
 import { readPrune } from './prune.js';
@@ -25,6 +26,11 @@ export interface VerifyOptions {
   /** The TPM anchor to compare with; without it the anchor checks are skipped (and reported so). */
   anchor?: AuditAnchor;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Checks of other state against the verified records `first..last` (e.g. the tokens', token.md
+   * §8.3): each throws an AuditFault when the store holds less than the records say.
+   */
+  stateChecks?: ReadonlyArray<(store: Store, first: number, last: number) => Promise<object>>;
 }
 
 export interface VerifyReport {
@@ -36,11 +42,15 @@ export interface VerifyReport {
   checkpoints: number;
   /** Records after the last checkpoint: chained, not yet covered by a signed root. */
   unchecked: number;
-  /** `anchored`, `pending` (last checkpoint stored, TPM one step behind), or `not-checked`. */
+  /** `anchored`, `pending` (the last checkpoints stored and signed, not yet in NV: §7.2), or `not-checked`. */
   anchor: 'anchored' | 'pending' | 'not-checked';
+  /** Checkpoints not yet covered by the TPM anchor (absent when it was not checked). */
+  unanchored?: number;
   tpmCounter?: number;
   /** The keyIds that signed the checkpoints, oldest first. */
   keys: string[];
+  /** What each of `stateChecks` reported, in order. */
+  state?: object[];
 }
 
 /**
@@ -113,7 +123,7 @@ async function walkAgainst(
   let last = start.seq - 1;
   for await (const r of walkChain(store, start, to)) {
     last = r.seq;
-    if (r.record.type === KEY_EVENT) options.keyring.learn(r.record);
+    if (r.record.type === KEY_EVENT) await options.keyring.learn(r.record, cps[k - 1]?.hash ?? GENESIS_HASH);
     const c = cps[k];
     if (c) {
       leaves.push(leafHash(r.bytes));
@@ -136,43 +146,31 @@ async function walkAgainst(
   return { last, relied };
 }
 
-/** Compares the TPM's extend value and counter with the checkpoint chain (§7, §9). */
-function checkAnchor(cps: SignedCheckpoint[], state: AnchorState): 'anchored' | 'pending' {
-  const values = [GENESIS_HASH];
-  for (const c of cps) values.push(foldAnchor(values[values.length - 1] as Uint8Array, c.hash));
-  const n = cps.length;
-  const lastC = cps[n - 1];
-  const after = lastC ? lastC.body.to + 1 : 0;
-  const expect = lastC ? lastC.body.counter : state.counter;
-  if (sameBytes(state.extend, values[n] as Uint8Array)) {
-    if (state.counter === expect) return 'anchored';
-    if (state.counter === expect - 1) return 'pending'; // extended, not yet incremented
-    if (state.counter > expect)
+/**
+ * Compares the TPM's extend value and counter with the checkpoint chain (§7, §9). Returns the
+ * state and the first checkpoint NV does not cover yet (cps.length when it covers them all).
+ */
+function checkAnchor(cps: SignedCheckpoint[], state: AnchorState): { anchor: 'anchored' | 'pending'; open: number } {
+  const fold = new AnchorFold();
+  for (const c of cps) fold.add(c);
+  const at = fold.locate(state);
+  const lastC = cps[cps.length - 1];
+  switch (at.kind) {
+    case 'anchored':
+      return { anchor: 'anchored', open: cps.length };
+    case 'unincremented':
+      return { anchor: 'pending', open: cps.length }; // extended, not yet incremented
+    case 'open':
+      return { anchor: 'pending', open: at.first }; // signed and stored, not yet anchored (§7.2)
+    case 'behind':
+      throw new AuditFault('E_AUDIT_CHECKPOINT', (cps[at.first] as SignedCheckpoint).body.from, at.why);
+    case 'ahead':
       throw new AuditFault(
         'E_AUDIT_ROLLBACK',
-        after,
-        `the TPM counter is ${state.counter}, the last checkpoint expects ${expect}`,
+        lastC ? lastC.body.to + 1 : 0,
+        `${at.why} (TPM counter ${state.counter}): the store is an older copy`,
       );
-    throw new AuditFault(
-      'E_AUDIT_CHECKPOINT',
-      lastC?.body.from ?? 0,
-      `the TPM counter ${state.counter} is behind checkpoint ${n - 1}`,
-    );
   }
-  // Stored, then stopped before the extend: only the last checkpoint may be in that window.
-  if (lastC && sameBytes(state.extend, values[n - 1] as Uint8Array) && state.counter === expect - 1) return 'pending';
-  const j = values.findIndex((v) => sameBytes(v, state.extend));
-  if (j >= 0 && j < n)
-    throw new AuditFault(
-      'E_AUDIT_CHECKPOINT',
-      (cps[j] as SignedCheckpoint).body.from,
-      `checkpoints ${j}..${n - 1} were never anchored in the TPM`,
-    );
-  throw new AuditFault(
-    'E_AUDIT_ROLLBACK',
-    after,
-    `the TPM anchor (${toHex(state.extend).slice(0, 16)}..., counter ${state.counter}) is ahead of the ${n} stored checkpoints: the store is an older copy`,
-  );
 }
 
 /** Where the kept chain starts: 0, or after the checkpoint that a prune kept (§8). */
@@ -203,14 +201,11 @@ export async function verifyAuditLog(store: Store, options: VerifyOptions): Prom
   );
   if (fault) throw fault;
   const state = options.anchor ? await options.anchor.read() : undefined;
-  const anchor = state ? checkAnchor(cps, state) : 'not-checked';
+  const checked = state ? checkAnchor(cps, state) : undefined;
+  const anchor = checked ? checked.anchor : 'not-checked';
   // The anchor vouches for introduced keys only where it covers the checkpoint (not a pending one).
-  const unvouched =
-    anchor === 'anchored'
-      ? undefined
-      : anchor === 'pending'
-        ? relied.find((c) => c === cps[cps.length - 1])
-        : relied[0];
+  const open = checked ? checked.open : 0;
+  const unvouched = relied.find((c) => c.body.index >= open);
   if (unvouched)
     throw new AuditFault(
       'E_AUDIT_CHECKPOINT',
@@ -229,5 +224,8 @@ export async function verifyAuditLog(store: Store, options: VerifyOptions): Prom
     keys: [...new Set(cps.map((c) => c.body.keyId))],
   };
   if (state) report.tpmCounter = state.counter;
+  if (checked) report.unanchored = cps.length - checked.open;
+  if (options.stateChecks) report.state = [];
+  for (const check of options.stateChecks ?? []) report.state?.push(await check(store, start.seq, last));
   return report;
 }

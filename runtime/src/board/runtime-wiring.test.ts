@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimRig } from '@elastos/firmware-bridge/testing/pty-rig';
-import { makeTempDir } from '@elastos/testkit';
+import { makeTempDir, noTpmDevConfig } from '@elastos/testkit';
 import { AdminClient, createLogger, loadConfig, Runtime } from '../index.js';
 
 describe('the daemon with serial.path set (runtime/src/daemon/runtime.ts)', function () {
@@ -14,8 +14,7 @@ describe('the daemon with serial.path set (runtime/src/daemon/runtime.ts)', func
     const configPath = join(tmp.path, 'config.json');
     const serial = { path: rig.hostPath, watchdogMs: 2000, clockSyncMarker: '' };
     // No TPM in this test (the TPM room's tests run the daemon on swtpm): dev's explicit insecure mode.
-    const tpm = { insecureNoTpm: true };
-    writeFileSync(configPath, JSON.stringify({ profile: 'dev', runDir: 'run', stateDir: 'state', serial, tpm }));
+    writeFileSync(configPath, JSON.stringify(noTpmDevConfig({ serial })));
     const config = loadConfig(configPath);
     const runtime = new Runtime(config, createLogger({ name: 'wiring', level: 'silent' }));
     try {

@@ -18,7 +18,7 @@ import { readSealedRecord, SEALED_KEY } from '../keys/sealed-key.js';
 import { createLogger } from '../log/index.js';
 import { type BatchOp, Store } from '../store/index.js';
 import { parseEventLog, replay } from './event-log.js';
-import type { CodeRoot } from './measure.js';
+import { treeSet } from './measure.js';
 import { provisionRuntimeKey } from './provision.js';
 import { bootRuntime, eventLogPath } from './tpm-boot.js';
 
@@ -63,14 +63,12 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
   const swtpm = new Swtpm(join(dir.path, 'swtpm'));
   const log = createLogger({ name: 'boot-test', level: 'fatal' });
   const codeDir = join(dir.path, 'code');
-  const codeRoots: CodeRoot[] = [
-    { type: 'runtime.code', name: 'test', root: codeDir, include: ['package.json', 'dist'] },
-  ];
+  const codeSets = [treeSet('runtime.code', 'test', codeDir, ['package.json', 'dist'])];
   let config: ElastosConfig;
   let store: Store;
 
   const boot = (extra: { audit?: AuditSink; insecureNoTpm?: boolean } = {}) =>
-    bootRuntime({ config, store, log, codeRoots, ...extra });
+    bootRuntime({ config, store, log, codeSets, ...extra });
 
   before(async () => {
     await swtpm.start();
@@ -102,9 +100,9 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
   });
 
   it('provisions on first boot, then unseals the same key on every boot', async () => {
-    const first = await provisionRuntimeKey(config, store, 'new', codeRoots);
+    const first = await provisionRuntimeKey(config, store, 'new', codeSets);
     assert.equal(first.action, 'provisioned');
-    await rejectsWith(provisionRuntimeKey(config, store, 'new', codeRoots), 'E_TPM_PROVISIONED');
+    await rejectsWith(provisionRuntimeKey(config, store, 'new', codeSets), 'E_TPM_PROVISIONED');
     for (let i = 0; i < 2; i++) {
       const audit = new AuditView();
       const booted = await boot({ audit });
@@ -129,7 +127,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
         await booted.close();
       }
     }
-    assert.equal((await provisionRuntimeKey(config, store, 'if-needed', codeRoots)).action, 'unchanged');
+    assert.equal((await provisionRuntimeKey(config, store, 'if-needed', codeSets)).action, 'unchanged');
   });
 
   it('refuses a changed runtime file, config or trust store with E_TPM_PCR_MISMATCH, audited', async () => {
@@ -139,7 +137,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
     assert.match(err.message, /refusing to start/);
     assert.equal(audit.events.at(-1)?.type, 'boot.refused');
     assert.equal(audit.events.at(-1)?.code, 'E_TPM_PCR_MISMATCH');
-    await rejectsWith(provisionRuntimeKey(config, store, 'if-needed', codeRoots), 'E_TPM_PCR_MISMATCH');
+    await rejectsWith(provisionRuntimeKey(config, store, 'if-needed', codeSets), 'E_TPM_PCR_MISMATCH');
 
     makeCodeTree(codeDir);
     const saved = config;
@@ -158,7 +156,7 @@ describe('measured boot and the sealed runtime key (swtpm)', function () {
 
   it('reseals a new key after an authorised update', async () => {
     const before = await readSealedRecord(store);
-    const r = await provisionRuntimeKey(config, store, 'reseal', codeRoots);
+    const r = await provisionRuntimeKey(config, store, 'reseal', codeSets);
     assert.equal(r.action, 'resealed');
     assert.equal(r.previousKeyId, before?.keyId);
     assert.notEqual(r.keyId, before?.keyId);

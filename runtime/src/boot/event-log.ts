@@ -7,7 +7,7 @@ import { ElastosError } from '../errors/index.js';
 export interface BootEvent {
   seq: number;
   pcr: number;
-  /** `runtime.code`, `runtime.binding`, `runtime.config`, `trust.store`, `capsule`. */
+  /** `runtime.code`, `runtime.exec`, `runtime.config`, `trust.store`, `capsule`. */
   type: string;
   name: string;
   /** Hex SHA-256 that was extended into the PCR. */

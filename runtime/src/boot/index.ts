@@ -1,8 +1,15 @@
 export { type AttestationFiles, makeAttestation, verifyAttestation, writeAttestation } from '../attest/attestation.js';
+export {
+  checkRelease,
+  parseReleaseManifest,
+  type ReleaseManifest,
+  type ReleaseVerdict,
+  readReleaseManifest,
+} from '../attest/release.js';
 export { type BootEvent, type EventLogFile, parseEventLog, replay } from './event-log.js';
-export { type CodeRoot, canonicalJson, installedCodeRoots, treeDigest, treeManifest } from './measure.js';
+export { type CodeSet, canonicalJson, installedCodeSets, treeDigest, treeManifest, treeSet } from './measure.js';
 export { MeasuredBoot, RESETTABLE_PCRS } from './measured-boot.js';
-export { type ProvisionMode, type ProvisionResult, provisionRuntimeKey } from './provision.js';
+export { type ProvisionMode, type ProvisionResult, provisionAudited, provisionRuntimeKey } from './provision.js';
 export { filesToJson, parseNonce, registerTpmCommands } from './tpm-admin.js';
 export { BootedRuntime, type BootOptions, bootRuntime, eventLogPath, openTpm } from './tpm-boot.js';
 export { type TpmStatus, tpmStatus } from './tpm-status.js';

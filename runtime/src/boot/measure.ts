@@ -1,42 +1,71 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ElastosError } from '../errors/index.js';
+import { type CodeSet, closureFiles, executableFiles, type MeasuredFile, rootFiles } from './code-set.js';
 
-/** A tree of installed code to measure: files under `root` named by `include` (files or dirs). */
-export interface CodeRoot {
-  /** Event type and name, e.g. `runtime.code` / `@elastos/runtime`. */
-  type: string;
-  name: string;
-  root: string;
-  include: string[];
-}
+export type { CodeSet, MeasuredFile } from './code-set.js';
 
+const STREAM_ABOVE = 1 << 20;
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
-function walk(path: string, out: string[]): void {
-  if (!existsSync(path)) return;
-  const st = statSync(path);
-  if (st.isFile()) out.push(path);
-  else if (st.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name), out);
-}
+const byName = (a: MeasuredFile, b: MeasuredFile) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+const rows = (files: MeasuredFile[], hashes: string[]) => files.map((f, i) => `${hashes[i]}  ${f.name}\n`).join('');
 
 /**
  * A sha256sum-style manifest (`<hex>  <relative/path>\n`, sorted by path bytes) of the files
- * under `root` named by `include` (runtime/spec/boot.md §Tree digest). Missing entries add nothing.
+ * under `root` named by `include` (runtime/spec/boot.md §2.1). Missing entries add nothing.
  */
 export function treeManifest(root: string, include: string[]): string {
-  const files: string[] = [];
-  for (const entry of include) walk(join(root, entry), files);
-  const rows = files.map((f) => [relative(root, f).split(sep).join('/'), f] as const);
-  rows.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
-  return rows.map(([rel, f]) => `${sha256(readFileSync(f))}  ${rel}\n`).join('');
+  const files = rootFiles(root, include).sort(byName);
+  return rows(
+    files,
+    files.map((f) => sha256(readFileSync(f.path))),
+  );
 }
 
 /** SHA-256 of the tree's manifest, hex. */
 export function treeDigest(root: string, include: string[]): string {
   return sha256(treeManifest(root, include));
+}
+
+const fail = (path: string, cause: Error) =>
+  new ElastosError('E_BOOT_MEASURE', `cannot measure ${path}: ${cause.message}`, { cause });
+
+/** SHA-256 of a large file, streamed (the Node binary is ~100 MB). */
+function hashStream(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path, { highWaterMark: 1 << 20 })
+      .on('data', (chunk) => h.update(chunk))
+      .on('error', (cause) => reject(fail(path, cause)))
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/**
+ * SHA-256 of one file. Most of the set is small files, which one synchronous read hashes
+ * several times faster than the thread pool (boot waits for the digest anyway).
+ */
+async function hashFile(path: string): Promise<string> {
+  try {
+    if (statSync(path).size > STREAM_ABOVE) return await hashStream(path);
+    return sha256(readFileSync(path));
+  } catch (cause) {
+    throw cause instanceof ElastosError ? cause : fail(path, cause as Error);
+  }
+}
+
+/** The manifest of a set of files (same format as treeManifest). */
+export async function setManifest(set: readonly MeasuredFile[]): Promise<string> {
+  const files = [...set].sort(byName);
+  const hashes = new Array<string>(files.length);
+  for (let i = 0; i < files.length; i++) hashes[i] = await hashFile((files[i] as MeasuredFile).path);
+  return rows(files, hashes);
+}
+
+export async function setDigest(set: readonly MeasuredFile[]): Promise<string> {
+  return sha256(await setManifest(set));
 }
 
 /** JSON with object keys sorted, no whitespace: the same config always gives the same bytes. */
@@ -55,21 +84,31 @@ export function configDigest(config: unknown): string {
   return sha256(canonicalJson(config));
 }
 
+/** The installed runtime package's directory, located from this module (never the git checkout). */
+export const runtimePackageDir = (): string => fileURLToPath(new URL('../../', import.meta.url));
+
 /**
- * The installed code of the runtime, located from this module (never the git checkout): the
- * runtime package's `dist/` and `package.json`, and the TPM binding's `dist/`, addon and package.json.
+ * What the runtime loads or executes (runtime/spec/boot.md §2): `runtime.code`, its package and
+ * production dependency closure (launcher, addons, entry script included); `runtime.exec`, the
+ * Node binary it runs on and, when config names them, the capsules' Node and the launcher.
  */
-export function installedCodeRoots(): CodeRoot[] {
-  const runtimeRoot = fileURLToPath(new URL('../../', import.meta.url));
-  const bindingEntry = createRequire(import.meta.url).resolve('@elastos/node-tpm2');
-  const bindingRoot = join(dirname(bindingEntry), '..');
+export function installedCodeSets(
+  confine: { launcher: string; nodePath: string } = { launcher: '', nodePath: '' },
+  root: string = runtimePackageDir(),
+): CodeSet[] {
   return [
-    { type: 'runtime.code', name: '@elastos/runtime', root: runtimeRoot, include: ['package.json', 'dist'] },
+    { type: 'runtime.code', name: '@elastos/runtime', files: () => closureFiles(root) },
     {
-      type: 'runtime.binding',
-      name: '@elastos/node-tpm2',
-      root: bindingRoot,
-      include: ['package.json', 'dist', 'build/Release/tpm2.node'],
+      type: 'runtime.exec',
+      name: `node ${process.version}`,
+      files: () => executableFiles([process.execPath, confine.nodePath, confine.launcher]),
     },
   ];
 }
+
+/** A tree as a code set (tests, and the trust store). */
+export const treeSet = (type: string, name: string, root: string, include: string[]): CodeSet => ({
+  type,
+  name,
+  files: () => rootFiles(root, include),
+});

@@ -4,14 +4,15 @@ import { ElastosError, type ErrorCode } from '../errors/index.js';
 import type { BootAuditTrail } from './boot-audit.js';
 import { capsuleDigestHex } from './capsule-digest.js';
 import { EventLog } from './event-log.js';
-import { type CodeRoot, configDigest, installedCodeRoots, treeDigest } from './measure.js';
+import { type CodeSet, configDigest, installedCodeSets, setDigest, treeDigest } from './measure.js';
 
 /** PCRs resettable at locality 0 in the PC Client profile (16 debug, 23 application). */
 export const RESETTABLE_PCRS: readonly number[] = [16, 23];
 
 /**
  * Measured boot (runtime/spec/boot.md): reset the runtime's PCR, then extend, in this order,
- * the runtime's code, its binding, its effective config and its trust store, each with an
+ * the runtime's code (its package and dependency closure), the executables it runs, its
+ * effective config and its trust store, each with an
  * event in the log. Later, each capsule before it is spawned.
  */
 export class MeasuredBoot {
@@ -30,9 +31,12 @@ export class MeasuredBoot {
   }
 
   /** Resets the PCR and measures the runtime's own state; returns the resulting PCR value (hex). */
-  async measureRuntime(config: ElastosConfig, codeRoots: CodeRoot[] = installedCodeRoots()): Promise<string> {
+  async measureRuntime(config: ElastosConfig, codeSets?: CodeSet[]): Promise<string> {
+    const sets = codeSets ?? installedCodeSets(config.confine);
+    // Hash everything before the PCR is touched: a file that cannot be read refuses the start.
+    const digests = await Promise.all(sets.map((c) => setDigest(c.files())));
     await this.tpm.pcrReset(this.pcr);
-    for (const c of codeRoots) await this.extend(c.type, c.name, treeDigest(c.root, c.include));
+    for (const [i, c] of sets.entries()) await this.extend(c.type, c.name, digests[i] as string);
     await this.extend('runtime.config', 'effective config', configDigest(config));
     await this.extend('trust.store', config.trustDir, treeDigest(config.trustDir, ['.']));
     const value = Buffer.from(await this.tpm.pcrRead(this.pcr)).toString('hex');

@@ -1,8 +1,9 @@
+import { appendOffline } from '../audit/offline.js';
 import type { ElastosConfig } from '../config/index.js';
 import { ElastosError, hasCode } from '../errors/index.js';
 import { readSealedRecord, type SealedKeyRecord, sealNewKey, unsealKey } from '../keys/sealed-key.js';
 import type { Store } from '../store/index.js';
-import type { CodeRoot } from './measure.js';
+import type { CodeSet } from './measure.js';
 import { MeasuredBoot } from './measured-boot.js';
 import { eventLogPath, openTpm } from './tpm-boot.js';
 
@@ -37,7 +38,7 @@ export async function provisionRuntimeKey(
   config: ElastosConfig,
   store: Store,
   mode: ProvisionMode,
-  codeRoots?: CodeRoot[],
+  codeSets?: CodeSet[],
 ): Promise<ProvisionResult> {
   if (config.tpm.insecureNoTpm)
     throw new ElastosError('E_TPM_INSECURE', 'provisioning needs a TPM (tpm.insecureNoTpm is set)');
@@ -54,7 +55,7 @@ export async function provisionRuntimeKey(
       );
     }
     const measured = new MeasuredBoot(tpm, config.tpm.pcr, eventLogPath(config));
-    const pcrValue = await measured.measureRuntime(config, codeRoots);
+    const pcrValue = await measured.measureRuntime(config, codeSets);
     if (existing && mode === 'if-needed') {
       await unsealKey(tpm, existing, config.tpm.pcr);
       return result('unchanged', existing);
@@ -64,4 +65,22 @@ export async function provisionRuntimeKey(
   } finally {
     await tpm.close();
   }
+}
+
+/**
+ * `provisionRuntimeKey`, and when it sealed a key, an offline audit record `tpm.provision` (the
+ * runtime is stopped; its next start checkpoints the record under the new key).
+ */
+export async function provisionAudited(
+  config: ElastosConfig,
+  store: Store,
+  mode: ProvisionMode,
+  actor: string,
+): Promise<ProvisionResult> {
+  const r = await provisionRuntimeKey(config, store, mode);
+  if (r.action !== 'unchanged') {
+    const details = { action: r.action, pcr: r.pcr, ...(r.previousKeyId ? { previousKeyId: r.previousKeyId } : {}) };
+    await appendOffline(store, { actor, type: 'tpm.provision', resource: `key:${r.keyId}`, details });
+  }
+  return r;
 }

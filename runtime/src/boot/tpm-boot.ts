@@ -10,9 +10,10 @@ import { readSealedRecord, unsealKey } from '../keys/sealed-key.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import { BootAuditTrail } from './boot-audit.js';
-import type { CodeRoot } from './measure.js';
+import type { CodeSet } from './measure.js';
 import { MeasuredBoot } from './measured-boot.js';
 import { TpmNvAnchor } from './nv-anchor.js';
+import { TpmNvCounter } from './nv-counter.js';
 
 export interface BootOptions {
   config: ElastosConfig;
@@ -23,7 +24,7 @@ export interface BootOptions {
   /** elastosd's `--insecure-no-tpm` (config `tpm.insecureNoTpm` says the same). */
   insecureNoTpm?: boolean;
   /** Tests only: measure these trees instead of the installed runtime. */
-  codeRoots?: CodeRoot[];
+  codeSets?: CodeSet[];
 }
 
 /** Where the boot event log lives: per boot, beside the pid file. */
@@ -50,6 +51,11 @@ export class BootedRuntime {
   nvAnchor(indices: { extendIndex: number; counterIndex: number }): Promise<TpmNvAnchor> {
     if (!this.tpm) return Promise.reject(new ElastosError('E_TPM_INSECURE', 'no TPM: nothing to anchor in'));
     return TpmNvAnchor.open(this.tpm, indices);
+  }
+
+  /** The token epoch's floor (runtime/spec/token.md §8.1), or none without a TPM (dev profile). */
+  async nvCounter(index: number): Promise<TpmNvCounter | undefined> {
+    return this.tpm ? TpmNvCounter.open(this.tpm, index) : undefined;
   }
 
   get insecure(): boolean {
@@ -114,7 +120,10 @@ export async function bootRuntime(opts: BootOptions): Promise<BootedRuntime> {
     const record = await readSealedRecord(store);
     if (!record) throw new ElastosError('E_TPM_NOT_PROVISIONED', 'no sealed runtime key: run `elastos provision`');
     const measured = new MeasuredBoot(tpm, config.tpm.pcr, eventLogPath(config), trail);
-    await measured.measureRuntime(config, opts.codeRoots);
+    const value = await measured.measureRuntime(config, opts.codeSets);
+    // The measurement lines on the console: what a verifier compares with the release manifest.
+    const events = measured.log.events.map((e) => `${e.type} ${e.digest}`);
+    opts.log.info({ pcr: config.tpm.pcr, value, events }, 'runtime measured');
     const key = await unsealKey(tpm, record, config.tpm.pcr);
     await trail.record({ actor: 'runtime', type: 'boot.unsealed', details: { keyId: key.keyId } });
     opts.log.info({ keyId: key.keyId, pcr: config.tpm.pcr }, 'runtime key unsealed');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pcrPolicyDigest, pcrSelection } from '@elastos/node-tpm2';
 import { capsuleId } from '@elastos/protocol/capsules/package-codec';
@@ -8,8 +8,9 @@ import { makeTempDir } from '@elastos/testkit';
 import fc from 'fast-check';
 import { ElastosError } from '../errors/index.js';
 import { capsuleDigestHex } from './capsule-digest.js';
+import { closureFiles } from './code-set.js';
 import { type BootEvent, parseEventLog, replay } from './event-log.js';
-import { canonicalJson, treeDigest, treeManifest } from './measure.js';
+import { canonicalJson, setDigest, setManifest, treeDigest, treeManifest } from './measure.js';
 
 interface Vectors {
   tree: { files: Record<string, string>; include: string[]; manifest: string; digest: string };
@@ -17,6 +18,11 @@ interface Vectors {
   replay: { pcr: number; events: BootEvent[]; value: string };
   emptyTree: { digest: string };
   pcrPolicy: { pcr: number; pcrValue: string; selection: string; policy: string };
+  closure: {
+    layouts: Record<string, { files: Record<string, string>; links: Record<string, string>; root: string }>;
+    manifest: string;
+    digest: string;
+  };
 }
 const vectors = JSON.parse(readFileSync(new URL('../../spec/boot-vectors.json', import.meta.url), 'utf8')) as Vectors;
 
@@ -35,6 +41,26 @@ describe('boot formats (runtime/spec/boot.md, spec/boot-vectors.json)', () => {
       dir.remove();
     }
   });
+
+  for (const [layout, l] of Object.entries(vectors.closure.layouts))
+    it(`code set of the runtime and its dependency closure: ${layout} layout (§2.3)`, async () => {
+      const dir = makeTempDir('closure-');
+      try {
+        for (const [name, text] of Object.entries(l.files)) {
+          mkdirSync(dirname(join(dir.path, name)), { recursive: true });
+          writeFileSync(join(dir.path, name), text);
+        }
+        for (const [name, target] of Object.entries(l.links)) {
+          mkdirSync(dirname(join(dir.path, name)), { recursive: true });
+          symlinkSync(target, join(dir.path, name));
+        }
+        const files = closureFiles(join(dir.path, l.root));
+        assert.equal(await setManifest(files), vectors.closure.manifest);
+        assert.equal(await setDigest(files), vectors.closure.digest);
+      } finally {
+        dir.remove();
+      }
+    });
 
   it('canonical JSON of the config sorts keys', () => {
     assert.equal(canonicalJson(vectors.canonicalJson.value), vectors.canonicalJson.text);

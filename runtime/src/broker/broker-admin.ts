@@ -1,6 +1,6 @@
 /**
  * Admin commands of tokens and the broker (runtime/spec/admin.md): `token.list`,
- * `token.revoke`, `epoch.bump`, and `requests.list|approve|deny`, which the runtime relays to
+ * `token.revoke`, `epoch.show|bump`, and `requests.list|approve|deny`, which the runtime relays to
  * the shell capsule (the queue of asks is the shell's: policy never lives in the runtime).
  */
 import type { AdminServer } from '../admin/index.js';
@@ -21,8 +21,9 @@ export function registerBrokerAdmin(admin: AdminServer, broker: Broker): void {
     await tokens.revoke(id, `admin:${peer.uid}`);
     return { revoked: id };
   });
+  admin.register('epoch.show', () => ({ epoch: tokens.epoch }), { audit: false });
   admin.register('epoch.bump', async (_args, peer) => ({ epoch: await tokens.bumpEpoch(`admin:${peer.uid}`) }));
-  admin.register('requests.list', () => broker.shell.adminCall('requests', {}), { audit: false });
+  admin.register('requests.list', () => broker.shell.requests(), { audit: false });
   for (const verb of ['approve', 'deny'] as const) {
     admin.register(`requests.${verb}`, async (args, peer) => {
       const ticket = stringArg(args, 'id');

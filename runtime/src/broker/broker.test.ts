@@ -8,6 +8,7 @@ const SCRIPT = {
   'photo-editor': { decision: 'allow', ttlMs: HOUR, maxUses: 3, reason: 'rule 1' },
   notes: { decision: 'ask' },
   agent: { decision: 'allow-log', ttlMs: HOUR, maxUses: 0 },
+  once: { decision: 'allow', ttlMs: HOUR, maxUses: 1 },
 };
 const READ = { audience: 'storage', resource: 'storage://photos/', action: 'read' };
 const invokeFields = (token: string, resource = 'storage://photos/vacation.jpg') => ({
@@ -91,6 +92,18 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
       'invoke:E_RESOURCE_INVALID',
       'invoke:E_BROKER_NO_PROVIDER',
     ]);
+    // Each refused invoke names the token it carried: its id and a digest of its text.
+    const issued = t.tokens.list()[0]?.id;
+    for (const e of t.events.slice(2)) {
+      assert.equal(e.tokenId, issued, `${e.type}:${e.code}`);
+      assert.match(String((e.details as { token?: string } | undefined)?.token), /^[0-9a-f]{32}$/);
+    }
+    await assert.rejects(
+      app.drive({ cmd: 'request', op: 'invoke', fields: invokeFields('garbage') }),
+      codeIs('E_TOKEN_MALFORMED'),
+    );
+    assert.equal(t.events.at(-1)?.tokenId, undefined, 'an undecodable token has no id');
+    assert.match(String((t.events.at(-1)?.details as { token?: string } | undefined)?.token), /^[0-9a-f]{32}$/);
   });
 
   it('a capsule hammering a denied invoke costs one record per window beyond its audit budget', async () => {
@@ -157,6 +170,44 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
     assert.deepEqual(types().slice(-2), ['delegate:E_TOKEN_DELEGATION', 'delegate:E_TOKEN_HOLDER']);
   });
 
+  it('spends a maxUses:1 parent once when delegates and an invoke arrive in ONE write (issue 19 item 2)', async () => {
+    const once = spawn('once', 'capsule');
+    const grantOnce = async () =>
+      ((await once.drive({ cmd: 'request', op: 'request-capability', fields: READ })) as { token: string }).token;
+    const delegate = (token: string, holder: string) => ({ op: 'delegate', fields: { token, holder, maxUses: 1 } });
+    const burst = async (requests: unknown[]) =>
+      (await once.drive({ cmd: 'burst', requests })) as Array<{ ok: boolean; code?: string }>;
+    for (const make of [
+      (tk: string) => [delegate(tk, 'notes'), delegate(tk, 'agent'), delegate(tk, 'photo-editor')],
+      (tk: string) => [delegate(tk, 'notes'), { op: 'invoke', fields: invokeFields(tk) }, delegate(tk, 'agent')],
+      (tk: string) => [{ op: 'invoke', fields: invokeFields(tk) }, delegate(tk, 'notes')],
+    ]) {
+      const results = await burst(make(await grantOnce()));
+      assert.equal(results.filter((r) => r.ok).length, 1, JSON.stringify(results));
+      for (const r of results) if (!r.ok) assert.equal(r.code, 'E_TOKEN_EXHAUSTED');
+    }
+  });
+
+  it('gives a delegated child every caveat of its chain: allow-and-log stays logged (issue 19 item 8)', async () => {
+    const agent = spawn('agent', 'capsule');
+    const notes = spawn('notes', 'capsule');
+    const { token } = (await agent.drive({ cmd: 'request', op: 'request-capability', fields: READ })) as {
+      token: string;
+    };
+    const fields = { token, holder: 'notes', resource: 'storage://photos/vacation.jpg', maxUses: 2 };
+    const child = (await agent.drive({ cmd: 'request', op: 'delegate', fields })) as { token: string };
+    const grandchild = (await notes.drive({
+      cmd: 'request',
+      op: 'delegate',
+      fields: { token: child.token, holder: 'agent', maxUses: 1 },
+    })) as { token: string };
+    await notes.drive({ cmd: 'request', op: 'invoke', fields: invokeFields(child.token) });
+    assert.deepEqual(t.events.at(-1)?.details, { args: '{"size":1}' });
+    await agent.drive({ cmd: 'request', op: 'invoke', fields: invokeFields(grandchild.token) });
+    assert.equal(t.events.at(-1)?.type, 'invoke');
+    assert.deepEqual(t.events.at(-1)?.details, { args: '{"size":1}' });
+  });
+
   it('denies what the shell denies, and fails closed without a shell', async () => {
     const stranger = spawn('stranger', 'capsule');
     await assert.rejects(
@@ -190,6 +241,22 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
       ['-', 'ask', 'allow', '-', 'ask', 'deny'],
     );
     await assert.rejects(t.broker.shell.adminCall('approve', { ticket: 'nope' }), codeIs('E_REQUEST_NOT_FOUND'));
+  });
+
+  it('voids a decision when the capsule is removed or replaced while it is decided (issue 19 item 7)', async () => {
+    await stopBroker(t, capsules);
+    const installed = new Map([['notes', `${'ab'.repeat(8)}:${'01'.repeat(16)}`]]);
+    t = await startBroker(dir.path, { invokeTimeoutMs: 500 }, true, { identities: (n) => installed.get(n) });
+    capsules = [];
+    spawn('shell', 'scripted-shell', [JSON.stringify(SCRIPT)]);
+    const notes = spawn('notes', 'capsule');
+    const pending = notes.drive({ cmd: 'request', op: 'request-capability', fields: READ });
+    let asks: Array<{ ticket: string }> = [];
+    while (asks.length === 0) asks = (await t.broker.shell.adminCall('requests', {})) as typeof asks;
+    installed.set('notes', `${'cd'.repeat(8)}:${'02'.repeat(16)}`); // removed, then installed by another publisher
+    await t.broker.shell.adminCall('approve', { ticket: asks[0]?.ticket, by: 'admin:0' });
+    await assert.rejects(pending, codeIs('E_BROKER_DENIED'));
+    assert.equal(t.tokens.list().length, 0);
   });
 
   it('records the arguments of each use of an allow-and-log token', async () => {

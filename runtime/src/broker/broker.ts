@@ -3,10 +3,12 @@
  * against their token and audited (with the use count, in one synced batch) before the
  * provider sees them; capability requests go to the shell capsule, which decides.
  */
+import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { DEFAULT_MAX_FRAME } from '@elastos/protocol/ipc/frame';
 import type { ReqMessage } from '@elastos/protocol/ipc/messages';
 import { actionForMethod } from '@elastos/protocol/tokens/token';
+import { decodeToken } from '@elastos/protocol/tokens/token-codec';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { asElastosError, ElastosError, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -23,6 +25,8 @@ export interface BrokerOptions extends ThrottleOptions, DenialBudgetOptions {
   invokeTimeoutMs: number;
   decideTimeoutMs: number;
   askTimeoutMs: number;
+  /** How long the box shows one pending request to the button (serial.presenceWindowMs). */
+  presenceWindowMs: number;
 }
 
 export const DEFAULT_BROKER: BrokerOptions = {
@@ -33,6 +37,7 @@ export const DEFAULT_BROKER: BrokerOptions = {
   invokeTimeoutMs: 30_000,
   decideTimeoutMs: 10_000,
   askTimeoutMs: 300_000,
+  presenceWindowMs: 30_000,
 };
 
 export class Broker implements ChannelHandlers {
@@ -58,6 +63,7 @@ export class Broker implements ChannelHandlers {
     if (this.channels.get(capsule)?.isOpen) throw new ElastosError('E_CAPSULE_EXISTS', `${capsule} is attached`);
     const ch = new Channel(capsule, socket, this, this.options);
     this.channels.set(capsule, ch);
+    if (capsule === this.options.shell) this.shell.shellAttached();
     return ch;
   }
 
@@ -90,6 +96,7 @@ export class Broker implements ChannelHandlers {
 
   closed(ch: Channel, code: ErrorCode | undefined, why: string): void {
     if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
+    this.shell.channelClosed(ch);
     if (code === undefined) return;
     this.log.warn({ capsule: ch.id, code }, why);
     this.audit
@@ -147,7 +154,11 @@ export class Broker implements ChannelHandlers {
       return await target.call(call, this.options.invokeTimeoutMs);
     } catch (err) {
       if (event === undefined)
-        return this.deny(ch, { type: 'invoke', resource: String(msg.resource).slice(0, 1024), action }, err);
+        return this.deny(
+          ch,
+          { type: 'invoke', resource: String(msg.resource).slice(0, 1024), action, ...presented(msg.token) },
+          err,
+        );
       throw err;
     }
   }
@@ -165,7 +176,23 @@ export class Broker implements ChannelHandlers {
       return { token: t.encoded, id: t.claims.id, expiry: t.claims.expiry, maxUses: t.claims.maxUses };
     } catch (err) {
       if (asElastosError(err).code === 'E_AUDIT_WRITE') throw err;
-      return this.deny(ch, { type: 'delegate', details: { holder } }, err);
+      const carried = presented(msg.token);
+      return this.deny(ch, { type: 'delegate', ...carried, details: { holder, ...carried.details } }, err);
     }
+  }
+}
+
+/**
+ * Names the token a refused request carried (runtime/spec/audit.md §3): the id it claims when it
+ * decodes (verified or not: the record's code says why it was refused) and a digest of its
+ * text, so even an undecodable token can be matched to what a capsule sent.
+ */
+function presented(token: unknown): { tokenId?: string; details: { token: string } } {
+  const text = typeof token === 'string' ? token : JSON.stringify(token ?? null);
+  const details = { token: createHash('sha256').update(String(text)).digest('hex').slice(0, 32) };
+  try {
+    return { tokenId: decodeToken(token).claims.id, details };
+  } catch {
+    return { details };
   }
 }

@@ -17,6 +17,11 @@ export interface IndexRecord {
   current: IndexedVersion;
   /** The version `rollback` returns to; null when there is none. */
   previous: IndexedVersion | null;
+  /**
+   * 32 hex, random at the first install of the name, kept by its upgrades and rollbacks: with
+   * the publisher, the capsule's identity in tokens (token.md §2.1). Absent in older records.
+   */
+  installId?: string;
 }
 
 function decodeRecord(name: string, bytes: Uint8Array): IndexRecord {

@@ -16,6 +16,8 @@ import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { BatchOp, Store } from '../store/index.js';
 import { readVersion, removeTree, writeVersion } from './capsule-files.js';
+import type { CapsuleIdentities } from './capsule-identity.js';
+import { newInstallId } from './capsule-identity.js';
 import { allRecords, delOp, getRecord, type IndexedVersion, type IndexRecord, putOp } from './capsule-index.js';
 import { type VerifiedContent, verifyContent, verifyPackage } from './package-verify.js';
 import { loadTrustStore } from './trust-store.js';
@@ -36,12 +38,21 @@ export interface InstalledCapsule {
   manifest: CapsuleManifest;
 }
 
+/** The token side of a capsule's end (token.md §9.1): the TokenService in the daemon. */
+export interface CapsuleTokens {
+  /** Revokes every token held by or addressed to `capsule`; the ops join the index change's batch. */
+  revokeCapsule(capsule: string): { ids: string[]; ops: BatchOp[] };
+}
+
 export interface CapsuleManagerOptions {
   stateDir: string;
   trustDir: string;
   store: Store;
   audit?: AuditSink;
   log?: Logger;
+  /** Kept in step with the index: the identities tokens are bound to. */
+  identities?: CapsuleIdentities;
+  tokens?: CapsuleTokens;
 }
 
 export interface CapsuleSummary extends IndexedVersion {
@@ -86,11 +97,23 @@ export class CapsuleManager {
     mkdirSync(join(nameDir, 'data'), { recursive: true, mode: 0o700 });
     writeVersion(nameDir, v.id, v, v.signature);
     const current = { id: v.id, version, publisher, installedAt: new Date().toISOString() };
-    const record: IndexRecord = { name, current, previous: old?.current ?? null };
+    // A new name is a new identity; an upgrade (same publisher) keeps it and its tokens.
+    const installId = old ? old.installId : newInstallId();
+    const record: IndexRecord = { name, current, previous: old?.current ?? null, ...(installId ? { installId } : {}) };
+    // A new name inherits no token naming it (left by a remove made while no runtime ran).
+    const revoked = old ? { ids: [], ops: [] } : this.revokeTokens(name);
     // No undefined fields: audit records are strict CBOR.
-    const details = { name, id: v.id, version, publisher, ...(old ? { replaces: old.current.id } : {}) };
+    const details = {
+      name,
+      id: v.id,
+      version,
+      publisher,
+      ...(old ? { replaces: old.current.id } : {}),
+      ...(revoked.ids.length > 0 ? { revokedTokens: revoked.ids } : {}),
+    };
     const event = { type: 'capsule.install', details };
-    await this.commit(actor, name, event, [putOp(this.opts.store, record)]);
+    await this.commit(actor, name, event, [putOp(this.opts.store, record), ...revoked.ops]);
+    this.opts.identities?.set(record);
     if (old?.previous && old.previous.id !== v.id) removeTree(join(nameDir, old.previous.id));
     this.opts.log?.info({ name, id: v.id, version }, 'capsule installed');
     return { name, ...current, previous: record.previous };
@@ -105,8 +128,18 @@ export class CapsuleManager {
   remove(name: string, actor = 'runtime'): Promise<{ name: string; id: string }> {
     return this.serial(async () => {
       const record = await this.record(name);
-      const event = { type: 'capsule.remove', details: { name, id: record.current.id } };
-      await this.commit(actor, name, event, [delOp(this.opts.store, name)]);
+      // Its identity ends now: its tokens stop before the removal is even durable (fail closed).
+      this.opts.identities?.delete(name);
+      const revoked = this.revokeTokens(name);
+      const details = {
+        name,
+        id: record.current.id,
+        ...(revoked.ids.length > 0 ? { revokedTokens: revoked.ids } : {}),
+      };
+      await this.commit(actor, name, { type: 'capsule.remove', details }, [
+        delOp(this.opts.store, name),
+        ...revoked.ops,
+      ]);
       removeTree(join(this.root, name));
       return { name, id: record.current.id };
     });
@@ -119,7 +152,7 @@ export class CapsuleManager {
       const previous = record.previous;
       if (!previous) throw new ElastosError('E_CAPSULE_NO_PREVIOUS', `${name} has no previous version`);
       await this.verifyVersion(name, previous.id, 'rollback', actor);
-      const next: IndexRecord = { name, current: previous, previous: record.current };
+      const next: IndexRecord = { ...record, current: previous, previous: record.current };
       const event = { type: 'capsule.rollback', details: { name, id: previous.id, from: record.current.id } };
       await this.commit(actor, name, event, [putOp(this.opts.store, next)]);
       return { name, ...next.current, previous: next.previous };
@@ -175,6 +208,10 @@ export class CapsuleManager {
     } catch (err) {
       throw await this.refused(err, stage, actor, { name, id });
     }
+  }
+
+  private revokeTokens(name: string): { ids: string[]; ops: BatchOp[] } {
+    return this.opts.tokens?.revokeCapsule(name) ?? { ids: [], ops: [] };
   }
 
   private async record(name: string): Promise<IndexRecord> {

@@ -44,6 +44,7 @@ export function parseConfig(raw: unknown, baseDir: string): ElastosConfig {
   config.stateDir = resolve(baseDir, config.stateDir);
   config.trustDir = resolve(baseDir, config.trustDir);
   if (config.confine.launcher) config.confine.launcher = resolve(baseDir, config.confine.launcher);
+  config.confine.instancesDir = resolve(baseDir, config.confine.instancesDir);
   if (config.confine.nodePath) config.confine.nodePath = resolve(baseDir, config.confine.nodePath);
   if (!isAbsolute(config.admin.socket)) config.admin.socket = resolve(config.runDir, config.admin.socket);
   return config;

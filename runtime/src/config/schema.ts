@@ -24,10 +24,15 @@ export interface ElastosConfig {
     group: string;
   };
   audit: {
-    /** Anchor a checkpoint after this many entries. */
+    /** Sign a checkpoint after this many entries. */
     checkpointEntries: number;
     /** ...or after this many milliseconds, whichever comes first. */
     checkpointMs: number;
+    /**
+     * Least time between two NV anchorings of the checkpoints (runtime/spec/audit.md §7.2): the
+     * TPM's NV write budget. 0 anchors every checkpoint (tests only: it wears a real TPM out).
+     */
+    anchorMs: number;
     /** TPM NV extend index the checkpoints are anchored in (runtime/spec/audit.md §7). */
     nvExtendIndex: number;
     /** TPM NV monotonic counter incremented once per checkpoint. */
@@ -43,6 +48,8 @@ export interface ElastosConfig {
     clockSkewMs: number;
     /** Verified tokens kept in the verdict cache. */
     cacheEntries: number;
+    /** TPM NV counter index holding the epoch's floor (token.md §8.1). */
+    nvEpochIndex: number;
   };
   /** The broker and its IPC channels (runtime/spec/ipc.md). */
   broker: {
@@ -81,11 +88,17 @@ export interface ElastosConfig {
     launcher: string;
     /** The Node binary capsules run on; empty: the runtime's own. */
     nodePath: string;
-    /** Capsule cgroups live under `<runtime's cgroup>/<cgroupParent>/<capsule>`. */
+    /** Capsule cgroups live under `<runtime's cgroup>/<cgroupParent>/<capsule>`: one parent per runtime instance. */
     cgroupParent: string;
-    /** Capsule uids (one per capsule) come from [uidBase, uidBase + uidCount). */
+    /**
+     * Capsule uids (one per capsule, gid = uid) come from [uidBase, uidBase + uidCount): one range per
+     * runtime instance, outside /etc/subuid and /etc/subgid. The default sits above Debian's useradd
+     * blocks (100000-600165535) and systemd-nspawn's (524288-1879048191).
+     */
     uidBase: number;
     uidCount: number;
+    /** Host-wide directory where each running instance claims its cgroup parent and uid range. */
+    instancesDir: string;
     /** SIGTERM, then SIGKILL after this long. */
     stopGraceMs: number;
     /** Size of each capsule's private /tmp (charged to its memory limit). */
@@ -144,6 +157,8 @@ export const CONFIG_SCHEMA = {
       properties: {
         checkpointEntries: { type: 'integer', minimum: 1, default: 10000 },
         checkpointMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
+        // One NV write per anchor index an hour: ~91,000 in ten years (runtime/spec/audit.md §7.2).
+        anchorMs: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 3_600_000 },
         // Owner-range NV indices (TCG handle registry: 0x01000000-0x013FFFFF): 0x01000a01, 0x01000a02.
         nvExtendIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a01 },
         nvCounterIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a02 },
@@ -159,6 +174,7 @@ export const CONFIG_SCHEMA = {
         keyGraceMs: { type: 'integer', minimum: 0, default: 86400000 },
         clockSkewMs: { type: 'integer', minimum: 0, maximum: 60000, default: 0 },
         cacheEntries: { type: 'integer', minimum: 1, default: 10000 },
+        nvEpochIndex: { type: 'integer', minimum: 0x01000000, maximum: 0x013fffff, default: 0x01000a10 },
       },
     },
     broker: {
@@ -209,8 +225,9 @@ export const CONFIG_SCHEMA = {
         launcher: { type: 'string', default: '' },
         nodePath: { type: 'string', default: '' },
         cgroupParent: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', default: 'elastos' },
-        uidBase: { type: 'integer', minimum: 1000, maximum: 4_000_000_000, default: 200_000 },
+        uidBase: { type: 'integer', minimum: 1000, maximum: 4_000_000_000, default: 1_900_000_000 },
         uidCount: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10_000 },
+        instancesDir: { type: 'string', minLength: 1, default: '/run/elastos-instances' },
         stopGraceMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 2000 },
         tmpBytes: { type: 'integer', minimum: 65_536, default: 16_777_216 },
         restart: {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  busyChildren,
   type CapsuleCgroup,
   type CgroupDriver,
   CPU_PERIOD_USEC,
@@ -8,6 +9,7 @@ import {
   cpuWeight,
   killUntilEmpty,
   parsePids,
+  refuseOccupied,
   rmdirIfEmpty,
   rmdirRetry,
   WANTED_CONTROLLERS,
@@ -44,9 +46,15 @@ export class CgroupV1Driver implements CgroupDriver {
     }
   }
 
+  occupied(): string[] {
+    const parents = ['memory', 'pids', 'cpu', 'cpuacct'].map((c) => this.dirFor(c, ''));
+    return [...new Set(parents.filter((d) => d !== null).flatMap(busyChildren))];
+  }
+
   create(name: string, limits: CapsuleLimits): CapsuleCgroup {
     const dir = (c: string) => this.dirFor(c, name);
     const dirs = [...new Set(['memory', 'pids', 'cpu', 'cpuacct'].map(dir).filter((d) => d !== null))];
+    refuseOccupied(dirs);
     for (const d of dirs) mkdirSync(d, { recursive: true });
     const memory = dir('memory');
     if (memory) {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  busyChildren,
   type CapsuleCgroup,
   type CgroupDriver,
   CPU_PERIOD_USEC,
@@ -8,6 +9,7 @@ import {
   cpuWeight,
   killUntilEmpty,
   parsePids,
+  refuseOccupied,
   rmdirIfEmpty,
   rmdirRetry,
   WANTED_CONTROLLERS,
@@ -63,8 +65,13 @@ export class CgroupV2Driver implements CgroupDriver {
     this.prepared = false;
   }
 
+  occupied(): string[] {
+    return busyChildren(join(this.mount, this.own, this.parent));
+  }
+
   create(name: string, limits: CapsuleLimits): CapsuleCgroup {
     const dir = join(this.prepare(), name);
+    refuseOccupied([dir]);
     mkdirSync(dir, { recursive: true });
     const has = (c: string) => this.controllers.includes(c);
     if (has('memory')) {

@@ -1,5 +1,7 @@
-import { rmdirSync } from 'node:fs';
+import { readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ElastosError } from '../errors/index.js';
+import { readText } from './cgroup-fs.js';
 import type { CapsuleLimits, CapsuleUsage, LimitEvents } from './types.js';
 
 /** One capsule's cgroup (v1: one directory per controller hierarchy; v2: one directory). */
@@ -22,6 +24,8 @@ export interface CgroupDriver {
   create(name: string, limits: CapsuleLimits): CapsuleCgroup;
   /** Removes the shared parent cgroup(s) if no capsule cgroup is left in them (best effort). */
   removeParent(): void;
+  /** Capsule cgroups under the parent that hold processes (at start: another instance's). */
+  occupied(): string[];
 }
 
 export const WANTED_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
@@ -64,6 +68,29 @@ export function parsePids(text: string): number[] {
     .split('\n')
     .filter((l) => /^\d+$/.test(l))
     .map(Number);
+}
+
+/** Child cgroups of `parent` with processes in them (none when `parent` does not exist). */
+export function busyChildren(parent: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(parent, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+  return names.map((n) => join(parent, n)).filter((d) => parsePids(readText(join(d, 'cgroup.procs'))).length > 0);
+}
+
+/**
+ * A capsule cgroup that already holds processes belongs to someone else (another runtime using
+ * the same parent): joining it would let this runtime's stop kill that one's capsule.
+ */
+export function refuseOccupied(dirs: string[]): void {
+  for (const d of dirs)
+    if (parsePids(readText(join(d, 'cgroup.procs'))).length > 0)
+      throw new ElastosError('E_CONFINE_INSTANCE', `cgroup ${d} already holds processes of another runtime`);
 }
 
 /** rmdir that leaves a busy or non-empty directory alone. */

@@ -10,6 +10,14 @@ export {
   missingLayers,
   probeKernel,
 } from './doctor.js';
+export {
+  type ClaimOptions,
+  claimInstance,
+  type InstanceClaim,
+  liveClaims,
+  processStartTime,
+} from './instance-claim.js';
 export { type LaunchPlan, launchPlan, nodeFlags } from './launch-plan.js';
 export { seccompRules } from './seccomp-policy.js';
+export { overlaps, parseSubid, readSubids, type SubidRange } from './subid.js';
 export { type CapsuleLimits, type CapsuleSpec, type CapsuleUsage, type LimitEvents, VIEW } from './types.js';

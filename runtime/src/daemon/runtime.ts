@@ -9,18 +9,21 @@ import type { Broker } from '../broker/broker.js';
 import { startBroker } from '../broker/start.js';
 import {
   CapsuleHost,
+  CapsuleIdentities,
   CapsuleLogs,
   CapsuleManager,
   registerCapsuleAdmin,
   registerCapsuleHostAdmin,
+  registerTrustAdmin,
 } from '../capsules/index.js';
 import type { ElastosConfig } from '../config/index.js';
-import { BUNDLED_LAUNCHER, doctorReport } from '../confine/index.js';
+import { BUNDLED_LAUNCHER, claimInstance, detectCgroupDriver, doctorReport } from '../confine/index.js';
 import { capsuleHealthOf, HealthSampler } from '../health/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Logger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { type Supervisor, supervisorFromConfig } from '../supervise/index.js';
+import { verifyTokenState } from '../tokens/token-state-check.js';
 import { RUNTIME_VERSION } from '../version.js';
 import { prepareRunDir } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
@@ -34,6 +37,8 @@ export interface RuntimeOptions {
 export class Runtime {
   private readonly stops: Array<() => Promise<void> | void> = [];
   private readonly startedAt = new Date();
+  /** True once the installed capsules were started at boot (a client that starts capsules waits for it). */
+  private ready = false;
   store: Store | undefined;
   admin: AdminServer | undefined;
   /** The audit trail (an AuditSink), open from just after boot until stop. */
@@ -61,6 +66,7 @@ export class Runtime {
   async start(): Promise<void> {
     const adminGid = lookupGroup(this.config.admin.group)?.gid;
     this.stops.push(acquireRunLock(this.config.runDir));
+    this.stops.push(this.claimInstance());
     prepareRunDir(this.config.runDir, adminGid, this.log); // only once the run directory is ours
     const store = await Store.open(join(this.config.stateDir, 'store'));
     this.store = store;
@@ -80,14 +86,23 @@ export class Runtime {
     const health = this.startHealth();
     const admin = this.adminServer(adminGid, audit.log, health);
     registerTpmCommands(admin, this.config, store, boot);
-    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey });
+    registerAuditAdmin(admin, { ...audit, publicKey: boot.key.publicKey, stateChecks: [verifyTokenState] });
     const { stateDir, trustDir } = this.config;
-    this.capsules = new CapsuleManager({ stateDir, trustDir, store, log: this.log, audit: audit.log });
-    registerCapsuleAdmin(admin, this.capsules);
-    const tokens = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
-    const { broker, stop: stopBroker } = await startBroker(tokens);
+    // Tokens are bound to installed identities; removing a capsule revokes its tokens (token.md §2.1, §9.1).
+    const identities = await CapsuleIdentities.load(store);
+    const deps = { config: this.config, store, admin, audit: audit.log, key: boot.key, log: this.log };
+    const epochCounter = await boot.nvCounter(this.config.tokens.nvEpochIndex);
+    const { broker, stop: stopBroker } = await startBroker({
+      ...deps,
+      identities: (n) => identities.get(n),
+      ...(epochCounter ? { epochCounter } : {}),
+    });
     this.broker = broker;
     this.stops.push(stopBroker);
+    const manage = { stateDir, trustDir, store, log: this.log, audit: audit.log, identities, tokens: broker.tokens };
+    this.capsules = new CapsuleManager(manage);
+    registerCapsuleAdmin(admin, this.capsules);
+    registerTrustAdmin(admin, trustDir, audit.log);
     await admin.listen();
     this.admin = admin;
     this.stops.push(() => admin.close());
@@ -134,10 +149,28 @@ export class Runtime {
       this.board = board;
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status(), { audit: false });
-      board.onLongPress(() => void broker.shell.presence().catch((err) => this.log.warn({ err }, 'presence')));
+      board.onLongPress(
+        // Stamped with the runtime's own clock on arrival: the desk's windows are in that time base,
+        // while the board's `now()` may be the MCU's RTC (an untrusted system clock).
+        (press) =>
+          void broker.shell
+            .presence({ at: Date.now(), durationMs: press.durationMs })
+            .catch((err) => this.log.warn({ err }, 'presence')),
+      );
     }
     const capsules = await host.startAll();
+    this.ready = true;
     this.log.info({ socket: this.config.admin.socket, profile: this.config.profile, capsules }, 'runtime ready');
+  }
+
+  /** This instance's cgroup parent and capsule uids, checked against the host and other instances. */
+  private claimInstance(): () => void {
+    const { cgroupParent, uidBase, uidCount, instancesDir } = this.config.confine;
+    const occupied = () => detectCgroupDriver(cgroupParent).occupied();
+    const { runDir } = this.config;
+    const release = claimInstance({ registryDir: instancesDir, cgroupParent, uidBase, uidCount, runDir, occupied });
+    this.log.debug({ cgroupParent, uidBase, uidCount }, 'instance claimed');
+    return release;
   }
 
   private startHealth(): HealthSampler {
@@ -163,6 +196,7 @@ export class Runtime {
       version: RUNTIME_VERSION,
       profile: this.config.profile,
       pid: process.pid,
+      ready: this.ready,
       startedAt: this.startedAt.toISOString(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       stateDir: this.config.stateDir,

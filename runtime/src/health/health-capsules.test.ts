@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
+import { makeCapsuleDirs, makeTempDir, requireFeature, testInstance } from '@elastos/testkit';
 import { AdminClient } from '../admin/index.js';
 import { loadConfig } from '../config/index.js';
 import { Runtime } from '../daemon/runtime.js';
@@ -23,7 +23,7 @@ describe('admin health with a running capsule (real launcher and cgroups)', func
       logLevel: 'fatal',
       tpm: { insecureNoTpm: true }, // no TPM in this test: the dev profile's explicit insecure mode
       health: { intervalMs: 500 },
-      confine: { cgroupParent: `elastos-test-health-${process.pid}`, uidBase: 330_000 },
+      confine: testInstance(),
     };
     writeFileSync(join(dir.path, 'config.json'), JSON.stringify(config));
     runtime = new Runtime(loadConfig(join(dir.path, 'config.json')), createLogger({ name: 't', level: 'silent' }));

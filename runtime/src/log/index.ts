@@ -1,1 +1,1 @@
-export { createLogger, type Logger } from './logger.js';
+export { createLogger, type LogFormat, type Logger, logFormat } from './logger.js';

@@ -19,6 +19,7 @@ export function startRun(
   try {
     cgroup = ctx.cgroups.create(spec.name, spec.limits);
   } catch (cause) {
+    if (cause instanceof ElastosError) throw cause;
     // Typically a cgroup v2 hierarchy not delegated to the runtime (systemd: Delegate=yes).
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new ElastosError('E_CONFINE_UNAVAILABLE', `cannot create the capsule's cgroup: ${why}`, { cause });

@@ -79,7 +79,7 @@ export class Supervisor extends EventEmitter {
     super();
     if (typeof confinement !== 'function') this.ctx = confinement;
     this.policy = { ...DEFAULT_RESTART_POLICY, ...opts.restart };
-    this.uids = new UidPool(opts.uidBase ?? 200_000, opts.uidCount ?? 10_000);
+    this.uids = new UidPool(opts.uidBase ?? 1_900_000_000, opts.uidCount ?? 10_000);
   }
 
   /** The confinement context; a failed preparation (E_CONFINE_UNAVAILABLE) is retried on the next start. */
@@ -137,7 +137,9 @@ export class Supervisor extends EventEmitter {
     const log = this.opts.log.child({ capsule: spec.name });
     const tmpBytes = this.opts.tmpBytes ?? 16 * 1024 * 1024;
     const run = startRun(spec, entry.uid, ctx, tmpBytes, (stream, line) => {
-      log.info({ stream }, line);
+      // Kept in the capsule's own log (`elastos capsule logs`); the runtime's log shows stderr only.
+      if (stream === 'stderr') log.info({ stream }, line);
+      else log.debug({ stream }, line);
       this.opts.onOutput?.(spec.name, stream, line);
     });
     entry.run = run;

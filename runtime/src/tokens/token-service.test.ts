@@ -33,6 +33,8 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
   let audit: StoreAuditSink;
   let tokens: TokenService;
   let now: number;
+  /** The monotonic clock of the trusted time (spec §7.1): it moves only while the runtime runs. */
+  let mono: number;
   let key: SeedKey;
   before(async () => {
     key = await newKey();
@@ -40,12 +42,13 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
   const open = async () => {
     store = await Store.open(join(dir.path, 'db'));
     audit = new StoreAuditSink(store);
-    tokens = await TokenService.open(store, audit, new KeyRing(key), { clock: () => now });
+    tokens = await TokenService.open(store, audit, new KeyRing(key), { clock: () => now, monotonic: () => mono });
   };
 
   beforeEach(async () => {
     dir = makeTempDir();
     now = 1_800_000_000_000;
+    mono = 0;
     await open();
   });
   afterEach(async () => {
@@ -116,6 +119,18 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     rejects(encodeEnvelope(p2, await mallory.sign(signingMessage(p2))), 'E_TOKEN_SIGNATURE');
   });
 
+  it('refuses a validly signed token whose id this runtime never issued (issue 19 item 3)', async () => {
+    const t = await tokens.issue({ ...grant, maxUses: 1 });
+    const claims = { ...t.claims, id: '5a'.repeat(16) };
+    const p = encodePayload(claims);
+    rejects(encodeEnvelope(p, await key.sign(signingMessage(p))), 'E_TOKEN_UNKNOWN');
+    // The issued-ids record is durable with the issue: a restart still knows t, not the forgery.
+    await store.close();
+    await open();
+    tokens.check(t.encoded, ctx);
+    rejects(encodeEnvelope(p, await key.sign(signingMessage(p))), 'E_TOKEN_UNKNOWN');
+  });
+
   it('accepts a retired key only within its grace period', async () => {
     const old = await newKey();
     const ring = new KeyRing(key, [{ keyId: old.keyId, publicKey: old.publicKey, retiredAt: now }], 1000);
@@ -164,6 +179,12 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     assert.equal(tokens.epoch, 1);
     rejects(t, 'E_TOKEN_EPOCH');
     tokens.check((await tokens.issue({ ...grant, maxUses: 0 })).encoded, ctx);
+  });
+
+  it('refuses to hand out a token whose epoch was bumped while it was signed', async () => {
+    const pending = tokens.issue({ ...grant, maxUses: 0 });
+    await tokens.bumpEpoch('admin:0');
+    await assert.rejects(pending, (e) => hasCode(e, 'E_TOKEN_EPOCH'));
   });
 
   it('revokes one token and its delegated children, persisted; lists only live tokens', async () => {
@@ -226,11 +247,32 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     }
   });
 
+  it("reserves a parent's uses before signing: concurrent delegations never overspend it", async () => {
+    const parent = await tokens.issue({ ...grant, maxUses: 2 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => tokens.delegate(parent.encoded, 'photo-editor', { holder: 'notes', maxUses: 1 })),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+    for (const r of results) if (r.status === 'rejected') assert.ok(hasCode(r.reason, 'E_TOKEN_EXHAUSTED'));
+    rejects(parent.encoded, 'E_TOKEN_EXHAUSTED');
+  });
+
+  it('keeps every caveat down the chain, and refuses a signed child that drops one', async () => {
+    const parent = await tokens.issue({ ...grant, maxUses: 0, caveats: { audit: 'detail', note: 'x' } });
+    const child = await tokens.delegate(parent.encoded, 'photo-editor', { holder: 'notes' });
+    assert.deepEqual(child.claims.caveats, { audit: 'detail', note: 'x' });
+    const claims = { ...child.claims, id: 'ef'.repeat(16), caveats: { audit: 'detail' } };
+    const p = encodePayload(claims);
+    rejects(encodeEnvelope(p, await key.sign(signingMessage(p))), 'E_TOKEN_DELEGATION', { holder: 'notes' });
+  });
+
   it('prunes tokens that can never pass again (a day past expiry, or an old epoch) when it loads', async () => {
     const short = await tokens.issue({ ...grant, ttlMs: 1000, maxUses: 2 });
     const long = await tokens.issue({ ...grant, ttlMs: 10 * 24 * HOUR, maxUses: 2 });
     await audit.append({ actor: 'x', type: 'invoke' }, tokens.check(short.encoded, ctx).ops);
     now += 24 * HOUR + 1001;
+    mono += 24 * HOUR + 1001; // the runtime ran that long: the trusted time moved with it
+    await tokens.close();
     await store.close();
     await open();
     assert.equal(await store.get('tokens', `t/${short.claims.id}`), undefined);
@@ -241,6 +283,26 @@ describe('token service: the twelve checks, uses, epoch, revocation, delegation'
     await open();
     assert.equal(await store.get('tokens', `t/${long.claims.id}`), undefined);
     rejects(long.encoded, 'E_TOKEN_EPOCH');
+  });
+
+  it('never prunes on a wall clock a day ahead: a used-up token stays used up (issue 19 item 3)', async () => {
+    const t = await tokens.issue({ ...grant, maxUses: 1 });
+    await audit.append({ actor: 'x', type: 'invoke' }, tokens.check(t.encoded, ctx).ops);
+    now += 25 * HOUR; // one boot with the clock a day ahead
+    await tokens.close();
+    await store.close();
+    await open();
+    now -= 25 * HOUR; // the clock is right again, the token within its hour
+    await tokens.close();
+    await store.close();
+    await open();
+    rejects(t.encoded, 'E_TOKEN_EXHAUSTED');
+  });
+
+  it('refuses an expired token when the wall clock steps back below the trusted time', async () => {
+    const t = await tokens.issue({ ...grant, ttlMs: 1000, maxUses: 0 });
+    mono += 2000;
+    rejects(t.encoded, 'E_TOKEN_EXPIRED');
   });
 
   it('keeps use counts with the real AuditLog: one batch per use record, exact after a restart', async () => {

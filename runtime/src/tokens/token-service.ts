@@ -16,10 +16,11 @@ import {
 import { decodeToken, encodeEnvelope, encodePayload, signingMessage } from '@elastos/protocol/tokens/token-codec';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { ElastosError } from '../errors/index.js';
-import type { Store } from '../store/index.js';
+import type { BatchOp, Store } from '../store/index.js';
 import type { KeyRing } from './key-ring.js';
 import { TokenState } from './token-state.js';
 import { type CheckedUse, TokenVerifier, type VerifierOptions, widens } from './token-verifier.js';
+import { TrustedTime } from './trusted-time.js';
 
 export interface IssueRequest {
   holder: string;
@@ -42,29 +43,56 @@ export interface DelegateRequest {
 
 export type { TokenSummary };
 
-export interface TokenServiceOptions extends VerifierOptions {
+export interface TokenServiceOptions extends Omit<VerifierOptions, 'trustedClock'> {
   /** The longest lifetime the runtime signs, whatever the shell grants. */
   maxTtlMs?: number;
+  /** Monotonic milliseconds for the trusted time (spec §7.1); tests inject one. */
+  monotonic?: () => number;
+  /** The TPM NV counter that is the epoch's floor (spec §8.1); absent only without a TPM. */
+  epochCounter?: EpochCounter;
+}
+
+/** A monotonic counter outside the disk (`TpmNvCounter`); `increment` resolves to its new value. */
+export interface EpochCounter {
+  read(): Promise<number>;
+  increment(): Promise<number>;
+}
+
+/** The `ep` claim is a uint32 (spec §2): a counter beyond it cannot be an epoch. */
+async function epochFloor(counter: EpochCounter | undefined): Promise<number> {
+  const floor = counter ? await counter.read() : 0;
+  if (floor > 0xffff_ffff) throw new ElastosError('E_TPM_COMMAND', `the epoch counter ${floor} exceeds 2^32-1`);
+  return floor;
 }
 
 export class TokenService {
   readonly verifier: TokenVerifier;
   private readonly clock: () => number;
+  private readonly identity: (capsule: string) => string | undefined;
   private readonly maxTtlMs: number;
 
   private constructor(
     readonly keys: KeyRing,
     readonly state: TokenState,
     private readonly audit: AuditSink,
-    options: TokenServiceOptions,
+    readonly trusted: TrustedTime,
+    private readonly options: TokenServiceOptions,
   ) {
-    this.verifier = new TokenVerifier(keys, state, options);
+    this.verifier = new TokenVerifier(keys, state, { ...options, trustedClock: () => trusted.now() });
     this.clock = options.clock ?? Date.now;
+    this.identity = options.identities ?? (() => undefined);
     this.maxTtlMs = options.maxTtlMs ?? 30 * 24 * 3600 * 1000;
   }
 
   static async open(store: Store, audit: AuditSink, keys: KeyRing, options: TokenServiceOptions = {}) {
-    return new TokenService(keys, await TokenState.load(store, (options.clock ?? Date.now)()), audit, options);
+    const trusted = await TrustedTime.load(store, options.clock ?? Date.now, options.monotonic);
+    const state = await TokenState.load(store, trusted.now(), await epochFloor(options.epochCounter));
+    return new TokenService(keys, state, audit, trusted, options);
+  }
+
+  /** Persists the trusted time (at stop). */
+  close(): Promise<void> {
+    return this.trusted.persist();
   }
 
   get epoch(): number {
@@ -77,7 +105,20 @@ export class TokenService {
   }
 
   /** Signs a token for a decision the shell made; audited with `event` before it is returned. */
-  async issue(req: IssueRequest, event: Partial<AuditEvent> = {}, parent?: SignedToken): Promise<SignedToken> {
+  async issue(req: IssueRequest, event: Partial<AuditEvent> = {}): Promise<SignedToken> {
+    return this.sign(req, event);
+  }
+
+  /**
+   * Builds, signs, records and audits one token. `reserved` are the parent's uses, already taken
+   * before this call (spec §9): nothing between a check and its commit may await.
+   */
+  private async sign(
+    req: IssueRequest,
+    event: Partial<AuditEvent>,
+    parent?: SignedToken,
+    reserved: BatchOp[] = [],
+  ): Promise<SignedToken> {
     const resource = normaliseResource(req.resource);
     if (!isAction(req.action)) throw new ElastosError('E_USAGE', `unknown action ${req.action}`);
     const now = this.clock();
@@ -88,6 +129,7 @@ export class TokenService {
       issuer: this.keys.current.keyId,
       holder: req.holder,
       audience: req.audience,
+      ...this.identitiesOf(req.holder, parent ? parent.claims.audienceIdentity : this.identity(req.audience)),
       resource,
       action: req.action,
       notBefore: parent ? Math.max(now, parent.claims.notBefore) : now,
@@ -97,9 +139,11 @@ export class TokenService {
     };
     if (parent) claims.parent = parent.claims.id;
     if (req.caveats) claims.caveats = req.caveats;
-    const token = await this.sign(claims);
-    const ops = [this.state.recordIssued(token)];
-    if (parent && parent.claims.maxUses !== 0) ops.push(this.state.takeUses(parent.claims.id, claims.maxUses));
+    const token = await this.signClaims(claims);
+    // A bump while it was signed: the token would be dead on arrival, so it is refused instead.
+    if (claims.epoch !== this.state.epoch)
+      throw new ElastosError('E_TOKEN_EPOCH', 'the epoch changed while the token was being signed');
+    const ops = [this.state.recordIssued(token), ...reserved, this.trusted.op()];
     await this.audit.append(
       { actor: 'runtime', type: 'token.issue', ...event, resource, action: req.action, tokenId: claims.id },
       ops,
@@ -119,13 +163,16 @@ export class TokenService {
       action: req.action ?? p.action,
       ttlMs: req.ttlMs ?? p.expiry - this.clock(),
       maxUses,
+      // A child carries every caveat of its chain (spec §9): delegating never drops a condition.
+      ...(p.caveats ? { caveats: { ...p.caveats } } : {}),
     };
     const why = widens({ ...p, ...child, expiry: p.expiry, notBefore: p.notBefore, parent: p.id }, p);
     if (why) throw new ElastosError('E_TOKEN_DELEGATION', `delegation widens the parent: ${why}`);
-    if (p.maxUses !== 0 && this.state.uses(p.id) + maxUses > p.maxUses) {
-      throw new ElastosError('E_TOKEN_EXHAUSTED', 'the parent has not enough uses left');
-    }
-    return this.issue(child, { actor: `capsule:${caller}`, decision: 'allow' }, parent);
+    // Taken now, synchronously, as an invoke takes its use: concurrent frames cannot spend them twice.
+    const reserved = p.maxUses === 0 ? [] : [this.state.reserveUses(p.id, maxUses, p.maxUses)];
+    // The uses taken from the parent are in the record, so `audit verify` can count them (§8.3).
+    const details = p.maxUses === 0 ? {} : { details: { parent: p.id, uses: maxUses } };
+    return this.sign(child, { actor: `capsule:${caller}`, decision: 'allow', ...details }, parent, reserved);
   }
 
   /** Revokes one token (and so its delegated descendants). */
@@ -136,7 +183,9 @@ export class TokenService {
 
   /** The kill switch: every token issued so far stops working at once (spec §8.1). */
   async bumpEpoch(actor: string): Promise<number> {
-    const op = this.state.bumpEpoch();
+    // The TPM counter first: once it moved, no rollback of the store can bring the old epoch back.
+    const floor = this.options.epochCounter ? await this.options.epochCounter.increment() : 0;
+    const op = this.state.bumpEpoch(floor);
     const epoch = this.state.epoch;
     await this.audit.append({ actor, type: 'epoch.bump', details: { epoch } }, [op]);
     return epoch;
@@ -173,7 +222,37 @@ export class TokenService {
     return false;
   }
 
-  private async sign(claims: TokenClaims): Promise<SignedToken> {
+  /** The current identity of an installed capsule (spec §2.1), undefined when it has none. */
+  identityOf(capsule: string): string | undefined {
+    return this.identity(capsule);
+  }
+
+  /** The identity claims (spec §2.1): only those that exist, so the token is strict CBOR. */
+  private identitiesOf(holder: string, audienceIdentity: string | undefined): Partial<TokenClaims> {
+    const holderIdentity = this.identity(holder);
+    return {
+      ...(holderIdentity !== undefined ? { holderIdentity } : {}),
+      ...(audienceIdentity !== undefined ? { audienceIdentity } : {}),
+    };
+  }
+
+  /**
+   * Revokes every token held by or addressed to `capsule` (spec §9.1), when it is removed or its
+   * name starts a new install. Taken in memory now; the ops go in the capsule change's batch.
+   */
+  revokeCapsule(capsule: string): { ids: string[]; ops: BatchOp[] } {
+    const ids: string[] = [];
+    const ops: BatchOp[] = [];
+    for (const t of this.state.allIssued()) {
+      const c = t.claims;
+      if ((c.holder !== capsule && c.audience !== capsule) || this.state.isRevoked(c.id)) continue;
+      ids.push(c.id);
+      ops.push(this.state.revoke(c.id));
+    }
+    return { ids, ops };
+  }
+
+  private async signClaims(claims: TokenClaims): Promise<SignedToken> {
     const payload = encodePayload(claims);
     const signature = await this.keys.current.sign(signingMessage(payload));
     return decodeToken(encodeEnvelope(payload, signature));

@@ -6,6 +6,7 @@
 
 import type { SignedToken } from '@elastos/protocol/tokens/token';
 import { decodeToken } from '@elastos/protocol/tokens/token-codec';
+import { ElastosError } from '../errors/index.js';
 import type { BatchOp, Store } from '../store/index.js';
 
 const EPOCH_KEY = 'tokens.epoch';
@@ -31,18 +32,21 @@ export class TokenState {
   private constructor(private readonly store: Store) {}
 
   /**
-   * Loads the state; tokens that expired a day before `now` or belong to an old epoch can never
-   * pass again and are pruned with their counters (revocation marks stay: clocks can step back).
+   * Loads the state. Tokens of an old epoch, or that expired a day before the trusted time
+   * `trustedNow` (never the wall clock: spec §7.1), can never pass again: they are pruned with
+   * their counters, and their ids become unknown, so they are refused for good (check 12).
+   * Revocation marks stay.
    */
-  static async load(store: Store, now: number): Promise<TokenState> {
+  static async load(store: Store, trustedNow: number, epochFloor = 0): Promise<TokenState> {
     const s = new TokenState(store);
     const epoch = await store.get('meta', EPOCH_KEY);
-    s.epochValue = epoch ? Number.parseInt(dec(epoch), 10) : 0;
+    // The TPM's counter is the floor: a store rolled back to an older epoch cannot lower it (§8.1).
+    s.epochValue = Math.max(epoch ? Number.parseInt(dec(epoch), 10) : 0, epochFloor);
     for await (const [id] of entries(store, 'tokens', REVOKED)) s.revoked.add(id);
     const prune: BatchOp[] = [];
     for await (const [id, bytes] of entries(store, 'tokens', ISSUED)) {
       const token = decodeToken(dec(bytes));
-      if (token.claims.expiry + PRUNE_AFTER_MS > now && token.claims.epoch === s.epochValue) {
+      if (token.claims.expiry + PRUNE_AFTER_MS > trustedNow && token.claims.epoch === s.epochValue) {
         s.issuedTokens.set(id, token);
         continue;
       }
@@ -86,6 +90,15 @@ export class TokenState {
     return { type: 'put', sublevel: this.store.ns('counters'), key: `${USES}${id}`, value: enc(String(count)) };
   }
 
+  /**
+   * Reserves `n` of a limited token's `max` uses synchronously, or throws E_TOKEN_EXHAUSTED: the
+   * check and the take are one step, so no await can let a concurrent request spend them twice.
+   */
+  reserveUses(id: string, n: number, max: number): BatchOp {
+    if (this.uses(id) + n > max) throw new ElastosError('E_TOKEN_EXHAUSTED', 'not enough uses left');
+    return this.takeUses(id, n);
+  }
+
   recordIssued(token: SignedToken): BatchOp {
     this.issuedTokens.set(token.claims.id, token);
     return {
@@ -101,8 +114,9 @@ export class TokenState {
     return { type: 'put', sublevel: this.store.ns('tokens'), key: `${REVOKED}${id}`, value: new Uint8Array(0) };
   }
 
-  bumpEpoch(): BatchOp {
-    this.epochValue += 1;
+  /** The next epoch: one more than now, and at least `floor` (the TPM counter's new value). */
+  bumpEpoch(floor = 0): BatchOp {
+    this.epochValue = Math.max(this.epochValue + 1, floor);
     return { type: 'put', sublevel: this.store.ns('meta'), key: EPOCH_KEY, value: enc(String(this.epochValue)) };
   }
 }

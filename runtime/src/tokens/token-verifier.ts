@@ -20,6 +20,10 @@ const RESOURCE_CACHE = 1024;
 
 export interface VerifierOptions {
   clock?: () => number;
+  /** The current identity of an installed capsule by name (spec §2.1); undefined when it has none. */
+  identities?: (capsule: string) => string | undefined;
+  /** The trusted time floor (spec §7.1): expiry is judged against the later of it and `clock`. */
+  trustedClock?: () => number;
   /** Tolerance on not-before and expiry; 0 in the broker, which shares the issuer's clock (spec §7). */
   skewMs?: number;
   cacheEntries?: number;
@@ -37,13 +41,16 @@ const fail = (code: ConstructorParameters<typeof ElastosError>[0], msg: string) 
 
 /** Whether `child` only narrows `parent` (spec §9); the reason when it does not. */
 export function widens(child: TokenClaims, parent: TokenClaims): string | undefined {
-  if (child.audience !== parent.audience) return 'audience differs';
+  if (child.audience !== parent.audience || child.audienceIdentity !== parent.audienceIdentity)
+    return 'audience differs';
   if (!inScope(parent.resource, child.resource)) return 'resource outside the parent scope';
   if (child.action !== parent.action) return 'action differs';
   if (child.notBefore < parent.notBefore || child.expiry > parent.expiry) return 'lifetime exceeds the parent';
   if (parent.maxUses !== 0 && (child.maxUses === 0 || child.maxUses > parent.maxUses))
     return 'more uses than the parent';
   if (child.epoch !== parent.epoch) return 'epoch differs';
+  for (const [k, v] of Object.entries(parent.caveats ?? {}))
+    if (child.caveats?.[k] !== v) return `caveat ${k} of the parent is missing`;
   return undefined;
 }
 
@@ -52,6 +59,8 @@ export class TokenVerifier {
   /** Canonical forms of recent request resources: `normaliseResource` is pure, so a hit is exact. */
   private readonly resources = new Map<string, string>();
   private readonly clock: () => number;
+  private readonly trusted: () => number;
+  private readonly identity: (capsule: string) => string | undefined;
   private readonly skewMs: number;
   private readonly cacheEntries: number;
 
@@ -61,6 +70,8 @@ export class TokenVerifier {
     options: VerifierOptions = {},
   ) {
     this.clock = options.clock ?? Date.now;
+    this.trusted = options.trustedClock ?? (() => 0);
+    this.identity = options.identities ?? (() => undefined);
     this.skewMs = options.skewMs ?? 0;
     this.cacheEntries = options.cacheEntries ?? 10_000;
   }
@@ -71,14 +82,17 @@ export class TokenVerifier {
     const c = token.claims;
     const now = this.clock();
     if (!this.keys.accepts(c.issuer, now)) throw fail('E_TOKEN_ISSUER', 'issuer key is retired');
-    if (c.holder !== ctx.holder) throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder}`);
-    if (c.audience !== ctx.audience) throw fail('E_TOKEN_AUDIENCE', `token is for ${c.audience}`);
+    this.assertHolder(c, ctx.holder);
+    if (c.audience !== ctx.audience || c.audienceIdentity !== this.identity(ctx.audience))
+      throw fail(
+        'E_TOKEN_AUDIENCE',
+        `token is for ${c.audience}${c.audience === ctx.audience ? ' as installed before' : ''}`,
+      );
     const resource = this.canonical(ctx.resource);
     if (!inScope(c.resource, resource)) throw fail('E_TOKEN_SCOPE', `${resource} is outside ${c.resource}`);
     if (c.action !== ctx.action) throw fail('E_TOKEN_ACTION', `token allows ${c.action}, not ${ctx.action}`);
-    this.assertCurrent(c, now);
-    if (c.maxUses !== 0 && this.state.uses(c.id) >= c.maxUses) throw fail('E_TOKEN_EXHAUSTED', 'no uses left');
-    const ops = c.maxUses === 0 ? [] : [this.state.takeUses(c.id)];
+    this.assertCurrent(token, now);
+    const ops = c.maxUses === 0 ? [] : [this.state.reserveUses(c.id, 1, c.maxUses)];
     return { token, resource, ops };
   }
 
@@ -100,16 +114,29 @@ export class TokenVerifier {
     const token = this.verified(encoded);
     const c = token.claims;
     if (!this.keys.accepts(c.issuer, this.clock())) throw fail('E_TOKEN_ISSUER', 'issuer key is retired');
-    if (c.holder !== holder) throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder}`);
-    this.assertCurrent(c, this.clock());
+    this.assertHolder(c, holder);
+    this.assertCurrent(token, this.clock());
     return token;
   }
 
-  /** Checks 8, 9, 11 and 12: time, epoch, revocation of the token and its ancestors. */
-  private assertCurrent(c: TokenClaims, now: number): void {
+  /** Check 4: the holder by name and by identity (a reinstalled name is another capsule, spec §2.1). */
+  private assertHolder(c: TokenClaims, holder: string): void {
+    if (c.holder !== holder) throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder}`);
+    if (c.holderIdentity !== this.identity(holder))
+      throw fail('E_TOKEN_HOLDER', `token belongs to ${c.holder} as installed before`);
+  }
+
+  /**
+   * Checks 8, 9, 11 and 12: time (a clock stepped back below the trusted floor cannot revive an
+   * expired token), epoch, issued by this runtime, revocation of the token and its ancestors.
+   */
+  private assertCurrent(token: SignedToken, now: number): void {
+    const c = token.claims;
     if (now + this.skewMs < c.notBefore) throw fail('E_TOKEN_NOT_YET_VALID', 'token is not valid yet');
-    if (now - this.skewMs >= c.expiry) throw fail('E_TOKEN_EXPIRED', 'token has expired');
+    if (Math.max(now, this.trusted()) - this.skewMs >= c.expiry) throw fail('E_TOKEN_EXPIRED', 'token has expired');
     if (c.epoch !== this.state.epoch) throw fail('E_TOKEN_EPOCH', `token epoch ${c.epoch} is not ${this.state.epoch}`);
+    if (this.state.issued(c.id)?.encoded !== token.encoded)
+      throw fail('E_TOKEN_UNKNOWN', `token ${c.id} was never issued by this runtime`);
     this.assertNotRevoked(c);
   }
 

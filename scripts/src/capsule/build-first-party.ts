@@ -77,11 +77,21 @@ export async function bundleEntry(entry: string, name: string): Promise<CapsuleB
   return { code: file.contents, inputs };
 }
 
-/** Builds one capsule into `outDir/NAME-VERSION.capsule` unless it is up to date. */
-export async function buildCapsule(name: string, outDir: string, key: PublisherKey): Promise<BuiltCapsule> {
-  const src = join(REPO_ROOT, 'capsules', name);
-  const manifestBytes = readFileSync(join(src, 'manifest.json'));
-  const { code } = await bundleCapsule(name);
+/** Where a capsule's manifest and compiled entry are, for one outside capsules/ (the HIL suite's). */
+export interface CapsuleSource {
+  manifest: string;
+  entry: string;
+}
+
+/** Builds one capsule into `outDir/NAME-VERSION.capsule` unless it is up to date (a first-party one unless `src`). */
+export async function buildCapsule(
+  name: string,
+  outDir: string,
+  key: PublisherKey,
+  src?: CapsuleSource,
+): Promise<BuiltCapsule> {
+  const manifestBytes = readFileSync(src?.manifest ?? join(REPO_ROOT, 'capsules', name, 'manifest.json'));
+  const { code } = src ? await bundleEntry(src.entry, name) : await bundleCapsule(name);
   const stamp = createHash('sha256').update(code).update(manifestBytes).update(key.keyId).digest('hex');
   const { version } = JSON.parse(manifestBytes.toString('utf8')) as { version: string };
   const file = join(outDir, `${name}-${version}.capsule`);

@@ -1,11 +1,21 @@
 /**
- * The one rule for `capsule install|list|remove|rollback`: when the runtime's admin socket
- * answers, the command goes through it (the runtime holds the store and audits the change);
- * when nothing answers, the CLI opens the state dir named by the config itself (the store's lock
- * guarantees no runtime uses it meanwhile; such changes are not audited).
+ * The one rule for commands that change the box (`capsule install|list|remove|rollback`,
+ * `trust add|remove`): when the runtime's admin socket answers, the command goes through it (the
+ * runtime holds the store and audits the change); when nothing answers, the CLI opens the state
+ * dir named by the config itself (the store's lock guarantees no runtime uses it meanwhile) and
+ * audits the change there as an offline record, which the runtime's next start checkpoints.
  */
 import { join } from 'node:path';
-import { AdminClient, CapsuleManager, hasCode, loadConfig, Store } from '@elastos/runtime';
+import {
+  AdminClient,
+  type AuditSink,
+  CapsuleManager,
+  type ElastosConfig,
+  hasCode,
+  loadConfig,
+  Store,
+  withOfflineAudit,
+} from '@elastos/runtime';
 import { adminSocketPath, callOn, type GlobalOptions } from '../cli/daemon-call.js';
 
 export interface CapsuleAccess {
@@ -13,10 +23,20 @@ export interface CapsuleAccess {
   via: 'online' | 'offline';
 }
 
-export async function withCapsules<T extends object>(
+type Call = (cmd: string, args?: Record<string, unknown>, progress?: string) => Promise<unknown>;
+
+/** What an offline change gets: the config, the stopped runtime's store, its audit chain, the actor. */
+export interface Offline {
+  config: ElastosConfig;
+  store: Store;
+  audit: AuditSink;
+  actor: string;
+}
+
+export async function withRuntimeOrStore<T extends object>(
   opts: GlobalOptions,
-  online: (call: (cmd: string, args?: Record<string, unknown>, progress?: string) => Promise<unknown>) => Promise<T>,
-  offline: (capsules: CapsuleManager, actor: string) => Promise<T>,
+  online: (call: Call) => Promise<T>,
+  offline: (o: Offline) => Promise<T>,
 ): Promise<T & CapsuleAccess> {
   let client: AdminClient | undefined;
   try {
@@ -36,10 +56,20 @@ export async function withCapsules<T extends object>(
   const config = loadConfig(opts.config ?? process.env.ELASTOS_CONFIG);
   const store = await Store.open(join(config.stateDir, 'store'));
   try {
-    const capsules = new CapsuleManager({ stateDir: config.stateDir, trustDir: config.trustDir, store });
-    const result: T = await offline(capsules, `admin:${process.getuid?.() ?? -1}`);
+    const actor = `admin:${process.getuid?.() ?? -1}`;
+    const result: T = await withOfflineAudit(store, (audit) => offline({ config, store, audit, actor }));
     return { ...result, via: 'offline' };
   } finally {
     await store.close();
   }
+}
+
+export function withCapsules<T extends object>(
+  opts: GlobalOptions,
+  online: (call: Call) => Promise<T>,
+  offline: (capsules: CapsuleManager, actor: string) => Promise<T>,
+): Promise<T & CapsuleAccess> {
+  return withRuntimeOrStore(opts, online, ({ config, store, audit, actor }) =>
+    offline(new CapsuleManager({ stateDir: config.stateDir, trustDir: config.trustDir, store, audit }), actor),
+  );
 }

@@ -40,6 +40,21 @@ export async function callDaemon(
   }
 }
 
+/** A subscription (`audit.tail` with `follow`): `onEvent` per item until the runtime closes it (E_DAEMON_UNREACHABLE). */
+export async function followDaemon(
+  opts: GlobalOptions,
+  cmd: string,
+  args: Record<string, unknown>,
+  onEvent: (event: unknown) => void,
+): Promise<unknown> {
+  const client = await AdminClient.connect(adminSocketPath(opts));
+  try {
+    return await client.call(cmd, args, { onEvent });
+  } finally {
+    client.close();
+  }
+}
+
 /** One call on an open client: `--timeout`, and with `progress` (a label) a bar fed by the runtime. */
 export async function callOn(
   client: AdminClient,

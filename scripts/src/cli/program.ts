@@ -11,6 +11,7 @@ import { registerTokenCommands } from './commands/tokens.js';
 import { registerTpmCommands } from './commands/tpm.js';
 import { registerTrustCommands } from './commands/trust.js';
 import { DEFAULT_CALL_TIMEOUT_S } from './daemon-call.js';
+import { describeShownBy } from './shown-by.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -47,5 +48,6 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerDoctorCommands(program);
   registerSuperviseCommands(program);
+  describeShownBy(program);
   return program;
 }

@@ -54,11 +54,10 @@ export function storyLine(r: TrailRecord): string | undefined {
       return `${n}  DENY   ${who(r.actor)} ${what(r)}: ${r.code ?? 'refused'}`;
     case 'capsule.install':
     case 'capsule.start':
-    case 'capsule.measured':
     case 'capsule.exit':
     case 'capsule.crashloop':
     case 'capsule.refused':
-      return `${n}  ${r.type.padEnd(17)} ${String(d.name ?? r.resource ?? '')}${r.code ? ` ${r.code}` : ''}`;
+      return `${n}  ${r.type.padEnd(17)} ${String(d.name ?? r.resource ?? '').replace(/^capsule:/, '')}${r.code ? ` ${r.code}` : ''}`;
     default:
       return undefined;
   }

@@ -5,7 +5,17 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdminClient, addTrustedKey, decodePackage, type ElastosConfig, publicKeyEntry } from '@elastos/runtime';
+import {
+  AdminClient,
+  decodePackage,
+  type ElastosConfig,
+  hasCode,
+  loadTrustStore,
+  publicKeyEntry,
+  Store,
+  trustKey,
+  withOfflineAudit,
+} from '@elastos/runtime';
 import type { Rule } from '@elastos/shell';
 import { type BuiltCapsule, buildFirstParty, devPublisherKey } from '../capsule/build-first-party.js';
 import { vacationPhoto } from './demo-photo.js';
@@ -111,8 +121,7 @@ async function install(
       await call('capsule.remove', { name: b.name });
       say(`${b.name}: code changed without a version bump: removed and reinstalled (its data is reset)`);
     }
-    const r = (await call('capsule.install', { path: b.file })) as { id: string; version: string };
-    say(`installed ${b.name} ${r.version} (${r.id.slice(0, 16)}…)`);
+    await call('capsule.install', { path: b.file }); // the story tells it, from the trail
     seed(config, b.name, say, rules);
     fresh.push(b.name);
   }
@@ -122,10 +131,18 @@ async function install(
 /**
  * Trusts the dev publisher key (made on first use in `devDir`). Before the runtime is provisioned:
  * the trust store is measured at boot, so changing it later means resealing the runtime key.
+ * A new entry is an audited trust change (an offline record, the runtime being stopped).
  */
 export async function trustDevPublisher(config: ElastosConfig, devDir: string): Promise<string> {
   const key = await devPublisherKey(join(devDir, 'publisher.key'));
-  addTrustedKey(config.trustDir, publicKeyEntry('elastos-dev', Buffer.from(key.publicKey).toString('hex')));
+  const entry = publicKeyEntry('elastos-dev', Buffer.from(key.publicKey).toString('hex'));
+  if (loadTrustStore(config.trustDir).keys.get(entry.keyId)?.name === entry.name) return key.keyId;
+  const store = await Store.open(join(config.stateDir, 'store'));
+  try {
+    await withOfflineAudit(store, (audit) => trustKey(config.trustDir, entry, audit, 'npm-start'));
+  } finally {
+    await store.close();
+  }
   return key.keyId;
 }
 
@@ -145,38 +162,47 @@ export async function setUpStory(
   const rows = (await call('capsule.status')) as Array<{ name: string; state: string }>;
   for (const b of built) {
     const row = rows.find((r) => r.name === b.name);
-    if (row && row.state !== 'running' && row.state !== 'backoff') await call('capsule.start', { name: b.name });
+    if (!row || ['running', 'starting', 'backoff'].includes(row.state)) continue;
+    // Started meanwhile by the runtime itself (a restart): that is what was wanted.
+    await call('capsule.start', { name: b.name }).catch((err: unknown) => {
+      if (!hasCode(err, 'E_CAPSULE_EXISTS')) throw err;
+    });
   }
 }
 
-/** Prints story lines for the audit records of this boot of the runtime, and new ones until `stop()`. */
-export function followStory(call: Call, say: Say): { stop: () => void; done: Promise<void> } {
-  let running = true;
+/**
+ * Prints story lines for the audit records of this boot of the runtime, then each new one as the
+ * runtime commits it (an `audit.tail` subscription, no polling) until `stop()`.
+ */
+export function followStory(socket: string, say: Say): { stop: () => void; done: Promise<void> } {
+  let client: AdminClient | undefined;
+  let stopped = false;
   const done = (async () => {
+    client = await AdminClient.connect(socket);
+    if (stopped) return client.close();
     // Start at this boot of the runtime (its `boot.*` records), so that capsules started at boot are told too.
-    const recent = (await call('audit.tail', { limit: 1000 })) as TrailRecord[];
-    let from = 0;
-    recent.forEach((r, i) => {
-      if (r.type.startsWith('boot.')) from = i;
-    });
-    let after = recent[from]?.seq;
-    if (after !== undefined) after = after > 0 ? after - 1 : undefined;
-    while (running) {
-      const records = (await call(
-        'audit.tail',
-        after === undefined ? { limit: 500 } : { after, limit: 500 },
-      )) as TrailRecord[];
-      for (const r of records) {
-        after = Math.max(after ?? 0, r.seq);
-        const line = storyLine(r);
-        if (line) say(line);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  })();
+    const recent = (await client.call('audit.tail', { limit: 1000 })) as TrailRecord[];
+    const onEvent = (r: unknown) => {
+      const line = storyLine(r as TrailRecord);
+      if (line) say(line);
+    };
+    recent
+      .slice(
+        Math.max(
+          recent.findLastIndex((r) => r.type.startsWith('boot.')),
+          0,
+        ),
+      )
+      .forEach(onEvent);
+    const after = recent.at(-1)?.seq;
+    await client.call('audit.tail', { ...(after === undefined ? {} : { after }), follow: true }, { onEvent });
+  })().catch((err: unknown) => {
+    if (!stopped) throw err;
+  });
   return {
     stop: () => {
-      running = false;
+      stopped = true;
+      client?.close();
     },
     done,
   };

@@ -85,15 +85,32 @@ export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.
 
 const DEV_BASE = { profile: 'dev', runDir: 'run', stateDir: 'state', logLevel: 'warn' };
 
+let instanceSlot = 0;
+
+/**
+ * A cgroup parent and capsule uid range of its own for each test runtime, so that tests never
+ * share (and kill) the capsules of `npm start` or of another test run on the same host; the
+ * runtime still checks the claim against the live ones at start (E_CONFINE_INSTANCE).
+ */
+export function testInstance(): { cgroupParent: string; uidBase: number; uidCount: number } {
+  const n = instanceSlot++ % 16;
+  const slot = (process.pid * 16 + n) % 2 ** 22;
+  return { cgroupParent: `elastos-test-${process.pid}-${n}`, uidBase: 1_000_000_000 + slot * 64, uidCount: 64 };
+}
+
+function withInstance(extra: Record<string, unknown>): Record<string, unknown> {
+  return { ...extra, confine: { ...testInstance(), ...(extra.confine as Record<string, unknown> | undefined) } };
+}
+
 /**
  * A dev-profile config (run/ and state/ relative to it) for tests that run no TPM: the dev
  * profile's explicit insecure mode. Tests of the TPM paths run elastosd on swtpm instead.
  */
 export function noTpmDevConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...DEV_BASE, tpm: { insecureNoTpm: true }, ...extra };
+  return { ...DEV_BASE, tpm: { insecureNoTpm: true }, ...withInstance(extra) };
 }
 
 /** A dev-profile config whose TPM is the swtpm at `tcti` (testkit `Swtpm.tcti`). */
 export function swtpmDevConfig(tcti: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...DEV_BASE, tpm: { tcti }, ...extra };
+  return { ...DEV_BASE, tpm: { tcti }, ...withInstance(extra) };
 }

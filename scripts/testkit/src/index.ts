@@ -10,9 +10,11 @@ export {
   runElastos,
   stopChild,
   swtpmDevConfig,
+  testInstance,
   waitFor,
 } from './cli-kit.js';
 export { requireFeature } from './kernel-feature.js';
+export { withParentDeathSignal } from './parent-death.js';
 export { SocatPtyPair } from './socat-pty.js';
 export { Sshd, type SshKey, type SshResult } from './sshd.js';
 export { Swtpm } from './swtpm.js';

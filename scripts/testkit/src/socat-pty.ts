@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { withParentDeathSignal } from './parent-death.js';
 
 /**
  * A real pty pair through socat (FACTS.md): `host` and `mcu` are symlinks to the two slave ends,
@@ -12,7 +13,11 @@ export class SocatPtyPair {
   readonly host: string;
   readonly mcu: string;
 
-  constructor(readonly dir: string) {
+  /** `parentDeathSignal`: socat gets it when its starter dies, even by kill -9 (`npm start`). */
+  constructor(
+    readonly dir: string,
+    private readonly options: { parentDeathSignal?: NodeJS.Signals } = {},
+  ) {
     this.dir = resolve(dir);
     this.host = join(this.dir, 'host');
     this.mcu = join(this.dir, 'mcu');
@@ -26,7 +31,9 @@ export class SocatPtyPair {
     mkdirSync(this.dir, { recursive: true });
     rmSync(this.host, { force: true });
     rmSync(this.mcu, { force: true });
-    const child = spawn('socat', [`pty,raw,echo=0,link=${this.host}`, `pty,raw,echo=0,link=${this.mcu}`], {
+    const ends = [`pty,raw,echo=0,link=${this.host}`, `pty,raw,echo=0,link=${this.mcu}`];
+    const [file, args] = withParentDeathSignal(this.options.parentDeathSignal, 'socat', ends);
+    const child = spawn(file, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       // Own process group: a Ctrl-C at the terminal reaches the runtime, which stops first; we stop after it.
       detached: true,

@@ -1,7 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { withParentDeathSignal } from './parent-death.js';
 
 const run = promisify(execFile);
 
@@ -14,7 +15,11 @@ export class Swtpm {
   readonly socket: string;
   readonly ctrl: string;
 
-  constructor(readonly dir: string) {
+  /** `parentDeathSignal`: the TPM gets it when its starter dies, even by kill -9 (`npm start`). */
+  constructor(
+    readonly dir: string,
+    private readonly options: { parentDeathSignal?: NodeJS.Signals } = {},
+  ) {
     this.dir = resolve(dir);
     this.socket = join(this.dir, 'sock');
     this.ctrl = join(this.dir, 'sock.ctrl');
@@ -31,20 +36,24 @@ export class Swtpm {
 
   async start(): Promise<void> {
     mkdirSync(join(this.dir, 'state'), { recursive: true });
+    // A socket left by a killed swtpm would pass for the new one's before it listens.
+    rmSync(this.socket, { force: true });
+    rmSync(this.ctrl, { force: true });
+    const [file, args] = withParentDeathSignal(this.options.parentDeathSignal, 'swtpm', [
+      'socket',
+      '--tpm2',
+      '--tpmstate',
+      `dir=${join(this.dir, 'state')}`,
+      '--server',
+      `type=unixio,path=${this.socket}`,
+      '--ctrl',
+      `type=unixio,path=${this.ctrl}`,
+      '--flags',
+      'not-need-init,startup-clear',
+    ]);
     const child = spawn(
-      'swtpm',
-      [
-        'socket',
-        '--tpm2',
-        '--tpmstate',
-        `dir=${join(this.dir, 'state')}`,
-        '--server',
-        `type=unixio,path=${this.socket}`,
-        '--ctrl',
-        `type=unixio,path=${this.ctrl}`,
-        '--flags',
-        'not-need-init,startup-clear',
-      ],
+      file,
+      args,
       // Own process group: a Ctrl-C at the terminal must not kill the TPM before the runtime's last
       // audit checkpoint is anchored; the owner stops it gracefully, last.
       { stdio: ['ignore', 'ignore', 'pipe'], detached: true },

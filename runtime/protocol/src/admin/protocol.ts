@@ -1,7 +1,8 @@
 /**
  * The admin socket's wire format (runtime/spec/admin.md): one JSON object per line.
  * Request `{id, cmd, args}`; reply `{id, ok: true, result}` or `{id, ok: false, error: {code, message}}`.
- * Long commands may send progress lines `{id, progress: {done, total}}` before their reply.
+ * Long commands may send progress lines `{id, progress: {done, total}}` before their reply;
+ * subscriptions send event lines `{id, event}` until the client closes the connection.
  */
 import { ElastosError, type ErrorCode } from '../errors/index.js';
 
@@ -21,6 +22,15 @@ export type AdminReply =
 export interface AdminProgress {
   id: number;
   progress: { done: number; total: number };
+}
+
+/**
+ * Sent by a subscription (`audit.tail` with `follow`) for each item, for as long as the client
+ * keeps the connection open; the call has no reply while it follows.
+ */
+export interface AdminEvent {
+  id: number;
+  event: unknown;
 }
 
 /** Parses one request line from an untrusted peer; never throws anything but E_ADMIN_PROTOCOL. */

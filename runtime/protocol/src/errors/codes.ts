@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   },
   E_TPM_COMMAND: { exit: 70, summary: 'the TPM returned an error code' },
   E_TPM_LOCKOUT: { exit: 75, summary: 'the TPM is in dictionary-attack lockout' },
+  E_BOOT_MEASURE: { exit: 66, summary: 'a file the runtime loads cannot be read to measure it: refusing to start' },
   E_TPM_PCR_MISMATCH: { exit: 77, summary: 'the measured state differs from the sealed policy: refusing to start' },
   E_TPM_SEALED_CORRUPT: { exit: 74, summary: 'the sealed key blob does not load' },
   E_TPM_NOT_PROVISIONED: { exit: 78, summary: 'no sealed runtime key: run `elastos provision`' },
@@ -49,6 +50,13 @@ export const ERROR_CODES = {
   E_ATTEST_NONCE: { exit: 65, summary: 'the quote does not carry the expected nonce' },
   E_ATTEST_INVALID: { exit: 65, summary: 'the attestation does not verify' },
   E_EVENTLOG_MISMATCH: { exit: 65, summary: 'the event log does not replay to the quoted PCR values' },
+  E_ATTEST_RELEASE: { exit: 65, summary: 'the attested measurements are not those of the expected release' },
+
+  // the appliance image (image-build/README.md)
+  E_IMAGE_PREREQ: { exit: 69, summary: 'the image build needs root on Debian with its packages and binfmt_misc' },
+  E_IMAGE_ADMIN_KEY: { exit: 65, summary: 'the admin key file is not one SSH public key' },
+  E_IMAGE_BUILD: { exit: 70, summary: 'a stage of the image build failed' },
+  E_IMAGE_BOOT: { exit: 70, summary: 'the image did not boot or answer in time' },
 
   // tokens (runtime/spec/token.md)
   E_TOKEN_MALFORMED: { exit: 65, summary: 'the token does not decode or has a bad structure' },
@@ -66,6 +74,7 @@ export const ERROR_CODES = {
   E_TOKEN_EPOCH: { exit: 77, summary: 'the token is from an old epoch' },
   E_TOKEN_REVOKED: { exit: 77, summary: 'the token was revoked' },
   E_TOKEN_DELEGATION: { exit: 77, summary: 'a delegated token widens its parent' },
+  E_TOKEN_UNKNOWN: { exit: 77, summary: 'the token id was never issued by this runtime' },
   E_RESOURCE_INVALID: { exit: 65, summary: 'the resource URI is malformed or escapes its scope' },
 
   // broker and IPC (runtime/spec/ipc.md)
@@ -77,6 +86,11 @@ export const ERROR_CODES = {
   E_BROKER_NO_PROVIDER: { exit: 69, summary: 'no running provider of that name' },
   E_BROKER_PENDING: { exit: 75, summary: 'the request waits for an approval' },
   E_REQUEST_NOT_FOUND: { exit: 66, summary: 'no pending request with that id' },
+  E_REQUEST_EXPIRED: { exit: 75, summary: 'the request expired: its requester went away before an answer' },
+  E_PRESENCE_UNBOUND: {
+    exit: 77,
+    summary: 'a button press answered no request: none was shown, it began before, or came after its window',
+  },
 
   // audit (runtime/spec/audit.md)
   E_AUDIT_WRITE: { exit: 74, summary: 'the audit record could not be made durable: the action is refused' },
@@ -97,12 +111,19 @@ export const ERROR_CODES = {
   E_TRUST_KEY_INVALID: { exit: 65, summary: 'a publisher key file is malformed' },
   E_CAPSULE_QUOTA: { exit: 74, summary: "the capsule's storage quota is used up: the write is refused" },
   E_CAPSULE_NOT_RUNNING: { exit: 69, summary: 'the capsule is installed but not running' },
+  E_STORAGE_LINK: { exit: 65, summary: 'a path in storage is a symbolic link: storage never follows links' },
+  E_STORAGE_XDEV: { exit: 74, summary: 'a file would move across filesystems inside storage' },
 
   // confinement
   E_CONFINE_UNAVAILABLE: { exit: 69, summary: 'a required confinement layer is missing on this kernel' },
   E_CONFINE_LAUNCH: { exit: 70, summary: 'the launcher could not set up the capsule' },
   E_CONFINE_OOM: { exit: 70, summary: 'the capsule was killed by its memory limit' },
   E_CONFINE_PIDS: { exit: 70, summary: 'the capsule hit its process limit' },
+  E_CONFINE_INSTANCE: {
+    exit: 75,
+    summary: 'another runtime instance on this host uses this cgroup parent or capsule uid range',
+  },
+  E_CONFINE_UID_RANGE: { exit: 78, summary: 'the capsule uid range overlaps a range in /etc/subuid or /etc/subgid' },
 
   // firmware bridge (firmware-bridge/spec)
   E_SERIAL_OPEN: { exit: 69, summary: 'the serial port could not be opened' },
@@ -113,6 +134,10 @@ export const ERROR_CODES = {
   E_SERIAL_REJECTED: { exit: 65, summary: 'the MCU refused the command (unknown, bad payload or wrong state)' },
   E_SERIAL_BUSY: { exit: 75, summary: 'the serial send queue is full: retry later' },
   E_SERIAL_CLOSED: { exit: 69, summary: 'the serial link is down or the bridge is stopped' },
+
+  // hardware-in-the-loop rigs (hil-tests/)
+  E_RIG_FILE: { exit: 78, summary: 'a rig file is missing a field or has a bad value' },
+  E_RIG_PROTOCOL: { exit: 69, summary: 'the rig has no backend for a protocol the test needs' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

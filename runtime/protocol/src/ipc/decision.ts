@@ -29,4 +29,6 @@ export interface PendingAsk {
   request: DecisionRequest;
   /** ISO time it was queued. */
   since: string;
+  /** Why the shell asks (the rule's note or the decider's reason), then the capsule's own reason if it gave one. */
+  reason: string;
 }

@@ -4,10 +4,10 @@
  */
 import { ElastosError } from '../errors/index.js';
 import { normaliseResource } from './resource.js';
-import { CAPSULE_ID_RE, isAction, TOKEN_ID_RE, type TokenClaims } from './token.js';
+import { CAPSULE_ID_RE, IDENTITY_RE, isAction, TOKEN_ID_RE, type TokenClaims } from './token.js';
 
 const REQUIRED = ['v', 'id', 'iss', 'hol', 'aud', 'res', 'act', 'nbf', 'exp', 'max', 'ep'] as const;
-const OPTIONAL = ['par', 'cav'] as const;
+const OPTIONAL = ['hid', 'aid', 'par', 'cav'] as const;
 const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL]);
 const KEY_ID_RE = /^[0-9a-f]{16}$/;
 const CAVEAT_KEY_RE = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -75,6 +75,8 @@ export function claimsFromWire(w: Record<string, unknown>): TokenClaims {
     epoch: uint(w, 'ep', MAX_U32),
   };
   if (claims.notBefore > claims.expiry) throw malformed('nbf after exp');
+  if (Object.hasOwn(w, 'hid')) claims.holderIdentity = text(w, 'hid', IDENTITY_RE);
+  if (Object.hasOwn(w, 'aid')) claims.audienceIdentity = text(w, 'aid', IDENTITY_RE);
   if (Object.hasOwn(w, 'par')) claims.parent = text(w, 'par', TOKEN_ID_RE);
   if (Object.hasOwn(w, 'cav')) claims.caveats = caveatsOf(w.cav);
   return claims;
@@ -95,6 +97,8 @@ export function claimsToWire(c: TokenClaims): Record<string, unknown> {
     max: c.maxUses,
     ep: c.epoch,
   };
+  if (c.holderIdentity !== undefined) w.hid = c.holderIdentity;
+  if (c.audienceIdentity !== undefined) w.aid = c.audienceIdentity;
   if (c.parent !== undefined) w.par = c.parent;
   if (c.caveats !== undefined) w.cav = c.caveats;
   claimsFromWire(w);

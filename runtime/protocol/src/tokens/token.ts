@@ -25,6 +25,13 @@ export interface TokenClaims {
   holder: string;
   /** Capsule id of the provider it may be presented to. */
   audience: string;
+  /**
+   * The holder's identity when the token was signed: `<publisher keyId>:<install id>` (spec §2.1).
+   * A capsule removed and installed again (by anyone) is a new identity and holds nothing.
+   */
+  holderIdentity?: string;
+  /** The audience's identity, the same way. */
+  audienceIdentity?: string;
   /** Normalised resource URI or prefix scope (ends with `/`). */
   resource: string;
   action: string;
@@ -72,3 +79,5 @@ export const METHOD_RE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/;
 /** Capsule ids: names or content hashes, printable and short (spec §2). */
 export const CAPSULE_ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9._:-]{0,127}$/;
 export const TOKEN_ID_RE = /^[0-9a-f]{32}$/;
+/** A capsule's identity (spec §2.1): its publisher's key id and its install id. */
+export const IDENTITY_RE = /^[0-9a-f]{16}:[0-9a-f]{32}$/;

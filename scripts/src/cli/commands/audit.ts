@@ -1,24 +1,28 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   AuditLog,
   configPath,
   ElastosError,
   type ExportLine,
   exportRange,
+  hasCode,
   loadConfig,
   parseConfig,
   parseSince,
   pruneAndAudit,
+  type ShownRecord,
   Store,
   ToolsAnchor,
   tailRecords,
   type VerifyOptions,
   verifyAuditLog,
   verifyExport,
+  verifyTokenState,
 } from '@elastos/runtime';
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { callDaemon, type GlobalOptions, lazyBar } from '../daemon-call.js';
+import { callDaemon, followDaemon, type GlobalOptions, lazyBar } from '../daemon-call.js';
 import { printRecords } from './audit-print.js';
 
 interface OfflineOptions {
@@ -65,7 +69,10 @@ async function withStore<T>(dir: string, fn: (store: Store) => Promise<T>): Prom
 
 async function verifyOffline(opts: GlobalOptions, o: OfflineOptions): Promise<unknown> {
   const config = configOrDefaults(opts);
-  const options: VerifyOptions = { publicKeys: (o.publicKey ?? []).map(readPublicKey) };
+  const options: VerifyOptions = {
+    publicKeys: (o.publicKey ?? []).map(readPublicKey),
+    stateChecks: [verifyTokenState], // revocations, epoch and use counters against the trail (token.md §8.3)
+  };
   if (o.tpm !== false) {
     const indices = { extendIndex: config.audit.nvExtendIndex, counterIndex: config.audit.nvCounterIndex };
     options.anchor = await ToolsAnchor.open(o.tcti ?? config.tpm.tcti, indices, { define: false });
@@ -77,6 +84,23 @@ async function verifyOffline(opts: GlobalOptions, o: OfflineOptions): Promise<un
   } finally {
     bar.stop();
   }
+}
+
+/** With the runtime down, `audit verify` says how to verify its store directly. */
+function offlineHint(opts: GlobalOptions) {
+  return (err: unknown): never => {
+    if (!hasCode(err, 'E_DAEMON_UNREACHABLE')) throw err;
+    let store = '<stateDir>/store';
+    try {
+      store = join(loadConfig(configPath(opts.config)).stateDir, 'store');
+    } catch {
+      // no config: the placeholder stays
+    }
+    throw new ElastosError(
+      'E_DAEMON_UNREACHABLE',
+      `${(err as Error).message}. The runtime is not running: verify its store offline with \`elastos audit verify --store ${store}\` (the TPM anchor vouches for the runtime key; --public-key HEX trusts a key without it, --no-tpm skips the anchor)`,
+    );
+  };
 }
 
 function offlineOptions(cmd: Command): Command {
@@ -118,7 +142,9 @@ function registerReadCommands(program: Command, audit: Command): void {
     .option('--no-tpm', 'offline: skip the TPM anchor comparison')
     .action(
       action(program, async (opts, o: OfflineOptions) =>
-        o.store ? verifyOffline(opts, o) : callDaemon(opts, 'audit.verify', {}, 'audit verify'),
+        o.store
+          ? verifyOffline(opts, o)
+          : callDaemon(opts, 'audit.verify', {}, 'audit verify').catch(offlineHint(opts)),
       ),
     );
 
@@ -128,6 +154,7 @@ function registerReadCommands(program: Command, audit: Command): void {
     .option('--since <when>', 'only records since 10m, 2h, 3d or a date')
     .option('--capsule <name>', 'only records of this capsule')
     .option('-n, --lines <n>', 'how many records', int('--lines'), 20)
+    .option('--after <seq>', 'the records after this seq, oldest first (to page through a long trail)', int('--after'))
     .action(action(program, (opts, o: OfflineOptions & TailOptions) => tail(opts, o)));
 }
 
@@ -189,6 +216,11 @@ function registerMaintenanceCommands(program: Command, audit: Command): void {
     );
 
   audit
+    .command('status')
+    .description('the next sequence number and the last anchored checkpoint')
+    .action(action(program, (opts) => callDaemon(opts, 'audit.status')));
+
+  audit
     .command('checkpoint')
     .description('make and anchor a checkpoint now')
     .action(action(program, (opts) => callDaemon(opts, 'audit.checkpoint')));
@@ -204,6 +236,7 @@ interface TailOptions {
   since?: string;
   capsule?: string;
   lines: number;
+  after?: number;
 }
 
 async function tail(opts: GlobalOptions, o: OfflineOptions & TailOptions): Promise<undefined> {
@@ -211,22 +244,20 @@ async function tail(opts: GlobalOptions, o: OfflineOptions & TailOptions): Promi
     limit: o.lines,
     ...(o.since ? { since: parseSince(o.since) } : {}),
     ...(o.capsule ? { capsule: o.capsule } : {}),
+    ...(o.after !== undefined ? { after: o.after } : {}),
   };
   if (o.store) {
     if (o.follow) throw new ElastosError('E_USAGE', '--follow needs the running runtime, not --store');
     printRecords(await withStore(o.store, (s) => tailRecords(s, q)), opts.json === true);
     return undefined;
   }
-  const fetch = (args: Record<string, unknown>) =>
-    callDaemon(opts, 'audit.tail', args) as ReturnType<typeof tailRecords>;
-  let shown = await fetch(q);
+  const shown = (await callDaemon(opts, 'audit.tail', q)) as Awaited<ReturnType<typeof tailRecords>>;
   printRecords(shown, opts.json === true);
-  let after = shown[shown.length - 1]?.seq ?? ((await callDaemon(opts, 'audit.status')) as { next: number }).next - 1;
-  while (o.follow) {
-    await new Promise((r) => setTimeout(r, 500));
-    shown = await fetch({ ...q, limit: 1000, after });
-    printRecords(shown, opts.json === true);
-    after = shown[shown.length - 1]?.seq ?? after;
-  }
+  if (!o.follow) return undefined;
+  // A subscription (runtime/spec/admin.md §Subscriptions): new records arrive as they are committed.
+  const after = shown[shown.length - 1]?.seq ?? ((await callDaemon(opts, 'audit.status')) as { next: number }).next - 1;
+  await followDaemon(opts, 'audit.tail', { ...q, after, follow: true }, (r) =>
+    printRecords([r as ShownRecord], opts.json === true),
+  );
   return undefined;
 }

@@ -7,7 +7,13 @@ import { printTable } from '../output.js';
 
 /** The runtime's token rows and the shell's pending asks, as the admin socket returns them. */
 type TokenRow = TokenSummary;
-type AskRow = PendingAsk;
+type AskRow = PendingAsk & { button?: { until: string } };
+
+/** Names the request a long press of the board's button answers now, and until when. */
+function buttonLine(rows: AskRow[]): void {
+  const shown = rows.find((r) => r.button);
+  if (shown?.button) process.stdout.write(`the button answers ${shown.ticket} until ${shown.button.until}\n`);
+}
 
 /** A read command: JSON with --json, else the table `print` makes. */
 function listing<T>(program: Command, cmd: string, print: (rows: T[]) => void) {
@@ -19,7 +25,7 @@ function listing<T>(program: Command, cmd: string, print: (rows: T[]) => void) {
   });
 }
 
-/** `token list|revoke`, `epoch bump`, `requests`, `approve ID`, `deny ID` (runtime/spec/token.md §8). */
+/** `token list|revoke`, `epoch show|bump`, `requests`, `approve ID`, `deny ID` (runtime/spec/token.md §8). */
 export function registerTokenCommands(program: Command): void {
   const token = program.command('token').description('capability tokens: list live ones, revoke one');
   token
@@ -47,9 +53,12 @@ export function registerTokenCommands(program: Command): void {
     .description('revoke one token and the tokens delegated from it (audited)')
     .action(action(program, (opts, id: string) => callDaemon(opts, 'token.revoke', { id })));
 
-  program
-    .command('epoch')
-    .description('the token epoch: the kill switch of every token')
+  const epoch = program.command('epoch').description('the token epoch: the kill switch of every token');
+  epoch
+    .command('show')
+    .description('the current epoch (tokens of older epochs are refused)')
+    .action(action(program, (opts) => callDaemon(opts, 'epoch.show')));
+  epoch
     .command('bump')
     .description('invalidate every token issued so far, at once (persisted and audited)')
     .action(action(program, (opts) => callDaemon(opts, 'epoch.bump')));
@@ -58,7 +67,7 @@ export function registerTokenCommands(program: Command): void {
     .command('requests')
     .description('capability requests the shell asks the admin to decide')
     .action(
-      listing<AskRow>(program, 'requests.list', (rows) =>
+      listing<AskRow>(program, 'requests.list', (rows) => {
         printTable(
           ['ID', 'CAPSULE', 'AUDIENCE', 'ACTION', 'RESOURCE', 'REASON'],
           rows.map((r) => [
@@ -67,11 +76,12 @@ export function registerTokenCommands(program: Command): void {
             r.request.audience,
             r.request.action,
             r.request.resource,
-            r.request.reason ?? '',
+            r.reason ?? r.request.reason ?? '',
           ]),
           'no pending requests',
-        ),
-      ),
+        );
+        buttonLine(rows);
+      }),
     );
   for (const verb of ['approve', 'deny'] as const) {
     program

@@ -3,14 +3,17 @@ import { join, resolve } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
 import {
   type AttestationFiles,
+  checkRelease,
   ElastosError,
   eventLogPath,
+  filesToJson,
   hasCode,
   loadConfig,
   makeAttestation,
   parseEventLog,
   parseNonce,
-  provisionRuntimeKey,
+  provisionAudited,
+  readReleaseManifest,
   Store,
   tpmStatus,
   verifyAttestation,
@@ -72,6 +75,10 @@ async function offlineAttest(opts: GlobalOptions, nonce: Uint8Array): Promise<At
   }
 }
 
+function toBase64(files: Record<string, Uint8Array>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+}
+
 function fromBase64(files: Record<string, string>): Record<string, Uint8Array> {
   return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
 }
@@ -87,7 +94,8 @@ export function registerTpmCommands(program: Command): void {
       action(program, async (opts, o: { reseal?: boolean; ifNeeded?: boolean }) => {
         const config = loadConfig(opts.config ?? process.env.ELASTOS_CONFIG);
         const mode = o.reseal ? 'reseal' : o.ifNeeded ? 'if-needed' : 'new';
-        return withStore(opts, (store) => provisionRuntimeKey(config, store, mode));
+        const actor = `admin:${process.getuid?.() ?? -1}`;
+        return withStore(opts, (store) => provisionAudited(config, store, mode, actor));
       }),
     );
 
@@ -95,13 +103,17 @@ export function registerTpmCommands(program: Command): void {
     .command('attest')
     .description('quote the runtime PCR with a nonce and write quote, signature, AK, PCR values, event log')
     .option('--nonce <hex>', 'the verifier’s fresh nonce (1-64 bytes of hex)')
-    .option('--out <dir>', 'directory to write the attestation to')
+    .option('--out <dir>', "directory to write the attestation to; '-': print its files (base64) as JSON")
     .action(
       action(program, async (opts, o: { nonce?: string; out?: string }) => {
-        if (!o.out) throw new ElastosError('E_USAGE', 'attest needs --out DIR');
+        if (!o.out) throw new ElastosError('E_USAGE', 'attest needs --out DIR (or --out - over SSH)');
         const nonce = parseNonce(o.nonce);
         const reply = (await fromDaemon(opts, 'tpm.attest', { nonce: o.nonce })) as { files: Record<string, string> };
+        // '-': a remote verifier (an admin over SSH, the HIL rig) takes the files home and checks them there.
+        if (o.out === '-') return { nonce: o.nonce, files: reply?.files ?? toBase64(await offlineAttest(opts, nonce)) };
         const files = reply ? fromBase64(reply.files) : await offlineAttest(opts, nonce);
+        // An admin over SSH runs elastos only (no scp): the files come back on stdout.
+        if (o.out === '-') return { nonce: o.nonce, files: filesToJson(files) };
         writeAttestation(resolve(o.out), files);
         return { out: resolve(o.out), nonce: o.nonce, files: Object.keys(files) };
       }),
@@ -110,11 +122,16 @@ export function registerTpmCommands(program: Command): void {
     .command('verify <dir>')
     .description('check an attestation: quote signature, nonce, PCR digest, event log replay (no TPM needed)')
     .option('--nonce <hex>', 'the nonce the quote must carry')
+    .option('--expect <manifest>', "the release's manifest.json: the measurements must be the release's (image-build)")
     .action(
-      action(program, async (opts, dir: string, o: { nonce?: string }) => {
+      action(program, async (opts, dir: string, o: { nonce?: string; expect?: string }) => {
         const hex = o.nonce ?? attest.opts<{ nonce?: string }>().nonce;
         const v = verifyAttestation(resolve(dir), hex === undefined ? {} : { nonce: parseNonce(hex) });
-        return opts.json ? { verified: true, ...v } : { verified: true, ...v, events: v.events.length };
+        const release = o.expect ? checkRelease(v.pcr, v.events, readReleaseManifest(resolve(o.expect))) : undefined;
+        const extra = release ? { release: { manifest: resolve(o.expect ?? ''), ...release } } : {};
+        return opts.json
+          ? { verified: true, ...v, ...extra }
+          : { verified: true, ...v, events: v.events.length, ...extra };
       }),
     );
 

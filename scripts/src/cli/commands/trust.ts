@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   addTrustedKey,
   ElastosError,
@@ -6,12 +7,20 @@ import {
   parseKeyFile,
   publicKeyEntry,
   removeTrustedKey,
+  type TrustChange,
+  trustKey,
+  untrustKey,
 } from '@elastos/runtime';
 import type { Command } from 'commander';
+import { withRuntimeOrStore } from '../../capsule/capsule-access.js';
 import { action } from '../action.js';
 import { trustDirOf } from './capsule.js';
 
-/** `trust add|list|remove`: the publisher keys in the config's trustDir (plain files; works offline). */
+/**
+ * `trust add|list|remove`: the publisher keys in the config's trustDir. Changes go through the
+ * runtime when it runs, else on the stopped runtime's store; audited either way, and each says
+ * that the next start needs `provision --reseal` (the trust store is measured).
+ */
 export function registerTrustCommands(program: Command): void {
   const trust = program.command('trust').description("publisher keys trusted to sign capsules (the config's trustDir)");
 
@@ -22,7 +31,7 @@ export function registerTrustCommands(program: Command): void {
     )
     .option('--name <name>', 'publisher name (with --key)')
     .option('--key <hex>', 'raw Ed25519 public key, 64 hex digits')
-    .option('--trust-dir <dir>', 'trust store folder (default: from the config)')
+    .option('--trust-dir <dir>', "write this folder directly, not audited (default: the config's, through the runtime)")
     .action(
       action(program, async (opts, file: string | undefined, o: { name?: string; key?: string; trustDir?: string }) => {
         if ((file === undefined) === (o.key === undefined))
@@ -39,8 +48,15 @@ export function registerTrustCommands(program: Command): void {
           if (o.name !== undefined) key.name = o.name;
         }
         if (!key) throw new ElastosError('E_USAGE', 'no key given');
-        const path = addTrustedKey(trustDirOf(opts, o.trustDir), key);
-        return { keyId: key.keyId, name: key.name, file: path };
+        const k = key;
+        // A folder named outright is publisher tooling (e.g. an image being built): a plain file write.
+        if (o.trustDir) return { keyId: k.keyId, name: k.name, file: addTrustedKey(resolve(o.trustDir), k) };
+        const publicKey = Buffer.from(k.publicKey).toString('hex');
+        return withRuntimeOrStore(
+          opts,
+          async (call) => (await call('trust.add', { name: k.name, publicKey })) as TrustChange,
+          ({ config, audit, actor }) => trustKey(config.trustDir, k, audit, actor),
+        );
       }),
     );
 
@@ -71,8 +87,15 @@ export function registerTrustCommands(program: Command): void {
     .option('--trust-dir <dir>', 'trust store folder (default: from the config)')
     .action(
       action(program, async (opts, keyId: string, o: { trustDir?: string }) => {
-        removeTrustedKey(trustDirOf(opts, o.trustDir), keyId);
-        return { removed: keyId };
+        if (o.trustDir) {
+          removeTrustedKey(resolve(o.trustDir), keyId);
+          return { removed: keyId };
+        }
+        return withRuntimeOrStore(
+          opts,
+          async (call) => (await call('trust.remove', { keyId })) as TrustChange,
+          ({ config, audit, actor }) => untrustKey(config.trustDir, keyId, audit, actor),
+        );
       }),
     );
 }

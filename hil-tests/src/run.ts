@@ -1,0 +1,55 @@
+/**
+ * `npm run hil -- [--rig local|qemu|board] [--rig-file FILE] [--junit FILE] [--grep RE]`: runs the conformance
+ * suite on one rig (HIL_RIG / HIL_RIG_FILE work too), writes JUnit XML, prints the one-screen
+ * summary and how long it took. The rig file is checked before anything starts.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '@elastos/scripts/dist/workspaces.js';
+import { rigFilePath } from './registry.js';
+import { loadRigFile } from './rig-file.js';
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      rig: { type: 'string' },
+      'rig-file': { type: 'string' },
+      junit: { type: 'string' },
+      grep: { type: 'string' },
+    },
+  });
+  const env = { ...process.env };
+  if (values.rig) env.HIL_RIG = values.rig;
+  if (values['rig-file']) env.HIL_RIG_FILE = values['rig-file'];
+  if (values.junit) env.HIL_JUNIT = values.junit;
+  const path = rigFilePath(env);
+  try {
+    loadRigFile(path);
+  } catch (err) {
+    process.stderr.write(`error ${(err as { code?: string }).code ?? 'E_RIG_FILE'}: ${(err as Error).message}\n`);
+    process.exit(78);
+  }
+  const suite = fileURLToPath(new URL('./suite/hil.test.js', import.meta.url));
+  const mocha = join(REPO_ROOT, 'node_modules', '.bin', 'mocha');
+  const only = values.grep ? ['--grep', values.grep] : []; // e.g. --grep 'power cut'
+  const args = [
+    '--exit',
+    '--reporter',
+    'spec',
+    ...(env.CI ? ['--forbid-pending', '--forbid-only'] : []),
+    ...only,
+    suite,
+  ];
+  const started = Date.now();
+  // Mocha in its own process: a Ctrl-C reaches it (the suite closes its rig) and then us.
+  const child = spawn(mocha, args, { stdio: 'inherit', env });
+  process.on('SIGINT', () => undefined);
+  child.on('exit', (code) => {
+    process.stdout.write(`npm run hil: rig file ${path}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    process.exit(code ?? 1);
+  });
+}
+
+main();

@@ -1,0 +1,207 @@
+/**
+ * `npm run image:test -- --arch arm64|amd64`: builds the image (stages cached), then boots it
+ * twice in QEMU with swtpm and the MCU simulator and checks what image-build/README.md lists.
+ * Prints a short report (build and boot times, sizes); its last line is `N passed, N failed`.
+ * Everything it starts is stopped by pid, pass or fail; every wait is bounded.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FIRST_PARTY } from '@elastos/scripts/dist/capsule/build-first-party.js';
+import { profile } from './arch.js';
+import {
+  attestOverSsh,
+  auditVerify,
+  checkquote,
+  hostVerify,
+  manifestDifferences,
+  otherReleaseManifest,
+  tpmStatus,
+  waitForCapsules,
+} from './boot-checks.js';
+import { buildImage, DEFAULT_OUT } from './build.js';
+import { BOOT_PACKAGES, BUILD_PACKAGES, ensurePackages } from './prereq.js';
+import { QemuBox } from './qemu-box.js';
+import { makeAdminKey, SshClient } from './ssh-client.js';
+import { Checks } from './test-report.js';
+
+const { values } = parseArgs({
+  options: {
+    arch: { type: 'string', default: 'arm64' },
+    port: { type: 'string', default: '0' },
+    // Boot the image already built (while working on the test itself).
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+const p = profile(values.arch ?? 'arm64');
+const outDir = join(DEFAULT_OUT, p.arch);
+const dir = join(outDir, 'boot-test');
+const sshPort = Number(values.port) || 20000 + (process.pid % 20000);
+const BOOT_MS = 15 * 60_000;
+const checks = new Checks();
+let box: QemuBox | undefined;
+
+/** A fresh copy of the image, with the test's admin key dropped on its boot partition (first-boot import). */
+function prepareDisk(pub: string): string {
+  const disk = join(dir, 'disk.img');
+  execFileSync('cp', ['--sparse=always', join(outDir, 'disk.img'), disk]);
+  execFileSync('mcopy', ['-i', `${disk}@@1M`, pub, '::/elastos-admin.pub']);
+  return disk;
+}
+
+async function boot(n: number, disk: string): Promise<QemuBox> {
+  const b = new QemuBox({ arch: p.arch, imageDir: outDir, disk, dir, sshPort });
+  box = b;
+  await b.start();
+  checks.note(
+    `boot ${n}: qemu pid ${b.pids.qemu}, swtpm pid ${b.pids.swtpm}, MCU simulator pid ${b.pids.mcu}, ssh 127.0.0.1:${sshPort}`,
+  );
+  return b;
+}
+
+async function firstBoot(ssh: SshClient, disk: string): Promise<{ keyId?: string; records: number }> {
+  const t0 = Date.now();
+  const b = await boot(1, disk);
+  await checks.run('first boot provisions the TPM-sealed key', async () => {
+    await b.waitForConsole(/elastos-firstboot: sealing the runtime key/, BOOT_MS);
+    return 'console: elastos-firstboot: sealing the runtime key to the TPM';
+  });
+  await checks.run('the console shows the measurement lines', async () =>
+    (await b.waitForConsole(/.*"msg":"runtime measured".*/, BOOT_MS))[0].slice(0, 160),
+  );
+  await checks.run(
+    'admin key from the boot partition works; elastos status over SSH shows the demo capsules running',
+    async () => {
+      const rows = await waitForCapsules(ssh, b, [...FIRST_PARTY], BOOT_MS, () =>
+        checks.time('boot 1: QEMU start to the first `elastos status` answer over SSH', (Date.now() - t0) / 1000),
+      );
+      checks.time('boot 1: QEMU start to every demo capsule running (SSH status)', (Date.now() - t0) / 1000);
+      return rows.map((r) => `${r.name}:${r.state}`).join(' ');
+    },
+  );
+  const status = await tpmStatus(ssh).catch(() => ({ keyId: undefined, provisioned: false }));
+  await attestChecks(ssh);
+  const audit = await checks.run('elastos audit verify passes (boot 1)', async () => {
+    const v = await auditVerify(ssh);
+    return { detail: `${v.records} records, ${v.checkpoints} checkpoints`, value: v.records };
+  });
+  await checks.run('clean shutdown (power button)', async () => {
+    if (!(await b.powerOff(180_000))) throw new Error(`the guest did not power off in 180 s:\n${b.consoleTail(20)}`);
+    await b.waitForConsole(/reboot: Power down/, 5_000);
+    return 'reboot: Power down';
+  });
+  await b.stop();
+  return { keyId: status.keyId, records: typeof audit === 'number' ? audit : 0 };
+}
+
+async function attestChecks(ssh: SshClient): Promise<void> {
+  const adir = join(dir, 'attestation');
+  const manifest = join(outDir, 'manifest.json');
+  const nonce = await checks.run('elastos attest --nonce N over SSH', async () => ({
+    detail: 'files received',
+    value: await attestOverSsh(ssh, adir),
+  }));
+  if (typeof nonce !== 'string') return;
+  await checks.run('stock tpm2_checkquote accepts the quote with the fresh nonce', async () => {
+    const r = await checkquote(adir, nonce);
+    if (!r.ok) throw new Error(r.out);
+    return r.out.split('\n').find((l) => l.includes('sha256')) ?? 'ok';
+  });
+  await checks.run('elastos attest verify --expect manifest.json accepts it', async () => {
+    const r = await hostVerify(adir, nonce, manifest);
+    if (r.code !== 0) throw new Error(r.out);
+    return 'verified against the release';
+  });
+  const stale = 'ff'.repeat(16);
+  await checks.run('a stale nonce is refused (E_ATTEST_NONCE, and by tpm2_checkquote)', async () => {
+    const r = await hostVerify(adir, stale, manifest);
+    const q = await checkquote(adir, stale);
+    if (r.code === 0 || !r.out.includes('E_ATTEST_NONCE') || q.ok)
+      throw new Error(`verify: ${r.out}; checkquote ok=${q.ok}`);
+    return r.out.split('\n')[0] ?? '';
+  });
+  await checks.run("another release's manifest is refused (E_ATTEST_RELEASE)", async () => {
+    const r = await hostVerify(adir, nonce, otherReleaseManifest(manifest, join(dir, 'other-manifest.json')));
+    if (r.code === 0 || !r.out.includes('E_ATTEST_RELEASE')) throw new Error(r.out);
+    return r.out.split('\n')[0] ?? '';
+  });
+}
+
+async function secondBoot(ssh: SshClient, disk: string, first: { keyId?: string; records: number }): Promise<void> {
+  const t0 = Date.now();
+  const b = await boot(2, disk);
+  await checks.run('boot 2: the runtime answers with the demo capsules running', async () => {
+    const rows = await waitForCapsules(ssh, b, [...FIRST_PARTY], BOOT_MS, () =>
+      checks.time('boot 2: QEMU start to the first `elastos status` answer over SSH', (Date.now() - t0) / 1000),
+    );
+    checks.time('boot 2: QEMU start to every demo capsule running (SSH status)', (Date.now() - t0) / 1000);
+    return `${rows.length} capsules`;
+  });
+  await checks.run('boot 2 unseals the existing key (no new provisioning)', async () => {
+    const s = await tpmStatus(ssh);
+    if (!first.keyId || s.keyId !== first.keyId) throw new Error(`key ${s.keyId} after reboot, ${first.keyId} before`);
+    if (/elastos-firstboot: sealing/.test(b.consoleText())) throw new Error('the second boot sealed a new key');
+    return `key ${s.keyId}`;
+  });
+  await checks.run('elastos audit verify passes across the reboot (same chain, more records)', async () => {
+    const v = await auditVerify(ssh);
+    if (v.records <= first.records) throw new Error(`${v.records} records after reboot, ${first.records} before`);
+    return `${v.records} records (was ${first.records}), ${v.checkpoints} checkpoints`;
+  });
+  await b.stop();
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  ensurePackages([...BUILD_PACKAGES, ...BOOT_PACKAGES]);
+  const built = await checks.run(`npm run image -- --arch ${p.arch}`, async () => {
+    if (values['no-build']) return { detail: 'skipped (--no-build): booting the image already built', value: true };
+    const report = await buildImage({ arch: p.arch });
+    return { detail: report.split('\n')[0] ?? '', value: true };
+  });
+  checks.time('build (cached stages reused)', (Date.now() - t0) / 1000);
+  if (built !== true) return;
+  await checks.run(
+    'a second build from the same inputs: same runtime files, capsules and expected measurements',
+    async () => {
+      await buildImage({ arch: p.arch, variant: 'repro', noDisk: true });
+      const diffs = manifestDifferences(join(outDir, 'manifest.json'), join(`${outDir}-repro`, 'manifest.json'));
+      if (diffs.length > 0) throw new Error(`the manifests differ in ${diffs.slice(0, 5).join(', ')}`);
+      return 'manifests agree';
+    },
+  );
+  const br = JSON.parse(readFileSync(join(outDir, 'build-report.json'), 'utf8')) as {
+    rawBytes: number;
+    compressedBytes: number;
+  };
+  checks.size('disk.img', br.rawBytes);
+  checks.size('disk.img.zst', br.compressedBytes);
+  checks.size('disk.img allocated', statSync(join(outDir, 'disk.img')).blocks * 512);
+  rmSync(dir, { recursive: true, force: true });
+  execFileSync('mkdir', ['-p', dir]);
+  const key = await makeAdminKey(dir);
+  const disk = prepareDisk(`${key}.pub`);
+  const ssh = new SshClient(sshPort, key);
+  const first = await firstBoot(ssh, disk);
+  await secondBoot(ssh, disk, first);
+}
+
+// Ctrl-C or a CI timeout: still stop QEMU, swtpm and the simulator by pid.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    checks.fail('boot test', new Error(`interrupted by ${sig}`));
+    void box?.stop().finally(() => {
+      checks.print(p.arch);
+      process.exit(1);
+    });
+  });
+}
+
+main()
+  .catch((err: Error) => checks.fail('boot test', err))
+  .finally(async () => {
+    await box?.stop();
+    checks.print(p.arch);
+    process.exit(checks.failed > 0 ? 1 : 0);
+  });

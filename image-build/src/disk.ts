@@ -1,0 +1,52 @@
+/** The disk image and its companions (bmap, zstd), sized from the trees it holds. */
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ArchProfile } from './arch.js';
+import { require0, STAGES_DIR, tail } from './rootfs.js';
+
+/** GPT partition type of a root slot (Discoverable Partitions Specification). */
+const ROOT_TYPE = { arm64: 'B921B045-1DF0-41C3-AF44-4C6F280D3FAE', amd64: '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709' };
+export const ROOT_A_PARTUUID = '6c1d1f0e-6f3a-4c63-9d2a-0000000000a1';
+export const DATA_MIB = 256;
+export const BOOT_MIB = 128;
+
+export function duMib(dir: string): number {
+  const r = spawnSync('du', ['-s', '--block-size=1M', dir], { encoding: 'utf8' });
+  require0(r.status, `du ${dir}`);
+  return Number.parseInt(r.stdout, 10);
+}
+
+/** A root slot: the tree plus a quarter for inodes, journal and growth, rounded up to 64 MiB. */
+export const rootSlotMib = (treeMib: number) => Math.ceil((treeMib * 1.25 + 64) / 64) * 64;
+
+export interface DiskOutput {
+  raw: string;
+  rawBytes: number;
+  compressed: string;
+  compressedBytes: number;
+  bmap: string;
+  rootMib: number;
+}
+
+export function makeDisk(out: string, p: ArchProfile, trees: { root: string; data: string; boot: string }): DiskOutput {
+  const rootMib = rootSlotMib(duMib(trees.root));
+  const args = [join(STAGES_DIR, 'disk.sh'), out, trees.root, trees.data, trees.boot];
+  args.push(String(rootMib), String(DATA_MIB), String(BOOT_MIB), ROOT_TYPE[p.arch]);
+  const r = spawnSync('bash', args, { encoding: 'utf8' });
+  require0(r.status, `disk image: ${tail(`${r.stdout}${r.stderr}`)}`);
+  const raw = join(out, 'disk.img');
+  const compressed = `${raw}.zst`;
+  return {
+    raw,
+    rawBytes: statSync(raw).size,
+    compressed,
+    compressedBytes: statSync(compressed).size,
+    bmap: `${raw}.bmap`,
+    rootMib,
+  };
+}
+
+/** The kernel command line: the root slot by PARTUUID, read-only, the console on the first UART. */
+export const kernelCmdline = (p: ArchProfile) =>
+  `root=PARTUUID=${ROOT_A_PARTUUID} ro rootwait console=${p.console} panic=10 net.ifnames=0`;
