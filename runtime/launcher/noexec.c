@@ -39,8 +39,8 @@ void set_memfd_noexec(const struct policy *p) {
   close(fd);
 }
 
-static void allow_exec_beneath(int ruleset, const char *path) {
-  struct landlock_path_beneath_attr rule = {.allowed_access = LANDLOCK_ACCESS_FS_EXECUTE};
+static void allow_beneath(int ruleset, const char *path, uint64_t access) {
+  struct landlock_path_beneath_attr rule = {.allowed_access = access};
   rule.parent_fd = open(path, O_PATH | O_CLOEXEC);
   if (rule.parent_fd < 0) die(path);
   if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) die("landlock_add_rule");
@@ -54,12 +54,18 @@ void apply_landlock(const struct policy *p) {
   if (abi < 1) die("landlock");
   if (p->landlock_scope && abi < 6) dief("landlock", "scopes need ABI 6");
   struct ruleset_attr_v6 attr = {0};
-  if (p->n_exec_paths > 0) attr.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE;
+  /* A ruleset that handles any fs right also denies reparenting a file (rename or link into
+     another folder: EXDEV) unless REFER (ABI 2+) is handled and granted: grant it on the whole view
+     (its mounts and uid decide what is writable; Landlock still refuses a move that would gain
+     the execute right). Without it a capsule cannot rename a staged file into place. */
+  uint64_t refer = abi >= 2 ? LANDLOCK_ACCESS_FS_REFER : 0;
+  if (p->n_exec_paths > 0) attr.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | refer;
   if (p->landlock_scope) attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL;
   size_t size = p->landlock_scope ? sizeof attr : sizeof attr.handled_access_fs;
   int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
   if (ruleset < 0) die("landlock_create_ruleset");
-  for (size_t i = 0; i < p->n_exec_paths; i++) allow_exec_beneath(ruleset, p->exec_paths[i]);
+  for (size_t i = 0; i < p->n_exec_paths; i++) allow_beneath(ruleset, p->exec_paths[i], LANDLOCK_ACCESS_FS_EXECUTE);
+  if (p->n_exec_paths > 0 && refer != 0) allow_beneath(ruleset, "/", refer);
   if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) die("landlock_restrict_self");
   close(ruleset);
 }

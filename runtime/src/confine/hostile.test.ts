@@ -91,6 +91,7 @@ describe('hostile capsules (real launcher)', function () {
     const { results } = await attack('files', { ATTACK: 'files', OTHER_DATA: victim.dataDir, CODE_HOST: tmp.path });
     assert.deepEqual(escaped(results), []);
     assert.equal(results.ownDataWorks, 'ok', 'its own data dir works');
+    assert.equal(results.ownDataMovesAcrossFolders, 'ok', 'a file renamed or linked into another of its folders');
     assert.ok(!existsSync('/pwned') && !existsSync(join(victim.dataDir, 'pwned')));
   });
 
