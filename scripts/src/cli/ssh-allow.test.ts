@@ -23,6 +23,7 @@ const REFUSED_COMMANDS: Record<string, string> = {
   'capsule sign': 'publisher tool: reads a secret key file',
   'capsule verify': "publisher tool: checks a file against a trust folder of the caller's choosing",
   'audit check': "an outsider's check of an export file, on the outsider's machine",
+  'update confirm': 'run by systemd-bless-boot on the box, as root, once the booted entry is marked good',
 };
 
 /** Flags an admin key never passes: they point the CLI at a store, TPM, key or folder directly. */
@@ -53,6 +54,10 @@ const USED_OVER_SSH = [
   '--json board status',
   '--json tpm status',
   '--json attest --nonce 00ff --out -',
+  '--json update status',
+  '--json --timeout 1800 update install http://10.0.2.2:40123/update-312.raucb',
+  'update install /var/lib/elastos/update-inbox/update-312.raucb',
+  'update undo',
 ];
 
 /** What an admin key must still be refused. */
@@ -73,6 +78,8 @@ const REFUSED_OVER_SSH = [
   '--socket /tmp/s status',
   'provision',
   'provision --reseal',
+  'update confirm',
+  'update install -',
   'capsule keygen --out /tmp/k',
   'capsule sign x --key /tmp/k',
   'capsule new app',
