@@ -194,6 +194,19 @@ describe('elastos update with elastosd on swtpm and the real RAUC service', func
     assert.deepEqual(rig.entries(), ['elastos-a.efi', 'elastos-b+3.efi']);
   });
 
+  it('B used up its tries and A booted again: update.rolled-back, the floor unchanged', async () => {
+    await stopDaemon();
+    const linux = join(rig.esp, 'EFI/Linux');
+    renameSync(join(linux, 'elastos-b+3.efi'), join(linux, 'elastos-b+0-3.efi')); // three failed tries
+    await rig.reboot('a');
+    await startDaemon();
+    const s = await json<{ booted: string; next: string; floor: number; pending?: unknown }>('update', 'status');
+    assert.deepEqual([s.booted, s.next, s.floor, s.pending], ['a', 'a', 5, undefined]);
+    const last = (await auditTypes()).pop();
+    assert.equal(last?.type, 'update.rolled-back');
+    assert.equal((await elastos('update', 'install', bundles.v7 as string)).code, 0);
+  });
+
   it('B boots (counted), is blessed, update confirm records it good and raises the TPM floor', async () => {
     await stopDaemon();
     const linux = join(rig.esp, 'EFI/Linux');
