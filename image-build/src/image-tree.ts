@@ -42,6 +42,8 @@ export function boxConfig(p: ArchProfile): Record<string, unknown> {
     serial: { path: `/dev/${p.mcuTty}`, clockSyncMarker: '' },
     // One runtime per box, and the unit may write only its own run dir (ProtectSystem=strict).
     confine: { instancesDir: '/run/elastos/instances' },
+    // An admin's download lands outside the runtime's private state (runtime/spec/update.md §5).
+    update: { inboxDir: '/data/elastos/update-inbox' },
   };
 }
 

@@ -33,7 +33,11 @@ export async function startUpdates(d: UpdateDeps): Promise<UpdateService> {
     });
   }
   const updates = new UpdateService(d.config, d.audit, floor);
-  updates.prepareInbox(d.adminGid);
+  try {
+    updates.prepareInbox(d.adminGid);
+  } catch (err) {
+    d.log.warn({ err, inbox: u.inboxDir }, 'the update inbox is not writable: install from a file on the box');
+  }
   registerUpdateAdmin(d.admin, updates);
   await updates.reconcile().catch((err: Error) => d.log.error({ err }, 'update reconciliation failed'));
   return updates;

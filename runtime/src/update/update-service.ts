@@ -10,11 +10,11 @@ import {
   chownSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -151,9 +151,9 @@ export class UpdateService {
   }
 
   private stage(file: string): string {
-    let st: ReturnType<typeof statSync>;
+    let st: ReturnType<typeof lstatSync>;
     try {
-      st = statSync(file);
+      st = lstatSync(file); // a symlink is not followed (root copies what it names)
     } catch (cause) {
       throw new ElastosError('E_UPDATE_FETCH', `cannot read ${file}`, { cause });
     }
