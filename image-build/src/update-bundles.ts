@@ -4,7 +4,7 @@
  * signed bundles of an older release and with one byte changed (refused before any write).
  * Each is made once per image version and kept in `dir`.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestBundle } from '@elastos/testkit';
 import type { ArchProfile } from './arch.js';
@@ -67,7 +67,7 @@ export function testBundles(p: ArchProfile, imageDir: string, version: number, d
       work,
       out: `${newer}.tmp`,
     });
-    copyFileSync(`${newer}.tmp`, newer);
+    renameSync(`${newer}.tmp`, newer); // whole or not at all: a killed build leaves no half bundle
   }
   const older = makeTestBundle(dir, {
     version: String(Math.max(1, version - 1)),
