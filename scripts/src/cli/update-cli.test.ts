@@ -225,6 +225,15 @@ describe('elastos update with elastosd on swtpm and the real RAUC service', func
     assert.equal(v.code, 0, v.stderr);
   });
 
+  it('undo on the good release B: A boots next (B marked bad), audited; the floor stays', async () => {
+    const u = await json<{ next: string }>('update', 'undo');
+    assert.equal(u.next, 'a');
+    assert.deepEqual(rig.entries(), ['elastos-a.efi', 'elastos-b+0-0.efi']);
+    const s = await json<{ booted: string; next: string; floor: number }>('update', 'status');
+    assert.deepEqual([s.booted, s.next, s.floor], ['b', 'a', 7]);
+    assert.equal((await auditTypes()).pop()?.type, 'update.undo');
+  });
+
   it('the floor is in the TPM: an older box image and no update state still refuse the older bundle', async () => {
     await stopDaemon();
     // "Reflashed" to release 5 in slot A: its ESP, command line, and no update state on the data side.
