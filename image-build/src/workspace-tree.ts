@@ -97,6 +97,8 @@ export function installRuntime(dest: string, modules: string, box: Workspace[], 
   const nativeFiles: Record<string, readonly [string, string]> = {
     'tpm2.node': ['@elastos/node-tpm2', 'build/Release/tpm2.node'],
     'peercred.node': ['@elastos/runtime', 'native/peercred/build/Release/peercred.node'],
+    // elastosd hardens itself at start (runtime/src/daemon/harden.ts): without it, it refuses to run.
+    'harden.node': ['@elastos/runtime', 'native/harden/build/Release/harden.node'],
     'elastos-launch': ['@elastos/runtime', 'launcher/build/elastos-launch'],
   };
   for (const [file, [pkg, rel]] of Object.entries(nativeFiles)) {
