@@ -1,5 +1,5 @@
 /**
- * Stage "native": node-tpm2's addon, peercred's and harden's addons and the capsule launcher, compiled for the
+ * Stage "native": node-tpm2's addon, the peercred and harden addons and the capsule launcher, compiled for the
  * target inside the buildroot (arm64 through qemu-user; see README "Native parts"). Keyed by
  * the buildroot, the Node headers and the sources, so a TypeScript-only change reuses it.
  */
