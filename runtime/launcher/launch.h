@@ -42,6 +42,7 @@ struct policy {
   int proc;
   const char *hostname;
   const char *chdir;
+  const char *netns; /* --netns PATH: join this network namespace (the runtime's, with its veth) */
   uid_t uid;
   gid_t gid;
   struct rlimit_item rlimits[16];

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { Logger } from '../log/index.js';
+import { CapsuleNetwork, netTools } from './capsule-net.js';
 import type { CgroupDriver } from './cgroup.js';
 import { detectCgroupDriver } from './cgroup-detect.js';
 import { type KernelLayers, type LayerStatus, layerReport, missingLayers, probeKernel } from './doctor.js';
@@ -35,6 +36,8 @@ export interface ConfineContext {
   memfdNoexec: boolean;
   /** Layers missing and tolerated (dev only): already warned about and audited. */
   degraded: LayerStatus[];
+  /** Private networks for network-granted capsules; absent: such a capsule is refused. */
+  network?: CapsuleNetwork;
 }
 
 /** Recording the allow list (runtime/launcher/seccomp/README.md): every launch runs under strace. */
@@ -74,5 +77,11 @@ export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineC
     landlockAbi: layers.landlockAbi,
     memfdNoexec: layers.memfdNoexec,
     degraded,
+    network: privateNetwork(layers),
   };
+}
+
+function privateNetwork(layers: KernelLayers): CapsuleNetwork | undefined {
+  const tools = layers.privateNetwork ? netTools() : undefined;
+  return tools ? new CapsuleNetwork(tools) : undefined;
 }

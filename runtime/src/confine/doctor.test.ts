@@ -20,6 +20,7 @@ const FULL: KernelLayers = {
   userNamespace: true,
   landlockAbi: 7,
   memfdNoexec: true,
+  privateNetwork: true,
   cgroup: { v1: [], v2: ['memory', 'pids', 'cpu'], version: 2, controllers: ['memory', 'pids', 'cpu'] },
 };
 
@@ -57,6 +58,19 @@ describe('confinement doctor', () => {
       code: 'E_CONFINE_UNAVAILABLE',
       message: /seccomp/,
     });
+  });
+
+  it('reports the private network of granted capsules; without ip/nft production still runs (granted capsules are refused)', () => {
+    const row = (k: KernelLayers) => layerReport(k).find((r) => r.layer === 'network.private');
+    assert.equal(row(FULL)?.available, true);
+    assert.match(row(FULL)?.detail ?? '', /own netns, veth \+ NAT, nftables egress policy/);
+    const without = layerReport({ ...FULL, privateNetwork: false });
+    assert.equal(without.find((r) => r.layer === 'network.private')?.available, false);
+    assert.deepEqual(missingLayers(without, 'production'), []);
+  });
+
+  it('finds iproute2 and nftables on this machine (CI fails without: scripts/setup installs them)', function () {
+    requireFeature(this, probeKernel(BUNDLED_LAUNCHER).privateNetwork, 'ip and nft (iproute2, nftables)');
   });
 
   it('each row says what its absence means', () => {

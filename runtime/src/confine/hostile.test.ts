@@ -3,13 +3,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
+import { LineReader, makeCapsuleDirs, makeTempDir, NetWorld, pollFor, requireFeature } from '@elastos/testkit';
 import { Trail } from '../audit/fixtures/trail.js';
 import { createLogger } from '../log/index.js';
 import { Supervisor } from '../supervise/index.js';
 import type { ConfineContext } from './confine-context.js';
 import { productionContext } from './fixtures/production-context.js';
 import { launchPlan } from './launch-plan.js';
+import { slotAddresses } from './net-policy.js';
 import type { CapsuleSpec } from './types.js';
 
 /**
@@ -95,7 +96,7 @@ describe('hostile capsules (real launcher)', function () {
     assert.ok(!existsSync('/pwned') && !existsSync(join(victim.dataDir, 'pwned')));
   });
 
-  it('cannot reach a TCP server on 127.0.0.1 without a network grant (and can with one)', async () => {
+  it('cannot reach a TCP server on 127.0.0.1 without a network grant', async () => {
     let connections = 0;
     const server: Server = createServer((s: Socket) => {
       connections++;
@@ -108,13 +109,60 @@ describe('hostile capsules (real launcher)', function () {
       assert.deepEqual(escaped(denied.results), []);
       assert.equal(denied.results.tcpLoopback, 'EAFNOSUPPORT');
       assert.equal(connections, 0);
-      // Control: the same capsule with a grant connects, so the denial above is the confinement's doing.
-      const granted = await attack('netgrant', { ATTACK: 'network', PORT: port }, { network: true });
-      assert.equal(granted.results.tcpLoopback, 'ESCAPED connected');
-      assert.equal(connections, 1);
     } finally {
       server.close();
     }
+  });
+
+  it('with a network grant: its own namespace reaches the internet, never the host, its abstract sockets or the LAN', async function () {
+    requireFeature(this, ctx.network !== undefined, 'a private network (iproute2, nftables)');
+    this.timeout(60_000);
+    const world = await NetWorld.open();
+    let connections = 0;
+    const server: Server = createServer((s: Socket) => {
+      connections++;
+      s.destroy();
+    });
+    const abstract = `elastos-hostile-${process.pid}`;
+    let abstractHits = 0;
+    const unixServer: Server = createServer((s: Socket) => {
+      abstractHits++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+    await new Promise<void>((r) => unixServer.listen(`\0${abstract}`, r));
+    const port = String((server.address() as { port: number }).port);
+    const uid = 300_777;
+    try {
+      const { results } = await attack(
+        'netgrant',
+        {
+          ATTACK: 'network',
+          PORT: port,
+          TARGET_internet: world.internet.target,
+          TARGET_lan: world.lan.target,
+          TARGET_hostViaGateway: `${slotAddresses(uid).gateway}:${port}`,
+          TARGET_hostAbstract: `@${abstract}`,
+        },
+        { network: true, uid },
+      );
+      const { internet, ...rest } = results;
+      assert.equal(internet, 'ESCAPED connected', 'control: the internet is reachable (through NAT)');
+      await pollFor('the internet server to count it', async () => (world.internet.hits() === 1 ? true : undefined));
+      assert.deepEqual(escaped(rest), []);
+      assert.equal(rest.tcpLoopback, 'ECONNREFUSED', "its own loopback: the host's 127.0.0.1 is not there");
+      assert.equal(rest.hostViaGateway, 'EHOSTUNREACH', 'the host through its gateway: rejected by the policy');
+      assert.equal(rest.lan, 'EHOSTUNREACH', 'a LAN address: rejected by the policy');
+      assert.equal(world.lan.hits(), 0);
+      assert.equal(connections + abstractHits, 0, "nothing reached the host's listeners");
+    } finally {
+      server.close();
+      unixServer.close();
+      world.remove();
+    }
+    // The namespace and veth went with the capsule.
+    await sup.stopAll();
+    assert.equal(existsSync(`/run/netns/elastos-${uid}`), false, 'its namespace was removed');
   });
 
   it('cannot signal, debug or read the runtime process', async () => {

@@ -39,9 +39,11 @@ describe('launch plan and seccomp policy', () => {
     assert.equal(args.at(-1), '/capsule/code/main.mjs');
   });
 
-  it('keeps the network namespace link and name resolution files only with a grant', () => {
-    const { args } = launchPlan({ ...spec, network: true }, ctx);
+  it('with a grant: joins its private network namespace (--netns) and keeps name resolution files', () => {
+    const { args } = launchPlan({ ...spec, network: true }, { ...ctx, netns: '/run/netns/elastos-300001' });
     assert.ok(!valuesOf(args, '--unshare')[0]?.includes('net'));
+    assert.deepEqual(valuesOf(args, '--netns'), ['/run/netns/elastos-300001']);
+    assert.deepEqual(valuesOf(launchPlan(spec, { ...ctx, netns: '/run/netns/x' }).args, '--netns'), []);
     assert.ok(valuesOf(args, '--seccomp').every((r) => r !== '97:socket:0:0xffffffff:2'));
   });
 

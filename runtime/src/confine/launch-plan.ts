@@ -18,6 +18,8 @@ export interface PlanContext {
   memfdNoexec?: boolean;
   /** Size of the private /tmp (tmpfs, charged to the capsule's memory cgroup). */
   tmpBytes: number;
+  /** A network-granted capsule's own network namespace (capsule-net.ts), joined instead of the host's. */
+  netns?: string;
 }
 
 export interface LaunchPlan {
@@ -83,6 +85,7 @@ export function launchPlan(spec: CapsuleSpec, ctx: PlanContext): LaunchPlan {
   const namespaces = ['mnt', 'pid', 'ipc', 'uts', 'cgroup', 'user?', ...(spec.network ? [] : ['net'])];
   const args = ['--unshare', namespaces.join(','), '--proc', '--hostname', 'capsule', '--chdir', VIEW.code];
   for (const dir of ctx.cgroupDirs) args.push('--cgroup', safePath(dir, 'cgroup'));
+  if (spec.network && ctx.netns !== undefined) args.push('--netns', safePath(ctx.netns, 'netns'));
   args.push(...viewArgs(spec, ctx));
   args.push('--uid', String(ctx.uid), '--gid', String(ctx.uid), '--keep-fd', '3');
   args.push('--rlimit', 'core:0:0', '--rlimit', 'nofile:1024:1024');

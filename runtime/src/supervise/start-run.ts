@@ -1,3 +1,4 @@
+import type { CapsuleNet } from '../confine/capsule-net.js';
 import type { CapsuleCgroup } from '../confine/cgroup.js';
 import type { ConfineContext } from '../confine/confine-context.js';
 import { type LaunchPlan, launchPlan } from '../confine/launch-plan.js';
@@ -13,6 +14,8 @@ export function startRun(
   ctx: ConfineContext,
   tmpBytes: number,
   onOutput: (stream: 'stdout' | 'stderr', line: string) => void,
+  /** A network-granted capsule's namespace (privateNetwork); released when the run ends. */
+  net?: CapsuleNet,
 ): CapsuleRun {
   prepareDataDir(spec.dataDir, uid);
   let cgroup: CapsuleCgroup;
@@ -26,10 +29,22 @@ export function startRun(
   }
   let plan: LaunchPlan;
   try {
-    plan = launchPlan(spec, { ...ctx, cgroupDirs: cgroup.dirs, uid, tmpBytes });
+    plan = launchPlan(spec, { ...ctx, cgroupDirs: cgroup.dirs, uid, tmpBytes, netns: net?.path });
   } catch (err) {
     void cgroup.remove().catch(() => undefined);
     throw err;
   }
-  return new CapsuleRun(plan, cgroup, onOutput);
+  return new CapsuleRun(plan, cgroup, onOutput, net?.release);
+}
+
+/** A granted capsule never shares the host's network: without a private one it does not start. */
+export function privateNetwork(spec: CapsuleSpec, uid: number, ctx: ConfineContext): Promise<CapsuleNet> {
+  if (ctx.network === undefined)
+    return Promise.reject(
+      new ElastosError(
+        'E_CONFINE_UNAVAILABLE',
+        `${spec.name} has a network grant, but this host cannot give it a private network (ip and nft: see elastos doctor)`,
+      ),
+    );
+  return ctx.network.create(uid);
 }

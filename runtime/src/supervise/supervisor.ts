@@ -7,7 +7,7 @@ import { ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { CapsuleRun, RunExit } from './capsule-run.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
-import { startRun } from './start-run.js';
+import { privateNetwork, startRun } from './start-run.js';
 import { UidPool } from './uid-pool.js';
 
 export type CapsuleState = 'starting' | 'running' | 'backoff' | 'stopped' | 'crashloop';
@@ -134,14 +134,20 @@ export class Supervisor extends EventEmitter {
       details: { id: spec.id, uid: entry.uid, restarts: entry.restarts },
     });
     if (entry.state !== 'starting') return;
+    const net = spec.network ? await privateNetwork(spec, entry.uid, ctx) : undefined;
+    if (entry.state !== 'starting') {
+      await net?.release(); // stopped while its network was being made
+      return;
+    }
     const log = this.opts.log.child({ capsule: spec.name });
     const tmpBytes = this.opts.tmpBytes ?? 16 * 1024 * 1024;
-    const run = startRun(spec, entry.uid, ctx, tmpBytes, (stream, line) => {
-      // Kept in the capsule's own log (`elastos capsule logs`); the runtime's log shows stderr only.
-      if (stream === 'stderr') log.info({ stream }, line);
-      else log.debug({ stream }, line);
-      this.opts.onOutput?.(spec.name, stream, line);
-    });
+    let run: CapsuleRun;
+    try {
+      run = startRun(spec, entry.uid, ctx, tmpBytes, this.outputOf(spec.name, log), net);
+    } catch (err) {
+      await net?.release();
+      throw err;
+    }
     entry.run = run;
     entry.state = 'running';
     this.opts.onChannel?.(spec.name, run.channel);
@@ -153,6 +159,15 @@ export class Supervisor extends EventEmitter {
       this.emit('limit', spec.name, events);
     });
     void run.exited.then((exit) => this.onExit(entry, run, exit));
+  }
+
+  /** Kept in the capsule's own log (`elastos capsule logs`); the runtime's log shows stderr only. */
+  private outputOf(name: string, log: Logger): (stream: 'stdout' | 'stderr', line: string) => void {
+    return (stream, line) => {
+      if (stream === 'stderr') log.info({ stream }, line);
+      else log.debug({ stream }, line);
+      this.opts.onOutput?.(name, stream, line);
+    };
   }
 
   private async onExit(entry: Entry, run: CapsuleRun, exit: RunExit): Promise<void> {

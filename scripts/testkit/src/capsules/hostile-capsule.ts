@@ -65,20 +65,39 @@ function files(): Record<string, string> {
   };
 }
 
-function connect(port: number, host: string): Promise<string> {
+/** Connects to a TCP `host:port` or an abstract unix socket (`@name`); 'ESCAPED connected' if it worked. */
+function connect(target: string): Promise<string> {
   return new Promise((resolve) => {
-    const s = net.connect(port, host);
+    const at = target.lastIndexOf(':');
+    const s = target.startsWith('@')
+      ? net.connect({ path: `\0${target.slice(1)}` })
+      : net.connect(Number(target.slice(at + 1)), target.slice(0, at).replace(/^\[|\]$/g, ''));
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve('TIMEOUT');
+    }, 3000);
     s.once('connect', () => {
+      clearTimeout(timer);
       s.destroy();
       resolve('ESCAPED connected');
     });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(String(err.code ?? err)));
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(String(err.code ?? err));
+    });
   });
 }
 
+/** PORT: the host's listener; the other targets only when the test names them (TARGET_<name>=host:port). */
 async function network(): Promise<Record<string, string>> {
   const port = Number(env.PORT);
-  return { tcpLoopback: await connect(port, '127.0.0.1'), tcpIpv6: await connect(port, '::1') };
+  const results: Record<string, string> = {
+    tcpLoopback: await connect(`127.0.0.1:${port}`),
+    tcpIpv6: await connect(`[::1]:${port}`),
+  };
+  for (const [key, target] of Object.entries(env))
+    if (key.startsWith('TARGET_') && target) results[key.slice(7)] = await connect(target);
+  return results;
 }
 
 function signals(): Record<string, string> {
