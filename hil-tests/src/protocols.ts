@@ -64,6 +64,8 @@ export interface McuProtocol {
   holdWatchdog(hold: boolean): Promise<void>;
   /** The LED state the MCU shows. */
   led(): Promise<string>;
+  /** The blink code the LED shows for the request the button answers (0: none). */
+  ledCode(): Promise<number>;
   /** Sets the battery-backed RTC. */
   setRtc(unixMs: number): Promise<void>;
   /** How many times the MCU's watchdog has reset the board since the rig opened. */

@@ -85,6 +85,20 @@ describe('board service: the runtime on the MCU, over a real pty pair', function
     await until('tamper LED', () => rig.sim.led === 'tamper');
   });
 
+  it('names the shown request on the LED by its blink code, sent again after an MCU reset, cleared after (§5.3)', async () => {
+    await open();
+    await until('ok LED', () => rig.sim.led === 'ok');
+    board.showRequest(4);
+    await until('attention, 4 blinks', () => rig.sim.led === 'attention' && rig.sim.ledCode === 4);
+    assert.equal(board.status().ledCode, 4);
+    rig.sim.powerCycle(50);
+    await until('the code again after the reset', () => rig.sim.bootCount === 2 && rig.sim.ledCode === 4);
+    board.showRequest(0);
+    await until('no code, ok LED', () => rig.sim.ledCode === 0 && rig.sim.led === 'ok');
+    assert.ok(audit.ofType('mcu.led').some((r) => (r.details as { code?: number }).code === 4));
+    assert.throws(() => board.showRequest(10), { code: 'E_SERIAL_MESSAGE' });
+  });
+
   it('takes wall time from the RTC when the system clock is not trusted', async () => {
     const rtcAt = Date.parse('2031-02-03T04:05:06Z');
     await open({ clockTrusted: () => false });
@@ -133,6 +147,8 @@ describe('board service: the runtime on the MCU, over a real pty pair', function
     const arms = audit.ofType('mcu.watchdog.arm').length;
     rig.sim.forgetWatchdog();
     await until('the watchdog armed again', () => rig.sim.watchdog.armed, 3000);
+    // The MCU is armed when it runs the command; the record follows its ACK back to the host.
+    await until('the re-arm audited', () => audit.ofType('mcu.watchdog.arm').length > arms, 3000);
     assert.equal(audit.ofType('mcu.watchdog.arm').length, arms + 1);
   });
 

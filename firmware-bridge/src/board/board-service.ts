@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@elastos/protocol/audit/event';
-import { asElastosError, type ElastosError, hasCode } from '@elastos/protocol/errors';
+import { asElastosError, ElastosError, hasCode } from '@elastos/protocol/errors';
 import { type BridgeOptions, McuBridge } from '../bridge/bridge.js';
-import type { McuEvent } from '../protocol/messages.js';
+import { LED_CODE_MAX, type McuEvent } from '../protocol/messages.js';
 import { SerialPortTransport } from '../transport/serialport-transport.js';
 import type { Transport } from '../transport/transport.js';
 import type { BoardDeps, BoardLed, BoardService } from './board.js';
@@ -35,6 +35,11 @@ export class McuBoardService implements BoardService {
   private readonly pressListeners = new Set<(press: { at: number; durationMs: number }) => void>();
   private readonly timers: NodeJS.Timeout[] = [];
   private led: BoardLed | undefined;
+  /** The request the box shows for the button (showRequest), and the code the MCU last took. */
+  private requestCode = 0;
+  private ledCode: number | undefined;
+  /** The MCU's firmware answered LED_CODE with a NAK (an older firmware): tried again after its next HELLO. */
+  private ledCodeUnsupported = false;
   private tamper: string | undefined;
   private reportedRejects = 0;
   private lastDown: string | undefined;
@@ -95,6 +100,7 @@ export class McuBoardService implements BoardService {
       path: this.deps.serial.path,
       identity: this.bridge.identity ?? null,
       led: this.led ?? null,
+      ledCode: this.ledCodeUnsupported ? 'unsupported' : (this.ledCode ?? null),
       clockSource: this.clockSource,
       now: new Date(this.now()).toISOString(),
       pendingPresence: this.gate.pending,
@@ -116,6 +122,13 @@ export class McuBoardService implements BoardService {
   now(): number {
     if (this.clockSource === 'rtc') return this.rtc.now() ?? Date.now();
     return Date.now();
+  }
+
+  showRequest(code: number): void {
+    if (!Number.isInteger(code) || code < 0 || code > LED_CODE_MAX)
+      throw new ElastosError('E_SERIAL_MESSAGE', `an LED code is 0-${LED_CODE_MAX}, not ${code}`);
+    this.requestCode = code;
+    this.showState();
   }
 
   markTamper(reason: string): void {
@@ -141,19 +154,38 @@ export class McuBoardService implements BoardService {
 
   private wantedLed(): BoardLed {
     if (this.tamper) return 'tamper';
-    if (this.gate.pending > 0) return 'attention';
+    if (this.gate.pending > 0 || this.requestCode > 0) return 'attention';
     return this.healthy() ? 'ok' : 'attention';
   }
 
   private showState(force = false): void {
+    if (this.bridge.state !== 'ready') return;
     const want = this.wantedLed();
-    if ((want === this.led && !force) || this.bridge.state !== 'ready') return;
-    this.led = want;
-    this.bridge.setLed(want).then(
-      () => this.audit({ type: 'mcu.led', details: { state: want } }),
+    if (want !== this.led || force) {
+      this.led = want;
+      this.bridge.setLed(want).then(
+        () => this.audit({ type: 'mcu.led', details: { state: want } }),
+        (err: unknown) => {
+          this.led = undefined;
+          this.logFailure('LED', err);
+        },
+      );
+    }
+    this.showCode(force);
+  }
+
+  /** The blink count naming the request the button answers (§5.3); none while tamper shows. */
+  private showCode(force: boolean): void {
+    const code = this.tamper ? 0 : this.requestCode;
+    if ((code === this.ledCode && !force) || this.ledCodeUnsupported) return;
+    this.ledCode = code;
+    this.bridge.setLedCode(code).then(
+      () => this.audit({ type: 'mcu.led', details: { code } }),
       (err: unknown) => {
-        this.led = undefined;
-        this.logFailure('LED', err);
+        this.ledCode = undefined;
+        // NAK unknown-type: a firmware without LED_CODE; `requests` still names the request.
+        if (hasCode(err, 'E_SERIAL_REJECTED')) this.ledCodeUnsupported = true;
+        this.logFailure('LED code', err);
       },
     );
   }
@@ -163,6 +195,7 @@ export class McuBoardService implements BoardService {
     const { watchdogMs } = this.deps.serial;
     // The link is FIFO: an arm issued before stop()'s disarm runs before it; one issued after must not be.
     if (this.stopping) return;
+    this.ledCodeUnsupported = false;
     try {
       if (watchdogMs > 0) {
         await this.bridge.armWatchdog(watchdogMs);
@@ -178,6 +211,7 @@ export class McuBoardService implements BoardService {
   /** Audited on the way down and on each new reason, not on every retry of an absent device. */
   private onDown(err: ElastosError): void {
     this.led = undefined;
+    this.ledCode = undefined;
     if (this.lastDown === err.code) return;
     this.lastDown = err.code;
     this.deps.log.warn({ code: err.code }, `MCU link down: ${err.message}`);

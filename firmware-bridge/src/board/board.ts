@@ -53,6 +53,11 @@ export interface BoardService {
   confirmPresence(windowMs?: number): Promise<boolean>;
   /** Wall-clock time: the system clock when trusted, else the MCU's RTC (protocol.md §7). */
   now(): number;
+  /**
+   * Names the pending request the button answers now: the LED shows attention and blinks `code`
+   * times per cycle (1-9, spec/protocol.md §5.3 LED_CODE); 0 when none is shown.
+   */
+  showRequest(code: number): void;
   /** Shows tamper on the LED until the next boot. */
   markTamper(reason: string): void;
 }

@@ -151,6 +151,10 @@ export class McuBridge extends EventEmitter<BridgeEvents> {
   setLed(state: LedState): Promise<null> {
     return this.send({ type: 'led', state }).then(expectEmpty);
   }
+  /** Names the request the button answers by a blink count (1-9); 0 shows none (§5.3). */
+  setLedCode(code: number): Promise<null> {
+    return this.send({ type: 'led-code', code }).then(expectEmpty);
+  }
   getRtc(): Promise<RtcReading> {
     return this.send({ type: 'rtc-get' }).then(decodeRtc);
   }

@@ -12,6 +12,7 @@ export const MSG = {
   WDT_KICK: 0x11,
   WDT_DISARM: 0x12,
   LED_SET: 0x20,
+  LED_CODE: 0x21,
   RTC_GET: 0x30,
   RTC_SET: 0x31,
   POWER_CYCLE: 0x40,
@@ -23,6 +24,8 @@ export const MSG = {
 
 export const LED_STATES = ['booting', 'ok', 'attention', 'tamper'] as const;
 export type LedState = (typeof LED_STATES)[number];
+/** LED_CODE (§5.3): 0 shows no code; 1-9 blinks that many times per cycle, naming the request shown. */
+export const LED_CODE_MAX = 9;
 export const BOOT_REASONS = ['power-on', 'watchdog', 'power-cycle'] as const;
 export type BootReason = (typeof BOOT_REASONS)[number];
 export const PRESS_KINDS = ['short', 'long'] as const;
@@ -43,6 +46,7 @@ export type Command =
   | { type: 'wdt-kick' }
   | { type: 'wdt-disarm' }
   | { type: 'led'; state: LedState }
+  | { type: 'led-code'; code: number }
   | { type: 'rtc-get' }
   | { type: 'rtc-set'; unixMs: number }
   | { type: 'power-cycle'; offMs: number };
@@ -98,6 +102,8 @@ export function encodeCommand(cmd: Command): Encoded {
       return { type: MSG.WDT_DISARM, payload: empty };
     case 'led':
       return { type: MSG.LED_SET, payload: w.u8(index(LED_STATES, cmd.state)).bytes() };
+    case 'led-code':
+      return { type: MSG.LED_CODE, payload: w.u8(cmd.code).bytes() };
     case 'rtc-get':
       return { type: MSG.RTC_GET, payload: empty };
     case 'rtc-set':
@@ -132,6 +138,11 @@ function decodeCommandBody(type: number, r: PayloadReader): Command {
       return { type: 'wdt-disarm' };
     case MSG.LED_SET:
       return { type: 'led', state: pick(LED_STATES, r.u8(), 'LED state') };
+    case MSG.LED_CODE: {
+      const code = r.u8();
+      if (code > LED_CODE_MAX) throw new ElastosError('E_SERIAL_MESSAGE', `LED code ${code} is over ${LED_CODE_MAX}`);
+      return { type: 'led-code', code };
+    }
     case MSG.RTC_GET:
       return { type: 'rtc-get' };
     case MSG.RTC_SET:

@@ -64,12 +64,13 @@ function control(sim: McuSimulator, faulty: FaultyTransport, line: string): void
   else if (msg.cmd === 'watchdog') sim.watchdogHeld = msg.hold === true;
   else if (msg.cmd === 'faults') faulty.faults = { ...NO_FAULTS, ...msg, delayMs: msg.delayMs ?? 0 };
   else if (msg.cmd === 'status') {
-    const { powered, bootCount, led, watchdog, watchdogHeld } = sim;
+    const { powered, bootCount, led, ledCode, watchdog, watchdogHeld } = sim;
     emit({
       event: 'status',
       powered,
       bootCount,
       led,
+      ledCode,
       watchdog,
       watchdogHeld,
       rtc: sim.clock.read(),
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
   });
   sim.on('power', (p) => emit({ event: 'power', ...p, bootCount: sim.bootCount }));
   sim.on('led', (state) => emit({ event: 'led', state }));
+  sim.on('led-code', (code) => emit({ event: 'led-code', code }));
   sim.on('exec', (cmd) => emit({ event: 'exec', cmd }));
   await sim.start();
   emit({ event: 'ready', port: args.port, pid: process.pid, seed });

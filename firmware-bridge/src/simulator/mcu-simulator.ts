@@ -56,6 +56,7 @@ export interface SimulatorEvents {
   exec: [Command];
   power: [{ on: boolean; reason: BootReason | 'watchdog-fired' | 'power-cycle' | 'stopped' }];
   led: [LedState];
+  'led-code': [number];
 }
 
 /**
@@ -70,6 +71,8 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
   powered = false;
   bootCount = 0;
   led: LedState = 'booting';
+  /** The blink count naming the request shown (§5.3 LED_CODE); 0: none. A reset forgets it. */
+  ledCode = 0;
   watchdog: { armed: boolean; timeoutMs: number } = { armed: false, timeoutMs: 0 };
   private wdtTimer: NodeJS.Timeout | undefined;
   private powerTimer: NodeJS.Timeout | undefined;
@@ -173,6 +176,7 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     this.powered = true;
     this.bootCount++;
     this.led = 'booting';
+    this.ledCode = 0;
     this.watchdog = { armed: false, timeoutMs: 0 };
     if (this.transport.isOpen) this.attach();
     this.emit('power', { on: true, reason });
@@ -263,6 +267,10 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
       case 'led':
         this.led = cmd.state;
         this.emit('led', cmd.state);
+        return ok;
+      case 'led-code':
+        this.ledCode = cmd.code;
+        this.emit('led-code', cmd.code);
         return ok;
       case 'rtc-get':
         return encodeRtc(this.clock.read());

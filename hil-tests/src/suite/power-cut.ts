@@ -20,10 +20,19 @@ function acked(f: Follower, seenRuns: Set<string>): { run: string; keys: string[
   return { run, keys };
 }
 
-/** One cycle: load, a cut at a random moment, boot, then the checks. Returns how many acks it checked. */
-async function cycle(rig: Rig, seenRuns: Set<string>, first: boolean): Promise<number> {
+/**
+ * One cycle: load, a cut at a random moment, boot, then the checks. `since` is a trail position
+ * before the run it checks began: after a boot the hammer starts by itself and writes while the
+ * previous cycle still checks, so the trail is read from the previous cycle's start, not this one's.
+ * Returns how many acks it checked and where this cycle started.
+ */
+async function cycle(
+  rig: Rig,
+  seenRuns: Set<string>,
+  since: number | undefined,
+): Promise<{ checked: number; from: number }> {
   const from = await headSeq(rig);
-  if (first) await runHilCapsule(rig, 'hammer'); // later boots start it by themselves
+  if (since === undefined) await runHilCapsule(rig, 'hammer'); // later boots start it by themselves
   const follower = rig.get('shell').follow(['capsule', 'logs', 'hammer', '-f', '--lines', '5']);
   try {
     await pollFor(
@@ -46,7 +55,7 @@ async function cycle(rig: Rig, seenRuns: Set<string>, first: boolean): Promise<n
   const verify = await rig.get('shell').elastos(['audit', 'verify'], 300_000);
   assert.equal(verify.code, 0, `audit verify after the cut: ${verify.stderr}`);
   const written = new Set(
-    (await trailAfter(rig, from, 'hammer'))
+    (await trailAfter(rig, since ?? from, 'hammer'))
       .map((r) => r.resource?.match(/^storage:\/\/hil\/load\/(.+)$/)?.[1])
       .filter((k) => k !== undefined),
   );
@@ -56,7 +65,7 @@ async function cycle(rig: Rig, seenRuns: Set<string>, first: boolean): Promise<n
     [],
     `${lost.length} of ${load.keys.length} acknowledged writes are not in the trail`,
   );
-  return load.keys.length;
+  return { checked: load.keys.length, from };
 }
 
 export function powerCutTests(ctx: SuiteContext): void {
@@ -70,7 +79,12 @@ export function powerCutTests(ctx: SuiteContext): void {
     const seenRuns = new Set<string>();
     const counts: number[] = [];
     try {
-      for (let i = 0; i < powerCuts; i++) counts.push(await cycle(rig, seenRuns, i === 0));
+      let since: number | undefined;
+      for (let i = 0; i < powerCuts; i++) {
+        const { checked, from } = await cycle(rig, seenRuns, since);
+        counts.push(checked);
+        since = from;
+      }
       process.stdout.write(`      ${powerCuts} cuts, acknowledged writes checked per cut: ${counts.join(', ')}\n`);
     } finally {
       // Its load would bury the next tests' records: gone whatever happened.

@@ -1,10 +1,32 @@
 import assert from 'node:assert/strict';
-import { capsuleLog, headSeq, json, pendingAsk, runHilCapsule, type SuiteContext, trailAfter } from './helpers.js';
+import { pollFor } from '@elastos/testkit';
+import type { Rig } from '../rig.js';
+import { capsuleLog, headSeq, json, type PendingAsk, runHilCapsule, type SuiteContext, trailAfter } from './helpers.js';
 
 const FIRST = 'storage://hil/asked/1';
 const SECOND = 'storage://hil/asked/2';
-/** The local and QEMU rigs set broker.askTimeoutMs to 8 s: the window of each request. */
-const WINDOW_MS = 8000;
+/** The local and QEMU rigs set broker.askTimeoutMs to 15 s: the window of each request. */
+const WINDOW_MS = 15_000;
+
+type ShownAsk = PendingAsk & { button?: { until: string; code: number } };
+
+/**
+ * Waits until the box shows the request for `resource` to the button: `elastos requests` marks it
+ * with its LED code and the MCU's LED blinks that code. A request of a capsule instance that has
+ * since gone is never shown, so a press cannot be spent on it.
+ */
+async function shownToButton(rig: Rig, resource: string): Promise<ShownAsk> {
+  return pollFor(
+    `the button to show the request for ${resource}`,
+    async () => {
+      const shown = (await json<ShownAsk[]>(rig, ['requests'])).find((r) => r.button);
+      if (shown?.request.resource !== resource || !shown.button) return undefined;
+      return (await rig.get('mcu').ledCode()) === shown.button.code ? shown : undefined;
+    },
+    30_000,
+    250,
+  );
+}
 
 const issued = (records: Array<{ type: string; resource?: string }>, resource: string) =>
   records.some((r) => r.type === 'token.issue' && r.resource === resource);
@@ -16,7 +38,8 @@ export function presenceTests(ctx: SuiteContext): void {
     const mcu = rig.get('mcu');
     const from = await headSeq(rig);
     await runHilCapsule(rig, 'asker');
-    await pendingAsk(rig, FIRST);
+    const first = await shownToButton(rig, FIRST);
+    assert.equal(await mcu.led(), 'attention');
     await mcu.press(300); // a short press is not presence
     await new Promise((r) => setTimeout(r, 1000));
     assert.ok(
@@ -28,7 +51,8 @@ export function presenceTests(ctx: SuiteContext): void {
     await mcu.press(2500);
     await capsuleLog(rig, 'asker', /ok +request write storage:\/\/hil\/asked\/1/, 20_000);
 
-    await pendingAsk(rig, SECOND);
+    const second = await shownToButton(rig, SECOND);
+    assert.notEqual(second.button?.code, first.button?.code, 'the next request blinks another code');
     const log = await capsuleLog(rig, 'asker', /asker done/, WINDOW_MS + 20_000); // its window closes unanswered
     assert.match(log, /refused +request write storage:\/\/hil\/asked\/2.*: E_[A-Z_]+/);
     await mcu.press(2500); // outside any window
@@ -37,5 +61,8 @@ export function presenceTests(ctx: SuiteContext): void {
     assert.ok(issued(records, FIRST), 'the press inside the window led to a token');
     assert.ok(!issued(records, SECOND), 'the press outside the window approved nothing');
     assert.equal((await json<unknown[]>(rig, ['requests'])).length, 0);
+    const approving = records.find((r) => r.type === 'request.presence' && r.decision === 'allow');
+    assert.equal(approving?.details?.code, first.button?.code, 'the trail names the code the press answered');
+    assert.equal(await mcu.ledCode(), 0, 'nothing shown, no code');
   });
 }

@@ -29,7 +29,7 @@ describe('presence desk: one press answers the one request shown, inside its win
     assert.match(String((desk.press({ at: clock, durationMs: 3000 }) as { refused: string }).refused), /began before/);
     assert.match(String((desk.press({ at: 1_010_001, durationMs: 2000 }) as { refused: string }).refused), /closed/);
     clock = 1_005_000;
-    assert.deepEqual(desk.press({ at: clock, durationMs: 2000 }), { ticket: 't1', request: req('thief') });
+    assert.deepEqual(desk.press({ at: clock, durationMs: 2000 }), { ticket: 't1', request: req('thief'), code: 1 });
     assert.equal(desk.target()?.ticket, 't2');
     assert.equal(desk.target()?.shownAt, clock, "the next request's window opens now");
     assert.match(
@@ -56,5 +56,31 @@ describe('presence desk: one press answers the one request shown, inside its win
     } finally {
       quick.close();
     }
+  });
+
+  it('names the request shown by a code the LED blinks; consecutive requests never share one (issue 19 item 5)', () => {
+    const seen: Array<{ ticket: string; code: number } | undefined> = [];
+    desk.onShow((t) => seen.push(t && { ticket: t.ticket, code: t.code }));
+    for (let i = 0; i < 12; i++) desk.add(`t${i}`, req(`c${i}`));
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const shown = desk.target();
+      assert.ok(shown && shown.code >= 1 && shown.code <= 9, 'a code the LED can blink');
+      codes.push(shown.code);
+      clock += 10;
+      const verdict = desk.press({ at: clock, durationMs: 5 });
+      assert.deepEqual(
+        verdict,
+        { ticket: shown.ticket, request: shown.request, code: shown.code },
+        'the press names it',
+      );
+    }
+    for (let i = 1; i < codes.length; i++) assert.notEqual(codes[i], codes[i - 1]);
+    assert.equal(seen.at(-1), undefined, 'the LED is told when nothing is shown');
+    assert.deepEqual(
+      seen.slice(0, 3).map((s) => s?.ticket),
+      [undefined, 't0', 't1'],
+      'the watcher hears what is shown now, then each newly shown request',
+    );
   });
 });

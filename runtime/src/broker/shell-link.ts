@@ -124,8 +124,8 @@ export class ShellLink {
     const rows = await this.adminCall('requests', {});
     const shown = this.desk.target();
     if (!Array.isArray(rows) || !shown) return rows;
-    const until = new Date(shown.closesAt).toISOString();
-    return rows.map((r: { ticket?: unknown }) => (r?.ticket === shown.ticket ? { ...r, button: { until } } : r));
+    const button = { until: new Date(shown.closesAt).toISOString(), code: shown.code };
+    return rows.map((r: { ticket?: unknown }) => (r?.ticket === shown.ticket ? { ...r, button } : r));
   }
 
   /**
@@ -151,7 +151,13 @@ export class ShellLink {
       decision: 'allow',
       resource: request.resource,
       action: request.action,
-      details: { ticket, requestId: request.requestId, capsule: request.capsule, durationMs: press.durationMs },
+      details: {
+        ticket,
+        requestId: request.requestId,
+        capsule: request.capsule,
+        code: verdict.code,
+        durationMs: press.durationMs,
+      },
     });
     return this.adminCall('presence', { ticket, by: 'button' });
   }

@@ -149,6 +149,8 @@ export class Runtime {
       this.board = board;
       this.stops.push(() => board.stop());
       admin.register('board.status', () => board.status(), { audit: false });
+      // The LED names the request the button answers now (its blink code, as `elastos requests` prints).
+      this.stops.push(broker.shell.desk.onShow((shown) => board.showRequest(shown?.code ?? 0)));
       board.onLongPress(
         // Stamped with the runtime's own clock on arrival: the desk's windows are in that time base,
         // while the board's `now()` may be the MCU's RTC (an untrusted system clock).

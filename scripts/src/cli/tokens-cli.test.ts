@@ -4,7 +4,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ELASTOSD, runElastos as elastos, makeTempDir, noTpmDevConfig, stopChild, waitFor } from '@elastos/testkit';
 
-describe('elastos token / epoch / requests against a running elastosd', () => {
+describe('elastos token / epoch / requests against a running elastosd', function () {
+  // Two daemon starts and seven CLI processes: well past mocha's 20 s on a loaded 2-core machine.
+  this.timeout(90_000);
   let dir: ReturnType<typeof makeTempDir>;
   let config: string;
   let daemon: ChildProcess | undefined;

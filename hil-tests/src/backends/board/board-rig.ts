@@ -48,12 +48,14 @@ function boardMcu(rig: Rig, s: BoardSettings, shell: SshShell): McuProtocol {
   const boardStatus = async () => {
     const r = await shell.elastos(['--json', 'board', 'status']);
     if (r.code !== 0) throw new Error(`elastos board status: ${r.stderr}`);
-    return JSON.parse(r.stdout) as { led?: string };
+    return JSON.parse(r.stdout) as { led?: string; ledCode?: number | string | null };
   };
   return {
     press: (ms) => labCommand(rig, s.mcu.press, { HIL_PRESS_S: String(ms / 1000) }),
     holdWatchdog: (hold) => labCommand(rig, hold ? s.mcu.holdWatchdog : s.mcu.releaseWatchdog),
     led: async () => String((await boardStatus()).led),
+    // What the runtime last had the MCU show (a lab with a camera on the LED can check the blinks).
+    ledCode: async () => Number((await boardStatus()).ledCode ?? 0),
     setRtc: async () => {
       throw new ElastosError('E_RIG_PROTOCOL', 'a board rig cannot set the RTC from outside (the runtime does)');
     },

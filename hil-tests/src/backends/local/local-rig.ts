@@ -54,7 +54,7 @@ function writeConfig(dir: string, tcti: string, group: string, serialPath: strin
     logLevel: 'info',
     admin: { group },
     serial: { path: serialPath, watchdogMs: s.watchdogMs },
-    broker: { askTimeoutMs: 8000 },
+    broker: { askTimeoutMs: 15_000 },
   });
   writeFileSync(path, JSON.stringify(config, null, 2));
   chmodSync(path, 0o644); // the admin user reads it to find the socket

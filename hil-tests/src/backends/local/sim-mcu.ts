@@ -38,9 +38,17 @@ export class SimMcu implements McuProtocol {
   }
 
   async led(): Promise<string> {
+    return String((await this.status()).led);
+  }
+
+  async ledCode(): Promise<number> {
+    return Number((await this.status()).ledCode);
+  }
+
+  private async status(): Promise<Line> {
     const from = this.sim.lines.length;
     this.sim.send({ cmd: 'status' });
-    return String((await this.after(from, (l) => l.event === 'status', 5000)).led);
+    return this.after(from, (l) => l.event === 'status', 5000);
   }
 
   async setRtc(unixMs: number): Promise<void> {

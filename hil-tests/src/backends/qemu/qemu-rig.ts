@@ -47,7 +47,7 @@ async function prepareData(disk: string, dir: string, publisherKey: string): Pro
   writeOnData(disk, '/hil', 'hammer.capsule', built.hammer.file);
   writeOnData(disk, '/hil', 'asker.capsule', built.asker.file);
   const config = JSON.parse(readOnData(disk, '/elastos/etc/config.json')) as Record<string, Record<string, unknown>>;
-  config.broker = { ...config.broker, askTimeoutMs: 8000 };
+  config.broker = { ...config.broker, askTimeoutMs: 15_000 };
   // Under TCG on a shared host the guest stalls for seconds: a 10 s watchdog resets a healthy box.
   config.serial = { ...config.serial, watchdogMs: 60_000 };
   const local = join(dir, 'config.json');

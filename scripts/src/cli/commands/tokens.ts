@@ -7,12 +7,15 @@ import { printTable } from '../output.js';
 
 /** The runtime's token rows and the shell's pending asks, as the admin socket returns them. */
 type TokenRow = TokenSummary;
-type AskRow = PendingAsk & { button?: { until: string } };
+type AskRow = PendingAsk & { button?: { until: string; code: number } };
 
-/** Names the request a long press of the board's button answers now, and until when. */
+/** Names the request a long press of the board's button answers now, its LED code, and until when. */
 function buttonLine(rows: AskRow[]): void {
   const shown = rows.find((r) => r.button);
-  if (shown?.button) process.stdout.write(`the button answers ${shown.ticket} until ${shown.button.until}\n`);
+  if (shown?.button)
+    process.stdout.write(
+      `the button answers ${shown.ticket} (the LED blinks ${shown.button.code} times) until ${shown.button.until}\n`,
+    );
 }
 
 /** A read command: JSON with --json, else the table `print` makes. */
