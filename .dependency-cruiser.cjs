@@ -25,6 +25,7 @@ const PROTOCOL = '^runtime/protocol/';
 const SDK = '^capsules/sdk/';
 const BRIDGE = '^firmware-bridge/';
 const TPM = '^runtime/node-tpm2/';
+const VERIFIER = '^runtime/verifier/';
 const CORE = '^runtime/(src|dist|bin|launcher|native)/';
 const CLI = '^scripts/src/cli/';
 const PUBLISHER = '^scripts/publisher/';
@@ -53,6 +54,12 @@ module.exports = {
       'The TPM binding is a library: it knows nothing of the runtime that uses it.',
       TPM,
       [TPM],
+    ),
+    onlyOurs(
+      'verifier-only-the-contract',
+      'The offline verifiers (attestations, release manifests, audit exports and their proofs) run on another machine with no runtime and no TPM; the runtime imports the checks it also runs (checkpoints, the keyring), so there is one copy.',
+      VERIFIER,
+      [VERIFIER, PROTOCOL],
     ),
     onlyOurs(
       'publisher-only-the-contract',
@@ -95,14 +102,14 @@ module.exports = {
     },
     onlyOurs(
       'core-not-tools-or-guests',
-      'The trusted core (elastosd) uses the contract, the TPM binding and the bridge as libraries; it never imports capsules, the CLI, dev scripts, the testkit or benchmarks.',
+      'The trusted core (elastosd) uses the contract, the TPM binding, the verifier and the bridge as libraries; it never imports capsules, the CLI, dev scripts, the testkit or benchmarks.',
       CORE,
-      [CORE, PROTOCOL, TPM, BRIDGE],
+      [CORE, PROTOCOL, TPM, VERIFIER, BRIDGE],
     ),
     {
       name: 'cli-uses-the-public-runtime',
       comment:
-        "The admin CLI talks to elastosd over the admin socket (the contract's admin protocol) and uses the runtime's public entry for offline work; it never reaches into the core's internals.",
+        "The admin CLI talks to elastosd over the admin socket (the contract's admin protocol) and uses the runtime's public entry for offline work and the verifier for checks with no runtime; it never reaches into the core's internals.",
       severity: 'error',
       from: { path: CLI, pathNot: NOT_SHIPPED },
       to: {
@@ -111,6 +118,7 @@ module.exports = {
           CLI,
           PROTOCOL,
           TPM,
+          VERIFIER,
           PUBLISHER,
           '^runtime/(src|dist)/index\\.(ts|js)$',
           '^scripts/src/capsule/',

@@ -16,6 +16,16 @@ export interface BoxInfo {
   bootMs: number;
   /** How many power cuts the power-cut test makes here. */
   powerCuts: number;
+  /** The MCU watchdog's period as the box is configured (ms): how long a hang takes to be reset. */
+  watchdogMs: number;
+  /**
+   * How many times slower than the local rig one CLI call over SSH answers here: the suite's
+   * bounds are written for the local rig and stretched by this (QEMU under TCG: Node starts in
+   * seconds, and the host is shared).
+   */
+  slowdown: number;
+  /** How long a request the rules leave to the admin or the button stays pending (broker.askTimeoutMs). */
+  askWindowMs: number;
 }
 
 export class Rig {
@@ -70,6 +80,12 @@ export class Rig {
         // already gone
       }
     }
+  }
+
+  /** A note that is also printed (timings of a rig's boots, between the tests' lines). */
+  say(line: string): void {
+    this.note(line);
+    process.stdout.write(`      [${this.name}] ${line}\n`);
   }
 
   /** Runs on close, last registered first. */

@@ -7,10 +7,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { canonicalJson, loadConfig, replay, treeDigest } from '@elastos/runtime';
-import type { ReleaseManifest } from '@elastos/runtime/attest/release';
+import { canonicalJson, loadConfig, treeDigest } from '@elastos/runtime';
 import { closureFiles } from '@elastos/runtime/boot/code-set';
 import { setDigest } from '@elastos/runtime/boot/measure';
+import { replay } from '@elastos/verifier/attest/event-log';
+import type { ReleaseManifest } from '@elastos/verifier/attest/release';
 import type { ArchProfile } from './arch.js';
 import type { ImageCapsule } from './capsules.js';
 import type { NodeDist } from './node-dist.js';

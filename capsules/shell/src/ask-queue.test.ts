@@ -95,6 +95,13 @@ describe('the ask queue: expiry with the requester, persistence across a shell r
     assert.ok(existsSync(join(dir.path, 'asks.json')));
     shell.child.kill('SIGKILL');
     await shell.exited;
+    // The process's exit can be seen before the broker reads the end of its channel.
+    await pollFor(
+      'the old shell channel to close',
+      async () => (t.broker.channel('shell')?.isOpen ? undefined : true),
+      5000,
+      10,
+    );
     startShell();
     const again = await oneAsk();
     assert.equal(again.ticket, a.ticket);

@@ -57,8 +57,12 @@ function control(sim: McuSimulator, faulty: FaultyTransport, line: string): void
       () => emit({ event: 'done', cmd: msg.cmd }),
       (e: Error) => emit({ event: 'failed', cmd: msg.cmd, error: e.message }),
     );
-  if (msg.cmd === 'press') void done(sim.press(msg.ms ?? 100));
-  else if (msg.cmd === 'log') void done(sim.log('info', msg.text ?? ''));
+  // A rig's press takes as long as it is held: the MCU reports it on release (spec §5.5), so the
+  // host's "when did it begin" (arrival minus held time) is true, as on a board.
+  if (msg.cmd === 'press') {
+    const ms = msg.ms ?? 100;
+    void done(new Promise((r) => setTimeout(r, ms)).then(() => sim.press(ms)));
+  } else if (msg.cmd === 'log') void done(sim.log('info', msg.text ?? ''));
   else if (msg.cmd === 'power-cycle') sim.powerCycle(msg.offMs ?? 500);
   else if (msg.cmd === 'rtc') sim.clock.set(msg.unixMs ?? Date.now());
   else if (msg.cmd === 'watchdog') sim.watchdogHeld = msg.hold === true;

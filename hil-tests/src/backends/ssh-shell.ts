@@ -68,7 +68,7 @@ export class SshShell implements ShellProtocol {
 
   tryRaw(command: string): Promise<Run> {
     this.rig.note(`ssh (raw) ${command}`);
-    return runBounded('ssh', [...sshArgs(this.admin), '--', command], 20_000);
+    return runBounded('ssh', [...sshArgs(this.admin), '--', command], this.defaultTimeoutMs);
   }
 
   root(argv: string[], timeoutMs = 60_000): Promise<Run> {

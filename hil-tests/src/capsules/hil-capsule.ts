@@ -1,7 +1,8 @@
 /**
  * The suite's two test capsules, one code (its manifest's name picks the part):
- * - `hammer`: writes storage://hil/load/RUN-K from 4 workers as fast as it can for 20 s and logs
- *   `ack RUN K` after each acknowledged write (the rig checks each one is in the trail after a cut);
+ * - `hammer`: writes storage://hil/load/RUN-K from 4 workers as fast as it can for `loadMs` (the
+ *   rig's choice, baked in when it builds the capsule: build.ts) and logs `ack RUN K` after each
+ *   acknowledged write (the rig checks each one is in the trail after a cut);
  * - `asker`: asks twice for a write the rules leave to the button, logging each outcome.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,7 +10,7 @@ import { attempt, identity, idle, requestCapability, say, writeFile } from '@ela
 
 const HOUR = 3_600_000;
 
-async function hammer(): Promise<void> {
+async function hammer(loadMs: number): Promise<void> {
   const run = randomBytes(4).toString('hex');
   const grant = await requestCapability({
     audience: 'storage',
@@ -18,7 +19,7 @@ async function hammer(): Promise<void> {
     ttlMs: HOUR,
   });
   say(`hammer ${run} start`);
-  const end = Date.now() + 20_000;
+  const end = Date.now() + loadMs;
   let next = 0;
   const worker = async () => {
     while (Date.now() < end) {
@@ -41,7 +42,10 @@ async function ask(): Promise<void> {
   say('asker done');
 }
 
-idle();
-(identity().name === 'hammer' ? hammer() : ask()).catch((err: Error) =>
-  say(`${identity().name} failed: ${err.message}`),
-);
+/** The capsule's body; the entry build.ts writes calls it with the rig's load time. */
+export function startHilCapsule(loadMs: number): void {
+  idle();
+  (identity().name === 'hammer' ? hammer(loadMs) : ask()).catch((err: Error) =>
+    say(`${identity().name} failed: ${err.message}`),
+  );
+}

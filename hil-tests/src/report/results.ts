@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+
 /** One test's result on one rig, with what a failure report attaches. */
 export interface TestResult {
   title: string;
@@ -67,4 +69,15 @@ export function summary(results: TestResult[], rig: string, wallMs: number): str
   const failed = results.filter((r) => r.state === 'failed').length;
   lines.push(`HIL ${rig}: ${passed} passed, ${failed} failed in ${(wallMs / 1000).toFixed(0)} s`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The counts of the JUnit XML this run wrote; a missing or older file is one failure. */
+export function countsFromJUnit(xml: string, since: number, mustRun: boolean): { passed: number; failed: number } {
+  if (!existsSync(xml) || statSync(xml).mtimeMs < since) return { passed: 0, failed: 1 };
+  const head = /<testsuite [^>]*tests="(\d+)" failures="(\d+)" skipped="(\d+)"/.exec(readFileSync(xml, 'utf8'));
+  if (!head) return { passed: 0, failed: 1 };
+  const [tests, failures, skipped] = head.slice(1).map(Number) as [number, number, number];
+  // HIL_MUST_RUN=1 (CI): a skipped test is a failed one.
+  const skipFails = mustRun ? skipped : 0;
+  return { passed: tests - failures - skipped, failed: failures + skipFails };
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { capsuleLog, json, ok, pendingAsk, runHilCapsule, type SuiteContext } from './helpers.js';
+import { capsuleLog, json, ok, pendingAsk, runHilCapsule, type SuiteContext, scaled } from './helpers.js';
 
 export function adminTests(ctx: SuiteContext): void {
   it('admin over SSH: status, health, capsule list, approve and deny', async function () {
-    this.timeout(120_000);
     const rig = ctx.rig();
+    this.timeout(scaled(rig, 120_000));
     assert.match(await ok(rig, ['status']), /running/);
     const health = await json<Record<string, unknown>>(rig, ['health']);
     assert.ok(health && typeof health === 'object' && Object.keys(health).length > 0, 'health has readings');

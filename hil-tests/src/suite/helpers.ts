@@ -25,6 +25,11 @@ export function box(rig: Rig): BoxInfo {
   return rig.box;
 }
 
+/** A bound written for the local rig, stretched for a rig whose box answers more slowly. */
+export function scaled(rig: Rig, ms: number): number {
+  return ms * (rig.box?.slowdown ?? 1);
+}
+
 /** `elastos ARGS` over SSH; asserts exit 0 and gives stdout. */
 export async function ok(rig: Rig, args: string[], timeoutMs?: number): Promise<string> {
   const r = await rig.get('shell').elastos(args, timeoutMs);
@@ -57,7 +62,7 @@ const parseLines = (out: string) =>
 
 /** The newest `lines` records (one admin reply holds at most 1 MiB: keep it to a thousand or so). */
 export async function trail(rig: Rig, lines = 1000): Promise<TrailRecord[]> {
-  return parseLines(await ok(rig, ['--json', 'audit', 'tail', '--lines', String(lines)], 120_000));
+  return parseLines(await ok(rig, ['--json', 'audit', 'tail', '--lines', String(lines)], scaled(rig, 120_000)));
 }
 
 /** The newest record's seq: what a test's later records come after. */
@@ -71,7 +76,8 @@ export async function trailAfter(rig: Rig, after: number, capsule?: string): Pro
   let from = after;
   for (let page = 0; page < 500; page++) {
     const args = ['--json', 'audit', 'tail', '--after', String(from), '--lines', '1000'];
-    const records = parseLines(await ok(rig, [...args, ...(capsule ? ['--capsule', capsule] : [])], 120_000));
+    const more = capsule ? ['--capsule', capsule] : [];
+    const records = parseLines(await ok(rig, [...args, ...more], scaled(rig, 120_000)));
     all.push(...records);
     if (records.length < 1000) return all;
     from = records.at(-1)?.seq ?? from;
@@ -80,7 +86,7 @@ export async function trailAfter(rig: Rig, after: number, capsule?: string): Pro
 }
 
 /** Polls a capsule's log (over SSH) until a line matches; returns the whole log. */
-export function capsuleLog(rig: Rig, name: string, pattern: RegExp, ms = 60_000): Promise<string> {
+export function capsuleLog(rig: Rig, name: string, pattern: RegExp, ms = scaled(rig, 60_000)): Promise<string> {
   return pollFor(
     `${name}'s log to show ${pattern}`,
     async () => {
@@ -98,7 +104,7 @@ export interface PendingAsk {
   request: { capsule: string; resource: string; action: string };
 }
 
-export function pendingAsk(rig: Rig, resource: string, ms = 30_000): Promise<PendingAsk> {
+export function pendingAsk(rig: Rig, resource: string, ms = scaled(rig, 30_000)): Promise<PendingAsk> {
   return pollFor(
     `a pending request for ${resource}`,
     async () => (await json<PendingAsk[]>(rig, ['requests'])).find((r) => r.request.resource === resource),

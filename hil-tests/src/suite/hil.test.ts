@@ -11,7 +11,7 @@ import '../backends/index.js';
 import { createRig, rigFilePath } from '../registry.js';
 import { summary, type TestResult, toJUnit } from '../report/results.js';
 import type { Rig } from '../rig.js';
-import { loadRigFile } from '../rig-file.js';
+import { loadRigFile, type RigFile } from '../rig-file.js';
 import { adminTests } from './admin.js';
 import { bootTests } from './boot.js';
 import { powerCutTests } from './power-cut.js';
@@ -22,8 +22,14 @@ import { watchdogTests } from './watchdog.js';
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
 
+/** A rig's boot time bounds its slowest step; each test's own waits are bounded by it. */
+function bootSeconds(file: RigFile): number {
+  return file.backend === 'local' ? 60 : file.backend === 'qemu' ? file.qemu.bootTimeoutS : file.board.bootTimeoutS;
+}
+
 describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
-  this.timeout(120_000);
+  // An emulated box answers one CLI call in seconds, not milliseconds: its tests get a boot's time.
+  this.timeout(Math.max(120_000, bootSeconds(loadRigFile(rigFilePath())) * 1000));
   let rig: Rig | undefined;
   let openError: Error | undefined;
   let reported = false;
@@ -50,12 +56,11 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
   const onExit = () => opening?.killNow();
 
   before(async function () {
-    const file = loadRigFile(rigFilePath());
-    const bootS =
-      file.backend === 'local' ? 60 : file.backend === 'qemu' ? file.qemu.bootTimeoutS : file.board.bootTimeoutS;
-    this.timeout(3 * bootS * 1000 + 300_000); // the backend's own waits are bounded by its boot time
+    // The backend's own waits are bounded by its boot time (QEMU: two boots and a power-off).
+    this.timeout(3 * bootSeconds(loadRigFile(rigFilePath())) * 1000 + 300_000);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    process.once('SIGHUP', onSignal);
     process.once('exit', onExit);
     try {
       const r = createRig();
@@ -78,6 +83,8 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
     };
     if (r.state === 'failed') {
       r.error = (t as unknown as { err?: Error }).err?.stack ?? 'failed';
+      // At once, not only in the summary: a QEMU run is long, the cause is wanted while it runs.
+      process.stdout.write(`      FAIL: ${r.error.split('\n')[0]}\n`);
       r.consoleTail = opening?.has('console') ? opening.get('console').tail(30) : '(no console)';
       r.commands = [...(opening?.history ?? [])];
     }
@@ -88,6 +95,7 @@ describe(`HIL conformance suite (rig file ${rigFilePath()})`, function () {
     this.timeout(120_000);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     const name = opening?.name ?? process.env.HIL_RIG ?? 'local';
     await opening?.close();
     process.off('exit', onExit);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { pollFor } from '@elastos/testkit';
-import { headSeq, json, type SuiteContext, trailAfter, waitRuntime } from './helpers.js';
+import { box, headSeq, json, type SuiteContext, scaled, trailAfter, waitRuntime } from './helpers.js';
 
 export function tamperTests(ctx: SuiteContext): void {
   it('tamper after power: a capsule package altered on the disk is refused at the next boot, in the trail', async function () {
-    this.timeout(180_000);
     const rig = ctx.rig();
+    // A power-off (the guest's own shutdown on QEMU) and a boot, each bounded by the boot time.
+    this.timeout(2 * box(rig).bootMs + 120_000);
     const { stateDir } = await waitRuntime(rig);
     const from = await headSeq(rig);
     await rig.get('shell').alterCapsule(stateDir, 'notes');
@@ -17,7 +18,7 @@ export function tamperTests(ctx: SuiteContext): void {
         (await trailAfter(rig, from)).find(
           (x) => x.type === 'capsule.refused' && (x.resource === 'capsule:notes' || x.resource === 'notes'),
         ),
-      30_000,
+      scaled(rig, 30_000),
       500,
     );
     assert.match(refused.code ?? '', /^E_CAPSULE_/);

@@ -4,6 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
+import { verifyAttestation } from '@elastos/verifier/attest/attestation';
 import fc from 'fast-check';
 import { provisionRuntimeKey } from '../boot/provision.js';
 import type { BootedRuntime } from '../boot/tpm-boot.js';
@@ -12,7 +13,7 @@ import { parseConfig } from '../config/index.js';
 import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { Store } from '../store/index.js';
-import { verifyAttestation, writeAttestation } from './attestation.js';
+import { writeAttestation } from './attestation.js';
 
 const run = promisify(execFile);
 

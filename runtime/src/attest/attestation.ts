@@ -1,55 +1,8 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tpm } from '@elastos/node-tpm2';
-import { type EventLogFile, parseEventLog, replay } from '../boot/event-log.js';
-import { ElastosError } from '../errors/index.js';
-import { parseEccPublic, parseEcdsaSignature, parseQuote } from './tpm-structs.js';
-
-/** The files of an attestation directory (runtime/spec/boot.md §Attestation). */
-export const ATTESTATION_FILES = [
-  'quote.msg',
-  'quote.sig',
-  'ak.pub',
-  'ak.pem',
-  'pcrs.values',
-  'eventlog.json',
-  'attestation.json',
-] as const;
-export type AttestationFiles = Record<(typeof ATTESTATION_FILES)[number], Uint8Array>;
-
-export interface VerifiedAttestation {
-  pcr: number;
-  pcrValue: string;
-  nonce: string;
-  akName: string;
-  resetCount: number;
-  events: EventLogFile['events'];
-}
-
-function akPem(akPublic: Uint8Array): string {
-  const { x, y } = parseEccPublic(akPublic);
-  const jwk = {
-    kty: 'EC',
-    crv: 'P-256',
-    x: Buffer.from(x).toString('base64url'),
-    y: Buffer.from(y).toString('base64url'),
-  };
-  try {
-    return createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-  } catch {
-    throw new ElastosError('E_ATTEST_INVALID', 'ak.pub is not a point on P-256');
-  }
-}
-
-/** TPM_RH_ENDORSEMENT: the AK is a primary key of the endorsement hierarchy (node-tpm2 templates). */
-const TPM_RH_ENDORSEMENT = Buffer.from([0x40, 0x00, 0x00, 0x0b]);
-
-/** The qualified name of a primary under the endorsement hierarchy (Part 1 §16.6): H(QN(hierarchy) || name). */
-function endorsementPrimaryQn(name: Uint8Array): Uint8Array {
-  const h = createHash('sha256').update(TPM_RH_ENDORSEMENT).update(name).digest();
-  return Buffer.concat([Buffer.from([0x00, 0x0b]), h]);
-}
+import { type AttestationFiles, akPem } from '@elastos/verifier/attest/attestation';
+import type { EventLogFile } from '@elastos/verifier/attest/event-log';
 
 /** Quotes the PCR with `nonce` and packs the quote with the event log that explains it. */
 export async function makeAttestation(
@@ -77,58 +30,4 @@ export async function makeAttestation(
 export function writeAttestation(dir: string, files: Partial<AttestationFiles>): void {
   mkdirSync(dir, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
-}
-
-function readPart(dir: string, name: string): Uint8Array {
-  try {
-    return readFileSync(join(dir, name));
-  } catch {
-    throw new ElastosError('E_ATTEST_INVALID', `${name} is missing from ${dir}`);
-  }
-}
-
-/**
- * Checks an attestation directory with no TPM: the quote's ECDSA signature by the AK, the
- * quote's signer is that AK, the nonce (when given), the PCR digest against pcrs.values, and
- * the event log replayed to the quoted PCR value. The AK itself is trusted as given (pin it).
- */
-export function verifyAttestation(dir: string, options: { nonce?: Uint8Array } = {}): VerifiedAttestation {
-  const attest = readPart(dir, 'quote.msg');
-  const quote = parseQuote(attest);
-  const akPublic = readPart(dir, 'ak.pub');
-  const ak = parseEccPublic(akPublic);
-  const key = createPublicKey(akPem(akPublic));
-  const sig = parseEcdsaSignature(readPart(dir, 'quote.sig'));
-  if (!verify('sha256', attest, { key, dsaEncoding: 'ieee-p1363' }, sig)) {
-    throw new ElastosError('E_ATTEST_INVALID', 'the quote signature does not verify with the attestation key');
-  }
-  if (Buffer.compare(quote.signerName, endorsementPrimaryQn(ak.name)) !== 0) {
-    throw new ElastosError('E_ATTEST_INVALID', 'the quote was signed by another key');
-  }
-  if (options.nonce && Buffer.compare(quote.nonce, options.nonce) !== 0) {
-    throw new ElastosError('E_ATTEST_NONCE', 'the quote does not carry the expected nonce (stale or replayed)');
-  }
-  const sel = quote.selections;
-  const pcr = sel[0]?.pcrs[0];
-  if (sel.length !== 1 || sel[0]?.hash !== 0x000b || sel[0].pcrs.length !== 1 || pcr === undefined) {
-    throw new ElastosError('E_ATTEST_INVALID', 'the quote must cover exactly one SHA-256 PCR');
-  }
-  const values = readPart(dir, 'pcrs.values');
-  const digest = createHash('sha256').update(values).digest();
-  if (values.length !== 32 || Buffer.compare(digest, quote.pcrDigest) !== 0) {
-    throw new ElastosError('E_ATTEST_INVALID', 'pcrs.values is not what the quote signed');
-  }
-  const log = parseEventLog(readPart(dir, 'eventlog.json'));
-  const pcrValue = Buffer.from(values).toString('hex');
-  if (log.pcr !== pcr || replay(log.events, pcr) !== pcrValue) {
-    throw new ElastosError('E_EVENTLOG_MISMATCH', `the event log does not replay to the quoted PCR ${pcr}`);
-  }
-  return {
-    pcr,
-    pcrValue,
-    nonce: Buffer.from(quote.nonce).toString('hex'),
-    akName: Buffer.from(ak.name).toString('hex'),
-    resetCount: quote.resetCount,
-    events: log.events,
-  };
 }

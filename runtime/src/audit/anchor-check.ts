@@ -7,13 +7,13 @@
 
 import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
 import { GENESIS_HASH, sameBytes } from '@elastos/protocol/audit/record';
+import { checkpointSignatureOk, type SignedCheckpoint, unpackCheckpoint } from '@elastos/verifier/audit/checkpoint';
 import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Store } from '../store/index.js';
 import type { AuditAnchor } from './anchor.js';
 import { AnchorFold } from './anchor-position.js';
 import { walkChain } from './chain-walk.js';
-import { checkpointSignatureOk, type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_PREFIX, keyNumber, RECORD_PREFIX, range, recordKey, unpackRecord } from './layout.js';
 import { readPrune } from './prune.js';
 

@@ -7,8 +7,9 @@
  */
 
 import { GENESIS_HASH, sameBytes, toHex } from '@elastos/protocol/audit/record';
+import type { SignedCheckpoint } from '@elastos/verifier/audit/checkpoint';
 import type { AnchorState } from './anchor.js';
-import { foldAnchor, type SignedCheckpoint } from './checkpoint.js';
+import { foldAnchor } from './checkpoint.js';
 
 export type AnchorPosition =
   /** NV covers every checkpoint. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { GENESIS_HASH, toHex } from '@elastos/protocol/audit/record';
+import { AuditFault } from '@elastos/verifier/audit/audit-fault';
 import { hasCode } from '../errors/index.js';
 import { tempStorePerTest } from '../store/fixtures/temp-store.js';
 import type { BatchOp, Store } from '../store/index.js';
-import { AuditFault } from './audit-fault.js';
 import { AuditLog } from './audit-log.js';
 import { walkChain } from './chain-walk.js';
 import { recordKey } from './layout.js';

@@ -14,10 +14,10 @@ import {
   RECORD_VERSION,
   toHex,
 } from '@elastos/protocol/audit/record';
+import { unpackCheckpoint } from '@elastos/verifier/audit/checkpoint';
 import { ElastosError } from '../errors/index.js';
 import type { BatchOp, Store } from '../store/index.js';
 import type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
-import { unpackCheckpoint } from './checkpoint.js';
 import { Checkpointer, type CheckpointOptions } from './checkpointer.js';
 import { keyEvent } from './keyring.js';
 import { checkpointKey, lastEntry, packRecord, RECORD_PREFIX, recordKey, unpackRecord } from './layout.js';

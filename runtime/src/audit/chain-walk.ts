@@ -4,8 +4,8 @@
  */
 
 import { type AuditRecord, chainHash, decodeRecord, sameBytes } from '@elastos/protocol/audit/record';
+import { AuditFault } from '@elastos/verifier/audit/audit-fault';
 import type { Store } from '../store/index.js';
-import { AuditFault } from './audit-fault.js';
 import { keyNumber, RECORD_PREFIX, range, unpackRecord } from './layout.js';
 
 export interface WalkedRecord {

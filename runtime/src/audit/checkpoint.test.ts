@@ -2,17 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
 import { fromHex, toHex } from '@elastos/protocol/audit/record';
-import fc from 'fast-check';
-import { hasCode } from '../errors/index.js';
-import {
-  checkpointSignatureOk,
-  decodeBody,
-  foldAnchor,
-  type SignedCheckpoint,
-  sha256,
-  signCheckpoint,
-  unpackCheckpoint,
-} from './checkpoint.js';
+import { checkpointSignatureOk, decodeBody, type SignedCheckpoint, sha256 } from '@elastos/verifier/audit/checkpoint';
+import { foldAnchor, signCheckpoint } from './checkpoint.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
 
 interface Vectors {
@@ -50,28 +41,5 @@ describe('audit checkpoints (spec/audit.md §6-§7)', () => {
       assert.equal(toHex(merkleRoot(leaves)), toHex(s.body.root));
       assert.equal(toHex(s.body.head), vectors.records[s.body.to]?.hash);
     }
-  });
-
-  it('rejects a signature over another body or under another key', async () => {
-    const [c0, c1] = v.list.map(signed) as [SignedCheckpoint, SignedCheckpoint];
-    assert.equal(await checkpointSignatureOk({ ...c0, sig: c1.sig }, fromHex(v.publicKey)), false);
-    const other = await TestEd25519Key.generate();
-    assert.equal(await checkpointSignatureOk(c0, other.publicKey), false);
-    assert.equal(await checkpointSignatureOk({ ...c0, sig: new Uint8Array(3) }, fromHex(v.publicKey)), false);
-  });
-
-  it('never crashes on arbitrary stored bytes: E_AUDIT_CHECKPOINT', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-        for (const f of [decodeBody, unpackCheckpoint]) {
-          try {
-            f(bytes);
-          } catch (e) {
-            assert.ok(hasCode(e, 'E_AUDIT_CHECKPOINT'), String(e));
-          }
-        }
-      }),
-      { numRuns: 2000 },
-    );
   });
 });

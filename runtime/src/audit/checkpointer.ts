@@ -8,13 +8,14 @@
 
 import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
 import { GENESIS_HASH, toHex } from '@elastos/protocol/audit/record';
+import { type CheckpointBody, packCheckpoint, type SignedCheckpoint } from '@elastos/verifier/audit/checkpoint';
 import { ElastosError } from '../errors/index.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
 import type { Store } from '../store/index.js';
 import type { AuditAnchor } from './anchor.js';
 import { checkTrailReaches, foldCheckpoints, reconcileAnchor } from './anchor-check.js';
 import type { AuditLog, CommittedRecord } from './audit-log.js';
-import { type CheckpointBody, packCheckpoint, type SignedCheckpoint, signCheckpoint } from './checkpoint.js';
+import { signCheckpoint } from './checkpoint.js';
 import { checkpointKey, RECORD_PREFIX, range, unpackRecord } from './layout.js';
 
 export interface CheckpointOptions {

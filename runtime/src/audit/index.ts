@@ -1,12 +1,11 @@
 export { type AuditRecord, decodeRecord, encodeRecord } from '@elastos/protocol/audit/record';
 export { type AuditAdminDeps, registerAuditAdmin } from './admin.js';
 export type { AnchorIndices, AnchorState, AuditAnchor } from './anchor.js';
-export { AuditFault } from './audit-fault.js';
 export { AuditLog, type AuditLogOptions, type ChainHead, type CommittedRecord, readHead } from './audit-log.js';
 export type { AuditEvent, AuditReceipt, AuditSink } from './audit-sink.js';
 export { type WalkedRecord, walkChain } from './chain-walk.js';
 export { Checkpointer, type CheckpointInfo, type CheckpointOptions } from './checkpointer.js';
-export { type ExportLine, exportRange, verifyExport } from './export.js';
+export { exportRange } from './export.js';
 export { appendOffline, OfflineAudit, withOfflineAudit } from './offline.js';
 export { openRuntimeAudit, type RuntimeAudit } from './open-audit.js';
 export { pruneAndAudit, pruneAudit } from './prune.js';

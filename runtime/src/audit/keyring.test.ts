@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { type AuditRecord, fromHex, GENESIS_HASH, RECORD_VERSION } from '@elastos/protocol/audit/record';
+import { AuditKeyring, KEY_EVENT } from '@elastos/verifier/audit/keyring';
 import { signCheckpoint } from './checkpoint.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
-import { AuditKeyring, KEY_EVENT, keyEvent } from './keyring.js';
+import { keyEvent } from './keyring.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../spec/audit-vectors.json', import.meta.url), 'utf8')) as {
   checkpoints: { secretKey: string; list: Array<{ hash: string }> };

@@ -2,11 +2,12 @@
  * Retention (runtime/spec/audit.md §8): records may be deleted only below a checkpoint, so the
  * checkpoint chain and its TPM anchor still verify and the kept chain starts at a signed head.
  */
+
+import { type SignedCheckpoint, unpackCheckpoint } from '@elastos/verifier/audit/checkpoint';
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
 import { ElastosError } from '../errors/index.js';
 import type { BatchOp, Store } from '../store/index.js';
 import type { AuditSink } from './audit-sink.js';
-import { type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_PREFIX, PRUNE_KEY, RECORD_PREFIX, range } from './layout.js';
 
 export interface PruneMarker {

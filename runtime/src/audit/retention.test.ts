@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { makeTempDir } from '@elastos/testkit';
+import { AuditFault } from '@elastos/verifier/audit/audit-fault';
+import { type RecordLine, verifyExport } from '@elastos/verifier/audit/export';
 import { hasCode } from '../errors/index.js';
 import { Store } from '../store/index.js';
-import { AuditFault } from './audit-fault.js';
 import { AuditLog } from './audit-log.js';
 import type { CheckpointInfo } from './checkpointer.js';
-import { exportRange, type RecordLine, verifyExport } from './export.js';
+import { exportRange } from './export.js';
 import { TestEd25519Key } from './fixtures/test-key.js';
 import { pruneAndAudit, pruneAudit } from './prune.js';
 import { tailRecords } from './query.js';

@@ -6,14 +6,14 @@
 
 import { leafHash, merkleRoot } from '@elastos/protocol/audit/merkle';
 import { GENESIS_HASH, sameBytes } from '@elastos/protocol/audit/record';
+import { AuditFault } from '@elastos/verifier/audit/audit-fault';
+import { type SignedCheckpoint, unpackCheckpoint } from '@elastos/verifier/audit/checkpoint';
+import { AuditKeyring, KEY_EVENT } from '@elastos/verifier/audit/keyring';
 import type { Store } from '../store/index.js';
 import type { AnchorState, AuditAnchor } from './anchor.js';
 import { AnchorFold } from './anchor-position.js';
-import { AuditFault } from './audit-fault.js';
 import { readHead } from './audit-log.js';
 import { type WalkedRecord, type WalkStart, walkChain } from './chain-walk.js';
-import { type SignedCheckpoint, unpackCheckpoint } from './checkpoint.js';
-import { AuditKeyring, KEY_EVENT } from './keyring.js';
 import { CHECKPOINT_PREFIX, keyNumber, range } from './layout.js';
 import { readPrune } from './prune.js';
 

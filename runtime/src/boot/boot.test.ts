@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
+import { parseEventLog, replay } from '@elastos/verifier/attest/event-log';
 import * as ed from '@noble/ed25519';
 import {
   type AuditEvent,
@@ -17,7 +18,6 @@ import { type ElastosConfig, parseConfig } from '../config/index.js';
 import { readSealedRecord, SEALED_KEY } from '../keys/sealed-key.js';
 import { createLogger } from '../log/index.js';
 import { type BatchOp, Store } from '../store/index.js';
-import { parseEventLog, replay } from './event-log.js';
 import { treeSet } from './measure.js';
 import { provisionRuntimeKey } from './provision.js';
 import { bootRuntime, eventLogPath } from './tpm-boot.js';

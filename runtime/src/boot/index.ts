@@ -1,12 +1,4 @@
-export { type AttestationFiles, makeAttestation, verifyAttestation, writeAttestation } from '../attest/attestation.js';
-export {
-  checkRelease,
-  parseReleaseManifest,
-  type ReleaseManifest,
-  type ReleaseVerdict,
-  readReleaseManifest,
-} from '../attest/release.js';
-export { type BootEvent, type EventLogFile, parseEventLog, replay } from './event-log.js';
+export { makeAttestation, writeAttestation } from '../attest/attestation.js';
 export { type CodeSet, canonicalJson, installedCodeSets, treeDigest, treeManifest, treeSet } from './measure.js';
 export { MeasuredBoot, RESETTABLE_PCRS } from './measured-boot.js';
 export { type ProvisionMode, type ProvisionResult, provisionAudited, provisionRuntimeKey } from './provision.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Tpm, type TpmError } from '@elastos/node-tpm2';
-import { type AttestationFiles, makeAttestation } from '../attest/attestation.js';
+import type { AttestationFiles } from '@elastos/verifier/attest/attestation';
+import { makeAttestation } from '../attest/attestation.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { ElastosConfig } from '../config/index.js';
 import { asElastosError, ElastosError, type ErrorCode } from '../errors/index.js';

@@ -5,11 +5,11 @@ import { dirname, join } from 'node:path';
 import { pcrPolicyDigest, pcrSelection } from '@elastos/node-tpm2';
 import { capsuleId } from '@elastos/protocol/capsules/package-codec';
 import { makeTempDir } from '@elastos/testkit';
+import { type BootEvent, parseEventLog, replay } from '@elastos/verifier/attest/event-log';
 import fc from 'fast-check';
 import { ElastosError } from '../errors/index.js';
 import { capsuleDigestHex } from './capsule-digest.js';
 import { closureFiles } from './code-set.js';
-import { type BootEvent, parseEventLog, replay } from './event-log.js';
 import { canonicalJson, setDigest, setManifest, treeDigest, treeManifest } from './measure.js';
 
 interface Vectors {

@@ -8,7 +8,7 @@
 
 import { type AuditRecord, decodeRecord } from '@elastos/protocol/audit/record';
 import { decodeToken } from '@elastos/protocol/tokens/token-codec';
-import { AuditFault } from '../audit/audit-fault.js';
+import { AuditFault } from '@elastos/verifier/audit/audit-fault';
 import { RECORD_PREFIX, range, unpackRecord } from '../audit/layout.js';
 import type { Store } from '../store/index.js';
 

@@ -29,6 +29,7 @@ interface CruiseResult {
 const PACKAGES: Array<[RegExp, string]> = [
   [/^runtime\/protocol\//, 'protocol'],
   [/^runtime\/node-tpm2\//, 'node-tpm2'],
+  [/^runtime\/verifier\//, 'verifier'],
   [/^runtime\/bench\//, ''],
   [/^runtime\//, 'runtime'],
   [/^capsules\/sdk\//, 'sdk'],

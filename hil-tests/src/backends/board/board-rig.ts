@@ -115,5 +115,9 @@ export async function openBoardRig(rig: Rig, file: RigFile & { backend: 'board' 
     hilPackages: { hammer: '/var/lib/elastos-hil/hammer.capsule', asker: '/var/lib/elastos-hil/asker.capsule' },
     bootMs: s.bootTimeoutS * 1000,
     powerCuts: s.powerCuts,
+    // The board's period is in its own config; the boot time bounds the wait as well.
+    watchdogMs: s.bootTimeoutS * 1000,
+    slowdown: 2, // an ARM board starts Node in about a second
+    askWindowMs: 300_000, // the runtime's default broker.askTimeoutMs (a board's config may say otherwise)
   };
 }

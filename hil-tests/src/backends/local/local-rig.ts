@@ -32,6 +32,8 @@ import { LocalPower } from './local-power.js';
 import { LocalRuntime } from './local-runtime.js';
 import { SimMcu } from './sim-mcu.js';
 
+/** The ask window on the local rig (presence.ts's WINDOW_MS). */
+const LOCAL_ASK_MS = 15_000;
 const WRAPPER = join(REPO_ROOT, 'scripts', 'ssh', 'elastos-ssh-wrapper');
 
 /** Fails loudly (never a skip) when this machine cannot be a local rig. */
@@ -54,7 +56,7 @@ function writeConfig(dir: string, tcti: string, group: string, serialPath: strin
     logLevel: 'info',
     admin: { group },
     serial: { path: serialPath, watchdogMs: s.watchdogMs },
-    broker: { askTimeoutMs: 15_000 },
+    broker: { askTimeoutMs: LOCAL_ASK_MS },
   });
   writeFileSync(path, JSON.stringify(config, null, 2));
   chmodSync(path, 0o644); // the admin user reads it to find the socket
@@ -147,5 +149,8 @@ async function startParts(rig: Rig, s: LocalSettings): Promise<void> {
     hilPackages: { hammer: built.hammer.file, asker: built.asker.file },
     bootMs: 60_000,
     powerCuts: s.powerCuts,
+    watchdogMs: s.watchdogMs,
+    slowdown: 1,
+    askWindowMs: LOCAL_ASK_MS,
   };
 }

@@ -98,10 +98,19 @@ export class QemuMachine implements PowerProtocol {
     await this.on();
   }
 
-  /** QMP `system_reset`: the reset line, the power stays on. */
+  /**
+   * QMP `system_reset`: the reset line. QemuBox runs QEMU with -no-reboot, so QEMU ends on a reset
+   * instead of rebooting the guest; the rig then starts it again (the same boot a reset gives).
+   */
   async reset(): Promise<void> {
-    this.rig.note('reset: QMP system_reset');
-    await this.box?.qmpCommand('system_reset');
+    const box = this.box;
+    if (box) {
+      this.rig.note('reset: QMP system_reset');
+      await box.qmpCommand('system_reset').catch(() => undefined);
+      await box.stop();
+      this.box = undefined;
+    }
+    await this.on();
   }
 
   /** QMP `stop`: the whole guest freezes (no root on the image to SIGSTOP the runtime alone). */

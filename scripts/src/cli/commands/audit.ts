@@ -4,7 +4,6 @@ import {
   AuditLog,
   configPath,
   ElastosError,
-  type ExportLine,
   exportRange,
   hasCode,
   loadConfig,
@@ -17,9 +16,9 @@ import {
   tailRecords,
   type VerifyOptions,
   verifyAuditLog,
-  verifyExport,
   verifyTokenState,
 } from '@elastos/runtime';
+import { type ExportLine, verifyExport } from '@elastos/verifier';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon, followDaemon, type GlobalOptions, lazyBar } from '../daemon-call.js';

@@ -2,23 +2,25 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
 import {
-  type AttestationFiles,
-  checkRelease,
   ElastosError,
   eventLogPath,
   filesToJson,
   hasCode,
   loadConfig,
   makeAttestation,
-  parseEventLog,
   parseNonce,
   provisionAudited,
-  readReleaseManifest,
   Store,
   tpmStatus,
-  verifyAttestation,
   writeAttestation,
 } from '@elastos/runtime';
+import {
+  type AttestationFiles,
+  checkRelease,
+  parseEventLog,
+  readReleaseManifest,
+  verifyAttestation,
+} from '@elastos/verifier';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { callDaemon, type GlobalOptions } from '../daemon-call.js';

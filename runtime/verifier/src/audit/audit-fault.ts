@@ -1,4 +1,4 @@
-import { ElastosError, type ErrorCode } from '../errors/index.js';
+import { ElastosError, type ErrorCode } from '@elastos/protocol/errors';
 
 /** A verification failure that points at the first bad sequence number (runtime/spec/audit.md §9). */
 export class AuditFault extends ElastosError {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ElastosError } from '../errors/index.js';
+import { ElastosError } from '@elastos/protocol/errors';
 
 /**
  * Parsers of the TPM structures an attestation carries (TPM 2.0 Part 2). Their bytes come from

@@ -6,9 +6,9 @@
  * E_ATTEST_RELEASE.
  */
 import { readFileSync } from 'node:fs';
-import type { BootEvent } from '../boot/event-log.js';
-import { replay } from '../boot/event-log.js';
-import { ElastosError } from '../errors/index.js';
+import { ElastosError } from '@elastos/protocol/errors';
+import type { BootEvent } from './event-log.js';
+import { replay } from './event-log.js';
 
 export interface ExpectedEvent {
   type: string;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { BootEvent } from '../boot/event-log.js';
-import { replay } from '../boot/event-log.js';
-import { hasCode } from '../errors/index.js';
+import { hasCode } from '@elastos/protocol/errors';
+import type { BootEvent } from './event-log.js';
+import { replay } from './event-log.js';
 import { checkRelease, parseReleaseManifest, type ReleaseManifest } from './release.js';
 
 const d = (s: string) => createHash('sha256').update(s).digest('hex');
