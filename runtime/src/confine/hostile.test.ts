@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { LineReader, makeCapsuleDirs, makeTempDir, NetWorld, pollFor, requireFeature } from '@elastos/testkit';
 import { Trail } from '../audit/fixtures/trail.js';
 import { createLogger } from '../log/index.js';
 import { Supervisor } from '../supervise/index.js';
+import { netnsName, vethName } from './capsule-net.js';
 import type { ConfineContext } from './confine-context.js';
 import { productionContext } from './fixtures/production-context.js';
 import { launchPlan } from './launch-plan.js';
@@ -26,6 +27,7 @@ const log = createLogger({ name: 'hostile-test', level: 'fatal' });
 const MiB = 1024 * 1024;
 const ENOSYS = 38;
 const EACCES = 13;
+const EPERM = 1;
 
 function escaped(results: Record<string, string>): string[] {
   return Object.entries(results)
@@ -162,7 +164,62 @@ describe('hostile capsules (real launcher)', function () {
     }
     // The namespace and veth went with the capsule.
     await sup.stopAll();
-    assert.equal(existsSync(`/run/netns/elastos-${uid}`), false, 'its namespace was removed');
+    assert.deepEqual(netLeftovers(uid), [], 'its namespace and veth were removed at stop');
+  });
+
+  it('with a network grant, killed: its namespace and veth still go with it', async () => {
+    const uid = 300_778;
+    await run('netkilled', { ATTACK: 'serve' }, { network: true, uid });
+    assert.equal(existsSync(`/run/netns/elastos-${uid}`), true, 'control: it had its own namespace');
+    const exited = new Promise<void>((r) => sup.once('exit', () => r()));
+    const launcher = sup.list().find((c) => c.name === 'netkilled')?.pid;
+    assert.ok(launcher, 'it runs');
+    // Its Node, the launcher's child, killed outright (as the OOM killer or an admin's kill -9 would).
+    const node = await pollFor(
+      'its Node under the launcher',
+      async () => {
+        const pid = Number(readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(' ')[0]);
+        return pid > 1 ? pid : undefined;
+      },
+      10_000,
+    );
+    process.kill(node, 'SIGKILL');
+    await exited;
+    assert.deepEqual(netLeftovers(uid), [], 'nothing left after the kill');
+  });
+
+  it('a network grant on a host without a private network is refused with its code, and audited', async () => {
+    const refusing = new Supervisor({ ...ctx, network: undefined }, { log, audit: trail.log, uidBase: 300_000 });
+    const dirs = makeCapsuleDirs(tmp.path, 'nonet');
+    const spec = { name: 'nonet', id: 'test-nonet', ...dirs, network: true, env: {}, limits: lim(64, 16) };
+    await assert.rejects(refusing.start(spec), { code: 'E_CONFINE_UNAVAILABLE' });
+    const [refused] = await trail.ofType('capsule.refused');
+    assert.equal(refused?.code, 'E_CONFINE_UNAVAILABLE');
+    assert.equal(refused?.resource, 'capsule:nonet');
+    assert.equal(refusing.list().length, 0, 'it never ran');
+  });
+
+  it('Landlock scopes abstract unix sockets: refused even where the network namespace is shared', async function () {
+    requireFeature(this, ctx.landlockAbi >= 6, 'Landlock ABI 6 (abstract unix socket scope)');
+    const name = `elastos-scope-${process.pid}`;
+    let hits = 0;
+    const server: Server = createServer((s: Socket) => {
+      hits++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(`\0${name}`, r));
+    // The network namespace taken away: only Landlock's scope stands between it and the host's socket.
+    const sharedNet = (args: string[]) => args.map((a) => a.replace(/,net$/, ''));
+    const noScope = (args: string[]) => sharedNet(args).filter((a) => a !== '--landlock-scope');
+    try {
+      const scoped = await runSyscallProbe(ctx, tmp.path, ['abstract', name], sharedNet);
+      assert.equal(scoped.abstract_connect, EPERM, 'Landlock refuses a socket made outside its domain');
+      assert.equal(hits, 0);
+      const open = await runSyscallProbe(ctx, tmp.path, ['abstract', name], noScope);
+      assert.equal(open.abstract_connect, 0, 'control: without the scope (and the namespace) it connects');
+    } finally {
+      server.close();
+    }
   });
 
   it('cannot signal, debug or read the runtime process', async () => {
@@ -276,6 +333,11 @@ function lim(memoryMiB: number, pids: number, cpuPercent = 50) {
 interface Conn {
   reader: LineReader;
   socket: Socket;
+}
+
+/** What a granted capsule's private network left behind: its namespace, its host-side veth. */
+function netLeftovers(uid: number): string[] {
+  return [`/run/netns/${netnsName(uid)}`, `/sys/class/net/${vethName(uid)}`].filter((p) => existsSync(p));
 }
 
 /** One round trip to a serving capsule; returns its latency in ms. */

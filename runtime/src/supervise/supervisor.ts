@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import type { ConfineContext } from '../confine/confine-context.js';
 import type { CapsuleSpec, CapsuleUsage } from '../confine/types.js';
-import { ElastosError } from '../errors/index.js';
+import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { CapsuleRun, RunExit } from './capsule-run.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
@@ -134,7 +134,7 @@ export class Supervisor extends EventEmitter {
       details: { id: spec.id, uid: entry.uid, restarts: entry.restarts },
     });
     if (entry.state !== 'starting') return;
-    const net = spec.network ? await privateNetwork(spec, entry.uid, ctx) : undefined;
+    const net = spec.network ? await this.refusing(spec, () => privateNetwork(spec, entry.uid, ctx)) : undefined;
     if (entry.state !== 'starting') {
       await net?.release(); // stopped while its network was being made
       return;
@@ -159,6 +159,24 @@ export class Supervisor extends EventEmitter {
       this.emit('limit', spec.name, events);
     });
     void run.exited.then((exit) => this.onExit(entry, run, exit));
+  }
+
+  /** A start the confinement cannot give is refused with its code, in the trail (`capsule.refused`). */
+  private async refusing<T>(spec: CapsuleSpec, make: () => Promise<T>): Promise<T> {
+    try {
+      return await make();
+    } catch (err) {
+      const e = asElastosError(err);
+      const details = { id: spec.id, message: e.message };
+      await this.audit({
+        type: 'capsule.refused',
+        resource: `capsule:${spec.name}`,
+        decision: 'deny',
+        code: e.code,
+        details,
+      });
+      throw e;
+    }
   }
 
   /** Kept in the capsule's own log (`elastos capsule logs`); the runtime's log shows stderr only. */
