@@ -125,6 +125,7 @@ int parse_policy(int argc, char **argv, struct policy *p) {
     else if (opt_is(a, "--rw")) add_mount(p, M_RW, v);
     else if (opt_is(a, "--dev")) add_mount(p, M_DEV, v);
     else if (opt_is(a, "--tmpfs")) add_mount(p, M_TMPFS, v);
+    else if (opt_is(a, "--volume")) add_mount(p, M_VOLUME, v);
     else if (opt_is(a, "--hostname")) p->hostname = v;
     else if (opt_is(a, "--chdir")) p->chdir = v;
     else if (opt_is(a, "--netns")) p->netns = v;

@@ -4,6 +4,7 @@ import type { Logger } from '../log/index.js';
 import { CapsuleNetwork, netTools } from './capsule-net.js';
 import type { CgroupDriver } from './cgroup.js';
 import { detectCgroupDriver } from './cgroup-detect.js';
+import { DataVolumes, volumeTools } from './data-volume.js';
 import { type KernelLayers, type LayerStatus, layerReport, missingLayers, probeKernel } from './doctor.js';
 import { nodeBinds } from './node-files.js';
 
@@ -38,6 +39,8 @@ export interface ConfineContext {
   degraded: LayerStatus[];
   /** Private networks for network-granted capsules; absent: such a capsule is refused. */
   network?: CapsuleNetwork;
+  /** Data volumes (disk quotas); absent: a capsule with a quota is refused. */
+  volumes?: DataVolumes;
 }
 
 /** Recording the allow list (runtime/launcher/seccomp/README.md): every launch runs under strace. */
@@ -78,7 +81,13 @@ export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineC
     memfdNoexec: layers.memfdNoexec,
     degraded,
     network: privateNetwork(layers),
+    volumes: dataVolumes(layers),
   };
+}
+
+function dataVolumes(layers: KernelLayers): DataVolumes | undefined {
+  const tools = layers.diskQuota ? volumeTools() : undefined;
+  return tools ? new DataVolumes(tools) : undefined;
 }
 
 function privateNetwork(layers: KernelLayers): CapsuleNetwork | undefined {

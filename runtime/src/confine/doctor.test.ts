@@ -21,6 +21,7 @@ const FULL: KernelLayers = {
   landlockAbi: 7,
   memfdNoexec: true,
   privateNetwork: true,
+  diskQuota: true,
   cgroup: { v1: [], v2: ['memory', 'pids', 'cpu'], version: 2, controllers: ['memory', 'pids', 'cpu'] },
 };
 
@@ -71,6 +72,19 @@ describe('confinement doctor', () => {
 
   it('finds iproute2 and nftables on this machine (CI fails without: scripts/setup installs them)', function () {
     requireFeature(this, probeKernel(BUNDLED_LAUNCHER).privateNetwork, 'ip and nft (iproute2, nftables)');
+  });
+
+  it('reports the disk quota layer; without it production still runs (capsules with a quota are refused)', () => {
+    const row = (k: KernelLayers) => layerReport(k).find((r) => r.layer === 'disk.quota');
+    assert.equal(row(FULL)?.available, true);
+    assert.match(row(FULL)?.detail ?? '', /own preallocated ext4 volume/);
+    const without = layerReport({ ...FULL, diskQuota: false });
+    assert.equal(without.find((r) => r.layer === 'disk.quota')?.available, false);
+    assert.deepEqual(missingLayers(without, 'production'), []);
+  });
+
+  it('finds loop devices, ext4 and e2fsprogs on this machine (CI fails without)', function () {
+    requireFeature(this, probeKernel(BUNDLED_LAUNCHER).diskQuota, 'loop devices, ext4, mke2fs, fallocate');
   });
 
   it('each row says what its absence means', () => {

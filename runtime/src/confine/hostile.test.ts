@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { LineReader, makeCapsuleDirs, makeTempDir, NetWorld, pollFor, requireFeature } from '@elastos/testkit';
@@ -9,6 +9,7 @@ import { createLogger } from '../log/index.js';
 import { Supervisor } from '../supervise/index.js';
 import { netnsName, vethName } from './capsule-net.js';
 import type { ConfineContext } from './confine-context.js';
+import { volumePath } from './data-volume.js';
 import { productionContext } from './fixtures/production-context.js';
 import { launchPlan } from './launch-plan.js';
 import { slotAddresses } from './net-policy.js';
@@ -222,6 +223,48 @@ describe('hostile capsules (real launcher)', function () {
     }
   });
 
+  it('a capsule that writes until its disk quota is full gets ENOSPC; its neighbour and the audit trail go on', async function () {
+    requireFeature(this, ctx.volumes !== undefined, 'data volumes (loop devices, ext4, e2fsprogs)');
+    const neighbour = await run('neighbour', { ATTACK: 'serve' });
+    await neighbour.reader.next();
+    const filler = await run(
+      'filler',
+      { ATTACK: 'fill', FILL_MIB: '64' },
+      { limits: { ...lim(128, 32), diskBytes: 16 * MiB } },
+    );
+    const report = await filler.reader.next<Report>(30_000);
+    show(report);
+    assert.deepEqual(escaped(report.results), []);
+    assert.equal(report.results.fill, 'ENOSPC');
+    assert.ok(Number(report.results.writtenMiB) < 16, 'stopped inside its 16 MiB');
+    assert.equal(report.results.writesAfterFreeing, 'ok', 'its own space comes back when it frees it');
+    // Its data went to its volume, preallocated at its size: nothing of it on the store's filesystem.
+    const dataDir = join(tmp.path, 'filler', 'data');
+    assert.equal(statSync(volumePath(dataDir)).size, 16 * MiB);
+    assert.deepEqual(readdirSync(dataDir), [], 'its host data dir took nothing');
+    assert.equal(loopsOf(volumePath(dataDir)).length, 1, 'control: attached while it runs');
+    // The rest of the box goes on: the neighbour answers, the trail takes records, the filler serves.
+    await echo(neighbour);
+    await trail.log.append({ actor: 'runtime', type: 'test.after-fill', resource: 'capsule:filler' });
+    assert.equal((await trail.ofType('test.after-fill')).length, 1);
+    await filler.reader.next();
+    await echo(filler);
+    await sup.stopAll();
+    assert.deepEqual(loopsOf(volumePath(dataDir)), [], 'its volume went with it (unmounted, loop detached)');
+  });
+
+  it('a disk quota the store cannot spare is refused with its code, and audited', async function () {
+    requireFeature(this, ctx.volumes !== undefined, 'data volumes (loop devices, ext4, e2fsprogs)');
+    const dirs = makeCapsuleDirs(tmp.path, 'greedy');
+    const limits = { ...lim(64, 16), diskBytes: 2 ** 50 };
+    await assert.rejects(sup.start({ name: 'greedy', id: 'test-greedy', ...dirs, network: false, env: {}, limits }), {
+      code: 'E_CONFINE_DISK',
+    });
+    const [refused] = await trail.ofType('capsule.refused');
+    assert.equal(refused?.code, 'E_CONFINE_DISK');
+    assert.equal(existsSync(volumePath(dirs.dataDir)), false, 'no volume was made');
+  });
+
   it('cannot signal, debug or read the runtime process', async () => {
     const { results } = await attack('signals', { ATTACK: 'signals', RUNTIME_PID: String(process.pid) });
     assert.deepEqual(escaped(results), []);
@@ -338,6 +381,19 @@ interface Conn {
 /** What a granted capsule's private network left behind: its namespace, its host-side veth. */
 function netLeftovers(uid: number): string[] {
   return [`/run/netns/${netnsName(uid)}`, `/sys/class/net/${vethName(uid)}`].filter((p) => existsSync(p));
+}
+
+/** Loop devices whose backing file is `image`. */
+function loopsOf(image: string): string[] {
+  return readdirSync('/sys/block')
+    .filter((d) => d.startsWith('loop'))
+    .filter((d) => {
+      try {
+        return readFileSync(`/sys/block/${d}/loop/backing_file`, 'utf8').trim() === image;
+      } catch {
+        return false; // not attached
+      }
+    });
 }
 
 /** One round trip to a serving capsule; returns its latency in ms. */

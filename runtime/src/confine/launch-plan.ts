@@ -20,6 +20,8 @@ export interface PlanContext {
   tmpBytes: number;
   /** A network-granted capsule's own network namespace (capsule-net.ts), joined instead of the host's. */
   netns?: string;
+  /** The capsule's data volume (data-volume.ts), mounted at /capsule/data instead of its data dir. */
+  volume?: string;
 }
 
 export interface LaunchPlan {
@@ -57,7 +59,8 @@ export function nodeFlags(spec: CapsuleSpec): string[] {
 
 function viewArgs(spec: CapsuleSpec, ctx: PlanContext): string[] {
   const args = ['--ro', `${safePath(spec.codeDir, 'codeDir')}:${VIEW.code}`];
-  args.push('--rw', `${safePath(spec.dataDir, 'dataDir')}:${VIEW.data}`);
+  if (ctx.volume !== undefined) args.push('--volume', `${safePath(ctx.volume, 'volume')}:${VIEW.data}`);
+  else args.push('--rw', `${safePath(spec.dataDir, 'dataDir')}:${VIEW.data}`);
   args.push('--tmpfs', `${VIEW.tmp}:${ctx.tmpBytes}`);
   for (const bind of ctx.nodeBinds) args.push('--ro', bind);
   for (const dev of DEVICES) args.push('--dev', `${dev}:${dev}`);

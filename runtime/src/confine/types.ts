@@ -9,6 +9,8 @@ export interface CapsuleLimits {
   pids: number;
   /** CPU share as a percentage of one core (100 = one full core). */
   cpuPercent: number;
+  /** Disk quota: the size of the capsule's own data volume (data-volume.ts); absent: none. */
+  diskBytes?: number;
 }
 
 export interface CapsuleSpec {

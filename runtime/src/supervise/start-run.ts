@@ -16,8 +16,10 @@ export function startRun(
   onOutput: (stream: 'stdout' | 'stderr', line: string) => void,
   /** A network-granted capsule's namespace (privateNetwork); released when the run ends. */
   net?: CapsuleNet,
+  /** Its data volume (dataVolume), mounted by the launcher in the capsule's namespace only. */
+  volume?: string,
 ): CapsuleRun {
-  prepareDataDir(spec.dataDir, uid);
+  if (volume === undefined) prepareDataDir(spec.dataDir, uid);
   let cgroup: CapsuleCgroup;
   try {
     cgroup = ctx.cgroups.create(spec.name, spec.limits);
@@ -29,7 +31,7 @@ export function startRun(
   }
   let plan: LaunchPlan;
   try {
-    plan = launchPlan(spec, { ...ctx, cgroupDirs: cgroup.dirs, uid, tmpBytes, netns: net?.path });
+    plan = launchPlan(spec, { ...ctx, cgroupDirs: cgroup.dirs, uid, tmpBytes, netns: net?.path, volume });
   } catch (err) {
     void cgroup.remove().catch(() => undefined);
     throw err;
@@ -47,4 +49,15 @@ export function privateNetwork(spec: CapsuleSpec, uid: number, ctx: ConfineConte
       ),
     );
   return ctx.network.create(uid);
+}
+
+/** A capsule with a disk quota keeps its data on its own volume: without volumes it does not start. */
+export async function dataVolume(spec: CapsuleSpec, uid: number, bytes: number, ctx: ConfineContext): Promise<string> {
+  prepareDataDir(spec.dataDir, uid);
+  if (ctx.volumes === undefined)
+    throw new ElastosError(
+      'E_CONFINE_UNAVAILABLE',
+      `${spec.name} has a disk quota, but this host cannot make data volumes (loop, ext4, e2fsprogs: see elastos doctor)`,
+    );
+  return ctx.volumes.prepare(spec.dataDir, bytes, uid);
 }

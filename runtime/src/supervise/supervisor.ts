@@ -7,7 +7,7 @@ import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { CapsuleRun, RunExit } from './capsule-run.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
-import { privateNetwork, startRun } from './start-run.js';
+import { dataVolume, privateNetwork, startRun } from './start-run.js';
 import { UidPool } from './uid-pool.js';
 
 export type CapsuleState = 'starting' | 'running' | 'backoff' | 'stopped' | 'crashloop';
@@ -22,6 +22,8 @@ export interface SupervisorOptions {
   uidBase?: number;
   uidCount?: number;
   tmpBytes?: number;
+  /** Default disk quota of a capsule whose spec names none (data-volume.ts); absent or 0: none. */
+  diskBytes?: number;
   /** How often a running capsule's limit counters are read (pids-limit hits are reported while it runs). */
   sampleMs?: number;
   /** Called with the runtime's end of each capsule run's channel (fd 3 in the capsule). */
@@ -134,6 +136,8 @@ export class Supervisor extends EventEmitter {
       details: { id: spec.id, uid: entry.uid, restarts: entry.restarts },
     });
     if (entry.state !== 'starting') return;
+    const diskBytes = spec.limits.diskBytes ?? this.opts.diskBytes;
+    const volume = diskBytes ? await this.refusing(spec, () => dataVolume(spec, entry.uid, diskBytes, ctx)) : undefined;
     const net = spec.network ? await this.refusing(spec, () => privateNetwork(spec, entry.uid, ctx)) : undefined;
     if (entry.state !== 'starting') {
       await net?.release(); // stopped while its network was being made
@@ -143,7 +147,7 @@ export class Supervisor extends EventEmitter {
     const tmpBytes = this.opts.tmpBytes ?? 16 * 1024 * 1024;
     let run: CapsuleRun;
     try {
-      run = startRun(spec, entry.uid, ctx, tmpBytes, this.outputOf(spec.name, log), net);
+      run = startRun(spec, entry.uid, ctx, tmpBytes, this.outputOf(spec.name, log), net, volume);
     } catch (err) {
       await net?.release();
       throw err;

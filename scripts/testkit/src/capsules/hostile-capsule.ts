@@ -6,7 +6,20 @@
  * frame format belongs to the broker, runtime/spec/ipc.md.)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 
@@ -146,6 +159,32 @@ function memoryHog(): void {
   grow();
 }
 
+/**
+ * Writes 1 MiB at a time into its data dir until refused, or FILL_MIB (64) were written: an
+ * 'ESCAPED' result means no quota stopped it. Then removes the file: its own space comes back.
+ */
+function fill(): Record<string, string> {
+  const cap = Number(env.FILL_MIB ?? 64);
+  const path = '/capsule/data/fill';
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  let written = 0;
+  let fd: number | undefined;
+  let result = '';
+  try {
+    fd = openSync(path, 'w');
+    for (; written < cap; written++) writeSync(fd, chunk);
+    fsyncSync(fd);
+    result = `ESCAPED wrote ${written} MiB`;
+  } catch (err) {
+    result = String((err as NodeJS.ErrnoException).code ?? err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const results = { fill: result, writtenMiB: String(written) };
+  rmSync(path, { force: true });
+  return { ...results, writesAfterFreeing: works(() => (writeFileSync(`${path}.small`, 'x'), true)) };
+}
+
 /** Echoes every line back: the well-behaved neighbour (and the benchmark's first message). */
 function serve(): void {
   send({ ready: true, pid: process.pid, uid: process.getuid?.() });
@@ -181,6 +220,10 @@ async function main(): Promise<void> {
       for (;;);
     }, 10);
     return;
+  }
+  if (attack === 'fill') {
+    send({ attack, results: fill() });
+    return serve();
   }
   const run = { files, network, signals, exec }[attack];
   const results = run ? await run() : { unknownAttack: attack };
