@@ -182,7 +182,11 @@ function fill(): Record<string, string> {
   }
   const results = { fill: result, writtenMiB: String(written) };
   rmSync(path, { force: true });
-  return { ...results, writesAfterFreeing: works(() => (writeFileSync(`${path}.small`, 'x'), true)) };
+  const afterFreeing = works(() => {
+    writeFileSync(`${path}.small`, 'x');
+    return true;
+  });
+  return { ...results, writesAfterFreeing: afterFreeing };
 }
 
 /** Echoes every line back: the well-behaved neighbour (and the benchmark's first message). */
