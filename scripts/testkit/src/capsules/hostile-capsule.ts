@@ -8,7 +8,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
-  fsyncSync,
   linkSync,
   mkdirSync,
   openSync,
@@ -161,7 +160,8 @@ function memoryHog(): void {
 
 /**
  * Writes 1 MiB at a time into its data dir until refused, or FILL_MIB (64) were written: an
- * 'ESCAPED' result means no quota stopped it. Then removes the file: its own space comes back.
+ * 'ESCAPED' result means no quota stopped it (ext4 reserves blocks at write(): a full volume refuses
+ * the write itself). Then removes the file: its own space comes back.
  */
 function fill(): Record<string, string> {
   const cap = Number(env.FILL_MIB ?? 64);
@@ -173,7 +173,6 @@ function fill(): Record<string, string> {
   try {
     fd = openSync(path, 'w');
     for (; written < cap; written++) writeSync(fd, chunk);
-    fsyncSync(fd);
     result = `ESCAPED wrote ${written} MiB`;
   } catch (err) {
     result = String((err as NodeJS.ErrnoException).code ?? err);
