@@ -173,7 +173,13 @@ export class CapsuleHost {
       codeDir: c.codeDir,
       entry: c.entry,
       dataDir: c.dataDir,
-      limits: { memoryBytes: c.limits.memoryMiB * 1024 * 1024, pids: c.limits.pids, cpuPercent: c.limits.cpuPercent },
+      limits: {
+        memoryBytes: c.limits.memoryMiB * 1024 * 1024,
+        pids: c.limits.pids,
+        cpuPercent: c.limits.cpuPercent,
+        // Absent: the supervisor's default (config confine.diskBytes).
+        ...(c.limits.diskMiB !== undefined ? { diskBytes: c.limits.diskMiB * 1024 * 1024 } : {}),
+      },
       network: c.network,
       env,
     };
