@@ -26,7 +26,11 @@ int open_volume(const char *image) {
   if (fd < 0) die(image);
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) dief("volume is not a regular file", image);
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) dief("volume in use", image);
+  /* A restart may come while the kernel still detaches the last run's loop device: wait up to 2 s. */
+  for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += 10) {
+    if (errno != EWOULDBLOCK || waited >= 2000) dief("volume in use", image);
+    usleep(10 * 1000);
+  }
   return fd;
 }
 

@@ -235,7 +235,7 @@ export const CONFIG_SCHEMA = {
         instancesDir: { type: 'string', minLength: 1, default: '/run/elastos-instances' },
         stopGraceMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 2000 },
         tmpBytes: { type: 'integer', minimum: 65_536, default: 16_777_216 },
-        diskBytes: { type: 'integer', minimum: 0, default: 268_435_456 },
+        diskBytes: { type: 'integer', minimum: 0, default: 67_108_864 },
         restart: {
           type: 'object',
           additionalProperties: false,
