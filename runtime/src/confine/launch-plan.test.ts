@@ -47,6 +47,13 @@ describe('launch plan and seccomp policy', () => {
     assert.ok(valuesOf(args, '--seccomp').every((r) => r !== '97:socket:0:0xffffffff:2'));
   });
 
+  it('with a disk quota: its volume at /capsule/data instead of its data dir', () => {
+    const { args } = launchPlan(spec, { ...ctx, volume: `${spec.dataDir}.ext4` });
+    assert.deepEqual(valuesOf(args, '--volume'), [`${spec.dataDir}.ext4:/capsule/data`]);
+    assert.deepEqual(valuesOf(args, '--rw'), []);
+    assert.throws(() => launchPlan(spec, { ...ctx, volume: '/a:/b.ext4' }), { code: 'E_CONFINE_LAUNCH' });
+  });
+
   it('refuses an entry outside the code dir and paths the launcher would misparse', () => {
     assert.throws(() => launchPlan({ ...spec, entry: '../../etc/passwd' }, ctx), { code: 'E_CONFINE_LAUNCH' });
     assert.throws(() => launchPlan({ ...spec, dataDir: '/a:/b' }, ctx), { code: 'E_CONFINE_LAUNCH' });
