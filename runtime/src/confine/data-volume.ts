@@ -6,7 +6,7 @@
  * made, so no capsule can fill it, and a volume is only made while a reserve stays free for the store.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ElastosError } from '../errors/index.js';
@@ -61,6 +61,7 @@ export class DataVolumes {
       // No reserved blocks (the whole size is the capsule's), no discard (the space stays allocated).
       const opts = ['-q', '-F', '-t', 'ext4', '-b', '4096', '-m', '0', '-E', `nodiscard,root_owner=${uid}:${uid}`];
       await run(this.tools.mke2fs, [...opts, ...seed, tmp], { env: {} });
+      chmodSync(tmp, 0o600); // root's: only the launcher opens it
       renameSync(tmp, image);
     } catch (cause) {
       rmSync(tmp, { force: true });

@@ -54,6 +54,15 @@ describe('launch plan and seccomp policy', () => {
     assert.throws(() => launchPlan(spec, { ...ctx, volume: '/a:/b.ext4' }), { code: 'E_CONFINE_LAUNCH' });
   });
 
+  it("binds the admin's config files read-only under /capsule/config, and nowhere else", () => {
+    const files = [{ host: `${spec.dataDir}/rules.json`, view: '/capsule/config/rules.json' }];
+    const plan = launchPlan({ ...spec, configFiles: files }, ctx);
+    assert.ok(valuesOf(plan.args, '--ro').includes(`${spec.dataDir}/rules.json:/capsule/config/rules.json`));
+    assert.ok(plan.args.includes('--allow-fs-read=/capsule/config/rules.json'));
+    const outside = [{ host: '/etc/shadow', view: '/capsule/code/x' }];
+    assert.throws(() => launchPlan({ ...spec, configFiles: outside }, ctx), { code: 'E_CONFINE_LAUNCH' });
+  });
+
   it('refuses an entry outside the code dir and paths the launcher would misparse', () => {
     assert.throws(() => launchPlan({ ...spec, entry: '../../etc/passwd' }, ctx), { code: 'E_CONFINE_LAUNCH' });
     assert.throws(() => launchPlan({ ...spec, dataDir: '/a:/b' }, ctx), { code: 'E_CONFINE_LAUNCH' });

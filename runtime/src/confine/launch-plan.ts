@@ -52,6 +52,7 @@ export function nodeFlags(spec: CapsuleSpec): string[] {
     `--allow-fs-write=${VIEW.tmp}/*`,
     '--disable-warning=ExperimentalWarning',
   ];
+  for (const f of spec.configFiles ?? []) flags.push(`--allow-fs-read=${f.view}`);
   if (spec.workers === true) flags.push('--allow-worker');
   if (spec.childProcess === true) flags.push('--allow-child-process');
   return flags;
@@ -59,6 +60,11 @@ export function nodeFlags(spec: CapsuleSpec): string[] {
 
 function viewArgs(spec: CapsuleSpec, ctx: PlanContext): string[] {
   const args = ['--ro', `${safePath(spec.codeDir, 'codeDir')}:${VIEW.code}`];
+  for (const f of spec.configFiles ?? []) {
+    if (!normalize(f.view).startsWith(`${VIEW.config}/`))
+      throw new ElastosError('E_CONFINE_LAUNCH', `config file ${f.view} outside ${VIEW.config}`);
+    args.push('--ro', `${safePath(f.host, 'config file')}:${safePath(f.view, 'config file')}`);
+  }
   if (ctx.volume !== undefined) args.push('--volume', `${safePath(ctx.volume, 'volume')}:${VIEW.data}`);
   else args.push('--rw', `${safePath(spec.dataDir, 'dataDir')}:${VIEW.data}`);
   args.push('--tmpfs', `${VIEW.tmp}:${ctx.tmpBytes}`);

@@ -33,6 +33,11 @@ export interface CapsuleSpec {
   workers?: boolean;
   /** Declared in the manifest: allow child_process (still confined to the same view, cgroup and filter). */
   childProcess?: boolean;
+  /**
+   * Host files the admin keeps for the capsule (the shell's rules.json), bound read-only at `view`
+   * (under /capsule/config): they stay editable on the host when its data is on its own volume.
+   */
+  configFiles?: Array<{ host: string; view: string }>;
   /** Unprivileged uid/gid to run as; the supervisor assigns one from its range when absent. */
   uid?: number;
 }
@@ -41,6 +46,7 @@ export interface CapsuleSpec {
 export const VIEW = {
   code: '/capsule/code',
   data: '/capsule/data',
+  config: '/capsule/config',
   tmp: '/tmp',
 } as const;
 
