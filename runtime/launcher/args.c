@@ -129,6 +129,7 @@ int parse_policy(int argc, char **argv, struct policy *p) {
     else if (opt_is(a, "--hostname")) p->hostname = v;
     else if (opt_is(a, "--chdir")) p->chdir = v;
     else if (opt_is(a, "--netns")) p->netns = v;
+    else if (opt_is(a, "--netns-ipv4")) p->netns_ipv4 = v;
     else if (opt_is(a, "--uid")) p->uid = (uid_t)num(v, a);
     else if (opt_is(a, "--gid")) p->gid = (gid_t)num(v, a);
     else if (opt_is(a, "--rlimit")) parse_rlimit(v, p);

@@ -63,16 +63,6 @@ static void join_cgroups(const struct policy *p) {
   }
 }
 
-/* A granted capsule's private network: the namespace the runtime made, with its veth and egress
-   policy (runtime/src/confine/capsule-net.ts). Joined as root, before any privilege is dropped. */
-static void join_netns(const struct policy *p) {
-  if (p->netns == NULL) return;
-  int fd = open(p->netns, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) die(p->netns);
-  if (setns(fd, CLONE_NEWNET) != 0) die("setns net");
-  close(fd);
-}
-
 /* Empties the bounding set (needs CAP_SETPCAP: call before giving up root) and the ambient set. */
 static void drop_bounding(void) {
   for (int cap = 0; cap <= CAP_LAST_CAP; cap++)

@@ -43,6 +43,7 @@ struct policy {
   const char *hostname;
   const char *chdir;
   const char *netns; /* --netns PATH: join this network namespace (the runtime's, with its veth) */
+  const char *netns_ipv4; /* --netns-ipv4 ADDR/PREFIX,GW: configure its inside (netns.c) */
   uid_t uid;
   gid_t gid;
   struct rlimit_item rlimits[16];
@@ -66,6 +67,7 @@ void dief(const char *step, const char *detail);
 int parse_policy(int argc, char **argv, struct policy *p);
 void build_view(const struct policy *p);
 int open_volume(const char *image);
+void join_netns(const struct policy *p);
 void mount_volume(int image_fd, const char *target, uid_t uid, gid_t gid);
 void install_seccomp(const struct policy *p, const char *exec_path);
 int export_seccomp(const struct policy *p);

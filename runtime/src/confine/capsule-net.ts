@@ -31,6 +31,8 @@ export const vethName = (uid: number) => `${VETH_PREFIX}${uid}`;
 /** A capsule's private network while it runs: the namespace path for the launcher, and its removal. */
 export interface CapsuleNet {
   path: string;
+  /** Its inside, configured by the launcher once it joined (`--netns-ipv4 ADDR/30,GATEWAY`). */
+  ipv4: string;
   release(): Promise<void>;
 }
 
@@ -40,7 +42,8 @@ export class CapsuleNetwork {
   constructor(private readonly tools: NetTools) {}
 
   /**
-   * Makes the capsule's namespace, veth pair, addresses and default route. Leftovers of a crashed
+   * Makes the capsule's namespace and veth pair, the host side addressed and up (one `ip` process;
+   * the launcher configures the inside: loopback, eth0's address, the default route). Leftovers of a crashed
    * run under the same uid (the uid range is this runtime's own) are removed first.
    */
   async create(uid: number): Promise<CapsuleNet> {
@@ -65,16 +68,11 @@ export class CapsuleNetwork {
           `link set ${veth} up`,
         ],
       );
-      await this.run(
-        this.tools.ip,
-        ['-n', ns, '-batch', '-'],
-        ['link set lo up', `addr add ${address}/30 dev eth0`, 'link set eth0 up', `route add default via ${gateway}`],
-      );
     } catch (err) {
       await release();
       throw err;
     }
-    return { path: `/run/netns/${ns}`, release };
+    return { path: `/run/netns/${ns}`, ipv4: `${address}/30,${gateway}`, release };
   }
 
   /** Removes the capsule's veth pair and namespace (after its processes are gone); quiet if absent. */

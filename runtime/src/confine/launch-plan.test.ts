@@ -44,6 +44,12 @@ describe('launch plan and seccomp policy', () => {
     assert.ok(!valuesOf(args, '--unshare')[0]?.includes('net'));
     assert.deepEqual(valuesOf(args, '--netns'), ['/run/netns/elastos-300001']);
     assert.deepEqual(valuesOf(launchPlan(spec, { ...ctx, netns: '/run/netns/x' }).args, '--netns'), []);
+    const inside = { ...ctx, netns: '/run/netns/x', netnsIpv4: '10.231.0.6/30,10.231.0.5' };
+    assert.deepEqual(valuesOf(launchPlan({ ...spec, network: true }, inside).args, '--netns-ipv4'), [
+      '10.231.0.6/30,10.231.0.5',
+    ]);
+    const bad = { ...inside, netnsIpv4: '10.0.0.1/30 --rw /:/x' };
+    assert.throws(() => launchPlan({ ...spec, network: true }, bad), { code: 'E_CONFINE_LAUNCH' });
     assert.ok(valuesOf(args, '--seccomp').every((r) => r !== '97:socket:0:0xffffffff:2'));
   });
 

@@ -20,6 +20,8 @@ export interface PlanContext {
   tmpBytes: number;
   /** A network-granted capsule's own network namespace (capsule-net.ts), joined instead of the host's. */
   netns?: string;
+  /** Its inside: `ADDR/PREFIX,GATEWAY`, configured by the launcher once it joined. */
+  netnsIpv4?: string;
   /** The capsule's data volume (data-volume.ts), mounted at /capsule/data instead of its data dir. */
   volume?: string;
 }
@@ -95,6 +97,11 @@ export function launchPlan(spec: CapsuleSpec, ctx: PlanContext): LaunchPlan {
   const args = ['--unshare', namespaces.join(','), '--proc', '--hostname', 'capsule', '--chdir', VIEW.code];
   for (const dir of ctx.cgroupDirs) args.push('--cgroup', safePath(dir, 'cgroup'));
   if (spec.network && ctx.netns !== undefined) args.push('--netns', safePath(ctx.netns, 'netns'));
+  if (spec.network && ctx.netnsIpv4 !== undefined) {
+    if (!/^\d+\.\d+\.\d+\.\d+\/\d+,\d+\.\d+\.\d+\.\d+$/.test(ctx.netnsIpv4))
+      throw new ElastosError('E_CONFINE_LAUNCH', `bad private network address ${ctx.netnsIpv4}`);
+    args.push('--netns-ipv4', ctx.netnsIpv4);
+  }
   args.push(...viewArgs(spec, ctx));
   args.push('--uid', String(ctx.uid), '--gid', String(ctx.uid), '--keep-fd', '3');
   args.push('--rlimit', 'core:0:0', '--rlimit', 'nofile:1024:1024');

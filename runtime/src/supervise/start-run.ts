@@ -31,7 +31,15 @@ export function startRun(
   }
   let plan: LaunchPlan;
   try {
-    plan = launchPlan(spec, { ...ctx, cgroupDirs: cgroup.dirs, uid, tmpBytes, netns: net?.path, volume });
+    plan = launchPlan(spec, {
+      ...ctx,
+      cgroupDirs: cgroup.dirs,
+      uid,
+      tmpBytes,
+      netns: net?.path,
+      netnsIpv4: net?.ipv4,
+      volume,
+    });
   } catch (err) {
     void cgroup.remove().catch(() => undefined);
     throw err;
