@@ -10,8 +10,13 @@ const ROOT_TYPE = { arm64: 'B921B045-1DF0-41C3-AF44-4C6F280D3FAE', amd64: '4F68B
 export const ROOT_A_PARTUUID = '6c1d1f0e-6f3a-4c63-9d2a-0000000000a1';
 export const ROOT_B_PARTUUID = '6c1d1f0e-6f3a-4c63-9d2a-0000000000a2';
 export const SLOT_PARTUUID = { a: ROOT_A_PARTUUID, b: ROOT_B_PARTUUID } as const;
-// Room for a bundle twice (the admin's download and the runtime's own copy, runtime/spec/update.md §5).
-export const DATA_MIB = 768;
+/**
+ * The data partition: the store, the trail, installed capsules and each capsule's preallocated
+ * data volume (64 MiB by default, storage's 320: runtime/launcher/README.md "Disk quota"), and
+ * room for an update bundle twice (the admin's download and the runtime's own copy, 2 x 247 MiB:
+ * runtime/spec/update.md §5).
+ */
+export const DATA_MIB = 1536;
 export const BOOT_MIB = 128;
 
 export function duMib(dir: string): number {

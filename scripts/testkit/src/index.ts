@@ -14,6 +14,7 @@ export {
   waitFor,
 } from './cli-kit.js';
 export { requireFeature } from './kernel-feature.js';
+export { NetWorld, type Peer } from './net-world.js';
 export { withParentDeathSignal } from './parent-death.js';
 export { fileHash, makeSignKey, makeTestBundle, RAUC_BACKEND, RaucRig, type SignKey } from './rauc-rig.js';
 export { SocatPtyPair } from './socat-pty.js';
