@@ -6,6 +6,7 @@
         "src/native/addon.cc",
         "src/native/ops_basic.cc",
         "src/native/ops_keys.cc",
+        "src/native/ops_policy.cc",
         "src/native/templates.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

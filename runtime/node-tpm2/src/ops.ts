@@ -1,5 +1,6 @@
 import { fromNative, rcBase, TPM_RC, TpmError } from './errors.js';
 import type { NativeContext, NativeResult } from './native.js';
+import { authorizeHash, pcrMask } from './policy.js';
 
 export type PrimaryKind = 'storage' | 'ak';
 export type NvKind = 'counter' | 'extend';
@@ -14,6 +15,20 @@ export interface PrimaryKey {
 export interface SealedBlob {
   private: Uint8Array;
   public: Uint8Array;
+}
+
+/** A vendor-signed PCR policy, as TPM2_PolicyAuthorize takes it (runtime/spec/boot.md §4.1). */
+export interface SignedPcrPolicy {
+  /** The SHA-256 PCRs of the approved TPM2_PolicyPCR. */
+  pcrs: readonly number[];
+  /** The approved policy digest (the PolicyPCR digest of the expected values), 32 bytes. */
+  approved: Uint8Array;
+  /** 0..32 bytes, signed together with the policy. */
+  policyRef: Uint8Array;
+  /** Marshalled TPM2B_PUBLIC of the signing key (`signerPublic`). */
+  signerPublic: Uint8Array;
+  /** Marshalled TPMT_SIGNATURE over H(approved || policyRef) (`rsassaSignature`). */
+  signature: Uint8Array;
 }
 
 export interface Quote {
@@ -151,6 +166,43 @@ export class TpmOps {
         await this.flush(loaded);
       }
     });
+  }
+
+  /**
+   * Loads a sealed blob and unseals it through a vendor-signed PCR policy: TPM2_VerifySignature
+   * of the signed policy with the signer loaded as an external key, then PolicyPCR and
+   * PolicyAuthorize in a salted policy session (response encrypted).
+   */
+  async unsealAuthorized(blob: SealedBlob, policy: SignedPcrPolicy): Promise<Uint8Array> {
+    const priv = sized('private blob', blob.private, 2, 4096);
+    const pub = sized('public blob', blob.public, 2, 4096);
+    const approved = sized('approved policy', policy.approved, 32, 32);
+    const ref = sized('policyRef', policy.policyRef, 0, 32);
+    const args = [
+      pcrMask(policy.pcrs),
+      approved,
+      ref,
+      Buffer.from(authorizeHash(approved, ref)),
+      sized('signer public', policy.signerPublic, 2, 1024),
+      sized('signature', policy.signature, 2, 1024),
+    ];
+    if (args[0] === 0) throw new RangeError('a signed PCR policy names at least one PCR');
+    return this.withPrimary('storage', async (srk) => {
+      const loaded = num(await this.call('load', srk.handle, priv, pub), 'handle');
+      try {
+        const r = await this.call('unsealAuthorized', srk.handle, loaded, ...args);
+        const data = buf(r, 'data');
+        (r.data as Buffer).fill(0);
+        return data;
+      } finally {
+        await this.flush(loaded);
+      }
+    });
+  }
+
+  /** The TPM's name of an external public key (TPM2_LoadExternal, then flushed). */
+  async externalName(signerPublic: Uint8Array): Promise<Uint8Array> {
+    return buf(await this.call('loadExternal', sized('signer public', signerPublic, 2, 1024)), 'name');
   }
 
   /** Quotes one SHA-256 PCR with the attestation key (re-created from its fixed template). */

@@ -90,6 +90,8 @@ export class Tpm {
   readonly flush = this.q('flush');
   readonly seal = this.q('seal');
   readonly unseal = this.q('unseal');
+  readonly unsealAuthorized = this.q('unsealAuthorized');
+  readonly externalName = this.q('externalName');
   readonly quote = this.q('quote');
   readonly properties = this.q('properties');
   readonly nvDefine = this.q('nvDefine');

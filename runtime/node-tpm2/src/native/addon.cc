@@ -172,7 +172,26 @@ class Context : public Napi::ObjectWrap<Context> {
         return op_quote(c, k, p, d, o);
       });
     if (n == "properties") return open_only([](ESYS_CONTEXT* c, Out& o) { return op_properties(c, o); });
+    if (Fn fn = SelectPolicy(n, a)) return fn;
     return SelectNv(n, a);
+  }
+
+  /** The signed-policy ops; sizes are checked here too, so no argument overruns a TPM2B. */
+  static Fn SelectPolicy(const std::string& n, const Napi::CallbackInfo& a) {
+    if (n == "loadExternal")
+      return open_only([p = bytes(a[1])](ESYS_CONTEXT* c, Out& o) { return op_load_external(c, p, o); });
+    if (n != "unsealAuthorized") return nullptr;
+    Authorization z{u32(a[3]), bytes(a[4]), bytes(a[5]), bytes(a[6]), bytes(a[7]), bytes(a[8])};
+    if (z.approved.size() != 32 || z.aHash.size() != 32 || z.policyRef.size() > 32 || z.pcrMask == 0 ||
+        z.pcrMask > 0xffffff) {
+      return [](Esys&, Out& o) -> TSS2_RC {
+        o.op = "unsealAuthorized: bad argument sizes";
+        return TSS2_ESYS_RC_BAD_VALUE;
+      };
+    }
+    return open_only([s = u32(a[1]), h = u32(a[2]), z](ESYS_CONTEXT* c, Out& o) {
+      return op_unseal_authorized(c, s, h, z, o);
+    });
   }
 
   static Fn SelectNv(const std::string& n, const Napi::CallbackInfo& a) {

@@ -30,6 +30,18 @@ TSS2_RC op_flush(ESYS_CONTEXT* c, uint32_t handle, Out& out);
 TSS2_RC op_create_sealed(ESYS_CONTEXT* c, uint32_t parent, const Bytes& data, const Bytes& policy, Out& out);
 TSS2_RC op_load(ESYS_CONTEXT* c, uint32_t parent, const Bytes& priv, const Bytes& pub, Out& out);
 TSS2_RC op_unseal(ESYS_CONTEXT* c, uint32_t saltKey, uint32_t object, uint32_t pcr, Out& out);
+
+/** What TPM2_PolicyAuthorize needs (Part 3 §23.16), all from untrusted bytes but `aHash`. */
+struct Authorization {
+  uint32_t pcrMask;     // the SHA-256 PCRs of the approved PolicyPCR
+  Bytes approved;       // the approved policy digest (32 bytes)
+  Bytes policyRef;      // 0..32 bytes
+  Bytes aHash;          // SHA-256(approved || policyRef): what the signature signs
+  Bytes signerPublic;   // marshalled TPM2B_PUBLIC of the vendor's PCR-signing key
+  Bytes signature;      // marshalled TPMT_SIGNATURE
+};
+TSS2_RC op_load_external(ESYS_CONTEXT* c, const Bytes& pub, Out& out);
+TSS2_RC op_unseal_authorized(ESYS_CONTEXT* c, uint32_t saltKey, uint32_t object, const Authorization& a, Out& out);
 TSS2_RC op_quote(ESYS_CONTEXT* c, uint32_t ak, uint32_t pcr, const Bytes& nonce, Out& out);
 TSS2_RC op_properties(ESYS_CONTEXT* c, Out& out);
 

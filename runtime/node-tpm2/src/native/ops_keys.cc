@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "ops.h"
+#include "session.h"
 #include "templates.h"
 
 #define TRY(call, name)               \
@@ -18,14 +19,6 @@
 static const ESYS_TR N = ESYS_TR_NONE;
 static const ESYS_TR PW = ESYS_TR_PASSWORD;
 
-/** Flushes a transient handle when it leaves scope, whatever the path. */
-struct Flusher {
-  ESYS_CONTEXT* c;
-  ESYS_TR h = ESYS_TR_NONE;
-  ~Flusher() {
-    if (h != ESYS_TR_NONE) Esys_FlushContext(c, h);
-  }
-};
 
 static void add_public(const TPM2B_PUBLIC* pub, Out& out) {
   uint8_t buf[sizeof(TPM2B_PUBLIC)];
@@ -63,7 +56,7 @@ TSS2_RC op_flush(ESYS_CONTEXT* c, uint32_t handle, Out& out) {
 }
 
 /** A session salted with `tpmKey` (ECDH on P-256), AES-128-CFB parameter encryption. Part 3 §11.1 */
-static TSS2_RC start_salted(ESYS_CONTEXT* c, ESYS_TR tpmKey, TPM2_SE type, TPMA_SESSION attrs, Flusher& f, Out& out) {
+TSS2_RC start_salted(ESYS_CONTEXT* c, ESYS_TR tpmKey, TPM2_SE type, TPMA_SESSION attrs, Flusher& f, Out& out) {
   TPMT_SYM_DEF sym = aes128_cfb();
   TRY(Esys_StartAuthSession(c, tpmKey, N, N, N, N, nullptr, type, &sym, TPM2_ALG_SHA256, &f.h),
       "Esys_StartAuthSession");

@@ -56,6 +56,15 @@ TPML_PCR_SELECTION one_pcr(uint32_t pcr) {
   return s;
 }
 
+TPML_PCR_SELECTION pcr_mask(uint32_t mask) {
+  TPML_PCR_SELECTION s{};
+  s.count = 1;
+  s.pcrSelections[0].hash = TPM2_ALG_SHA256;
+  s.pcrSelections[0].sizeofSelect = 3;
+  for (uint32_t i = 0; i < 3; i++) s.pcrSelections[0].pcrSelect[i] = static_cast<BYTE>((mask >> (8 * i)) & 0xff);
+  return s;
+}
+
 TPMT_SYM_DEF aes128_cfb() {
   TPMT_SYM_DEF s{};
   s.algorithm = TPM2_ALG_AES;

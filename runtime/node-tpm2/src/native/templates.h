@@ -11,5 +11,7 @@ TPM2B_PUBLIC attestation_template();
 TPM2B_PUBLIC sealed_template(const uint8_t* policy, size_t policyLen);
 /** PCR selection of one SHA-256 PCR. */
 TPML_PCR_SELECTION one_pcr(uint32_t pcr);
+/** PCR selection of the SHA-256 PCRs whose bits are set in `mask` (bit n = PCR n, 0..23). */
+TPML_PCR_SELECTION pcr_mask(uint32_t mask);
 /** AES-128-CFB parameter encryption for salted sessions. */
 TPMT_SYM_DEF aes128_cfb();
