@@ -7,7 +7,7 @@ import type { ElastosConfig } from '../config/index.js';
 import { asElastosError, ElastosError, type ErrorCode } from '../errors/index.js';
 import { loadOrCreateDevKey } from '../keys/dev-key.js';
 import type { RuntimeKey } from '../keys/runtime-key.js';
-import { readSealedRecord, unsealKey } from '../keys/sealed-key.js';
+import { readSealedRecord } from '../keys/sealed-key.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import { BootAuditTrail } from './boot-audit.js';
@@ -15,6 +15,7 @@ import type { CodeSet } from './measure.js';
 import { MeasuredBoot } from './measured-boot.js';
 import { TpmNvAnchor } from './nv-anchor.js';
 import { TpmNvCounter } from './nv-counter.js';
+import { unsealRuntimeKey } from './unseal.js';
 
 export interface BootOptions {
   config: ElastosConfig;
@@ -125,9 +126,10 @@ export async function bootRuntime(opts: BootOptions): Promise<BootedRuntime> {
     // The measurement lines on the console: what a verifier compares with the release manifest.
     const events = measured.log.events.map((e) => `${e.type} ${e.digest}`);
     opts.log.info({ pcr: config.tpm.pcr, value, events }, 'runtime measured');
-    const key = await unsealKey(tpm, record, config.tpm.pcr);
+    const key = await unsealRuntimeKey(tpm, record, config);
     await trail.record({ actor: 'runtime', type: 'boot.unsealed', details: { keyId: key.keyId } });
-    opts.log.info({ keyId: key.keyId, pcr: config.tpm.pcr }, 'runtime key unsealed');
+    const sealedTo = record.version === 2 ? 'signed policy' : `PCR ${config.tpm.pcr}`;
+    opts.log.info({ keyId: key.keyId, sealedTo }, 'runtime key unsealed');
     return new BootedRuntime(key, tpm, measured, trail);
   } catch (err) {
     await tpm?.close();

@@ -16,7 +16,10 @@ export interface TpmStatus {
   pcrValue?: string;
   provisioned: boolean;
   keyId?: string;
-  /** The PCR value the key is sealed to; equal to pcrValue when the running state is the provisioned one. */
+  /**
+   * The PCR value the key is sealed to (equal to pcrValue when the running state is the provisioned
+   * one), or `signed-policy:<signer fingerprint>` for a key sealed to the vendor's signed policies.
+   */
   sealedTo?: string;
 }
 
@@ -28,7 +31,9 @@ export async function tpmStatus(config: ElastosConfig, store: Store, tpm: Tpm | 
     reachable: false,
     pcr: config.tpm.pcr,
     provisioned: record !== undefined,
-    ...(record ? { keyId: record.keyId, sealedTo: record.pcrValue } : {}),
+    ...(record
+      ? { keyId: record.keyId, sealedTo: record.version === 2 ? `signed-policy:${record.signer}` : record.pcrValue }
+      : {}),
   };
   if (!tpm) return { ...status, error: 'E_TPM_INSECURE: running without a TPM' };
   try {

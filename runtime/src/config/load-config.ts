@@ -43,6 +43,8 @@ export function parseConfig(raw: unknown, baseDir: string): ElastosConfig {
   config.runDir = resolve(baseDir, config.runDir);
   config.stateDir = resolve(baseDir, config.stateDir);
   config.trustDir = resolve(baseDir, config.trustDir);
+  const ps = config.tpm.pcrSigning;
+  if (ps) config.tpm.pcrSigning = { publicKey: resolve(baseDir, ps.publicKey), policy: resolve(baseDir, ps.policy) };
   if (config.confine.launcher) config.confine.launcher = resolve(baseDir, config.confine.launcher);
   config.confine.instancesDir = resolve(baseDir, config.confine.instancesDir);
   if (config.confine.nodePath) config.confine.nodePath = resolve(baseDir, config.confine.nodePath);

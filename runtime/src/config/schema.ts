@@ -16,6 +16,17 @@ export interface ElastosConfig {
     pcr: number;
     /** Dev only: run without a TPM (loud warning, audited). */
     insecureNoTpm: boolean;
+    /**
+     * The vendor-signed PCR policy (runtime/spec/boot.md §4.1): when set, the runtime key is sealed
+     * to whatever this key signs (TPM2_PolicyAuthorize) and unsealed with the release's signed policy.
+     * Unset: the key is sealed to `pcr` alone (the PCR 23 fallback).
+     */
+    pcrSigning?: {
+      /** PEM of the vendor's RSA-2048 PCR-signing public key (the image: /usr/lib/elastos/pcr-signing.pem). */
+      publicKey: string;
+      /** The release's signed policy file (the image: /usr/lib/elastos/pcr-policy.json). */
+      policy: string;
+    };
   };
   admin: {
     /** Unix socket of the admin CLI; relative paths resolve under runDir. */
@@ -160,6 +171,15 @@ export const CONFIG_SCHEMA = {
         tcti: { type: 'string', minLength: 1, pattern: '^(device|swtpm|mssim|tabrmd):', default: 'device:/dev/tpmrm0' },
         pcr: { type: 'integer', minimum: 0, maximum: 23, default: 23 },
         insecureNoTpm: { type: 'boolean', default: false },
+        pcrSigning: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['publicKey', 'policy'],
+          properties: {
+            publicKey: { type: 'string', minLength: 1 },
+            policy: { type: 'string', minLength: 1 },
+          },
+        },
       },
     },
     admin: {

@@ -41,6 +41,11 @@ export const ERROR_CODES = {
   E_BOOT_MEASURE: { exit: 66, summary: 'a file the runtime loads cannot be read to measure it: refusing to start' },
   E_TPM_PCR_MISMATCH: { exit: 77, summary: 'the measured state differs from the sealed policy: refusing to start' },
   E_TPM_SEALED_CORRUPT: { exit: 74, summary: 'the sealed key blob does not load' },
+  E_TPM_POLICY_INVALID: { exit: 65, summary: 'the signed PCR policy file does not parse' },
+  E_TPM_POLICY_SIGNATURE: {
+    exit: 77,
+    summary: 'the PCR policy is unsigned or not signed by the vendor key the runtime key is sealed for',
+  },
   E_TPM_NOT_PROVISIONED: { exit: 78, summary: 'no sealed runtime key: run `elastos provision`' },
   E_TPM_PROVISIONED: {
     exit: 73,
