@@ -8,9 +8,10 @@ import { type ArchProfile, profile } from './arch.js';
 import { buildImageCapsules, publisherKey } from './capsules.js';
 import { kernelCmdline, makeDisk } from './disk.js';
 import { assembleData, assembleRoot } from './image-tree.js';
-import { makeManifest } from './manifest.js';
+import { expectedPcrAfterRuntime, makeManifest } from './manifest.js';
 import { buildNative } from './native.js';
 import { fetchNode } from './node-dist.js';
+import { installPcrPolicy, pcrSigningKey, SIGNED_PHASES, type SlotPcr11, signReleasePolicy } from './pcr-policy.js';
 import { BUILD_PACKAGES, ensureBinfmt, ensurePackages } from './prereq.js';
 import { installRaucConfig, makeBundle, type UpdateKey, updateKey } from './rauc.js';
 import { buildBuildroot, buildRootfs, require0 } from './rootfs.js';
@@ -34,6 +35,10 @@ export interface BuildOptions {
   updateCert?: string | undefined;
   /** Stop after the manifest (no disk image). */
   noDisk?: boolean;
+  /** The vendor's PCR-signing key (PEM, RSA-2048); default: a dev key in the build dir. */
+  pcrKey?: string | undefined;
+  /** false: no signed PCR policy; the box seals its key to PCR 23 alone (the fallback). Default true. */
+  pcrPolicy?: boolean;
 }
 
 export const DEFAULT_OUT = join(REPO_ROOT, '.run', 'image');
@@ -61,6 +66,7 @@ function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, ve
   writeFileSync(join(outDir, 'cmdline.txt'), `${cmdline}\n`);
   rmSync(join(outDir, 'uki'), { recursive: true, force: true });
   mkdirSync(join(outDir, 'uki'), { recursive: true });
+  const signed: SlotPcr11[] = [];
   const slots = SLOTS.map((slot) => {
     const u = {
       root,
@@ -73,7 +79,9 @@ function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, ve
     const parts = makeUki(p, u, slot);
     const pcr11 = expectedPcr11(parts, u);
     const pcr11AfterStub = expectedPcr11(parts, u, '');
+    const phases = Object.fromEntries(SIGNED_PHASES.map((ph) => [ph, expectedPcr11(parts, u, ph)]));
     rmSync(parts, { recursive: true, force: true });
+    signed.push({ slot, phases });
     return { slot, cmdline: u.cmdline, file: ukiName(slot), sha256: sha256File(u.out), pcr11, pcr11AfterStub };
   });
   installBootLoader(p, root, esp);
@@ -88,7 +96,29 @@ function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, ve
     initrd: join(outDir, 'initrd.img'),
     kernel: vmlinuz ?? '',
     boot: { version, loader: `systemd-boot (${p.efi.loader})`, tries: BOOT_TRIES, slots },
+    signedPcr11: signed,
   };
+}
+
+/**
+ * Signs the release's PCR policy (pcr-policy.ts) for both slots' predicted PCR 11 and the runtime's
+ * predicted PCR 23, and installs it with the public key into the root. Returns the PCR 23 it signed.
+ */
+async function signPolicy(
+  o: BuildOptions,
+  outRoot: string,
+  trees: { root: string; data: string },
+  nodeVersion: string,
+  version: string,
+  slots: SlotPcr11[],
+) {
+  const key = pcrSigningKey(join(outRoot, 'keys'), o.pcrKey);
+  const pcr23 = await expectedPcrAfterRuntime(trees.root, trees.data, nodeVersion);
+  installPcrPolicy(trees.root, signReleasePolicy(version, key, slots, pcr23), key);
+  say(
+    `PCR policy signed for ${slots.length} slots x ${SIGNED_PHASES.length} phases (PCR 11 + PCR 23 ${pcr23.slice(0, 16)}…) with ${key.pub}`,
+  );
+  return pcr23;
 }
 
 /** The signed RAUC bundle of this build's root slot (rauc.ts), timed like a stage. */
@@ -181,8 +211,12 @@ export async function buildImage(o: BuildOptions): Promise<string> {
   });
   const signer = updateKey(join(outRoot, 'keys'), { key: o.updateKey, cert: o.updateCert });
   installRaucConfig(trees.root, p, signer);
-  assembleData(trees.data, p, key, adminKey);
+  const pcrPolicy = o.pcrPolicy !== false;
+  assembleData(trees.data, p, key, adminKey, pcrPolicy);
   const kernel = bootFiles(trees.root, outDir, trees.boot, p, releaseVersion(o.version));
+  const signedPcr23 = pcrPolicy
+    ? await signPolicy(o, outRoot, trees, node.version, kernel.boot.version, kernel.signedPcr11)
+    : undefined;
   stages.timings.push({ name: 'assemble', cached: false, seconds: (Date.now() - t) / 1000 });
   say(`trees assembled in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
@@ -196,6 +230,9 @@ export async function buildImage(o: BuildOptions): Promise<string> {
     kernel,
     workspaces: box.map((w) => ({ name: w.name, version: (w.pkg as { version?: string }).version ?? '' })),
   });
+  if (signedPcr23 !== undefined && signedPcr23 !== manifest.measuredBoot.pcrAfterRuntime) {
+    require0(1, `the signed PCR 23 ${signedPcr23} is not the manifest's ${manifest.measuredBoot.pcrAfterRuntime}`);
+  }
   writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const security = securityReport(trees.root, outDir);
   if (o.noDisk) return `[image] ${p.arch} manifest in ${outDir} (no disk)`;

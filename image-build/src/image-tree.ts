@@ -13,6 +13,7 @@ import { STORY_RULES } from '@elastos/scripts/dist/demo/story.js';
 import { adminKeyLine } from './admin-key.js';
 import type { ArchProfile } from './arch.js';
 import type { ImageCapsule } from './capsules.js';
+import { PCR_POLICY_PATH, PCR_SIGNING_PUB_PATH } from './pcr-policy.js';
 import { require0, tail } from './rootfs.js';
 import { REPO_ROOT } from './workspace-tree.js';
 
@@ -28,15 +29,23 @@ function run(cmd: string, args: string[], what: string): void {
   require0(r.status, `${what}: ${tail(`${r.stdout}${r.stderr}`)}`);
 }
 
-/** The runtime's config on the box (runtime/src/config/schema.ts). */
-export function boxConfig(p: ArchProfile): Record<string, unknown> {
+/**
+ * The runtime's config on the box (runtime/src/config/schema.ts). `pcrSigning`: the runtime key is
+ * sealed to the release's signed PCR policy (runtime/spec/boot.md §4.1), else to PCR 23 alone.
+ */
+export function boxConfig(p: ArchProfile, pcrSigning = true): Record<string, unknown> {
+  const tpm = {
+    tcti: 'device:/dev/tpmrm0',
+    pcr: 23,
+    ...(pcrSigning ? { pcrSigning: { publicKey: PCR_SIGNING_PUB_PATH, policy: PCR_POLICY_PATH } } : {}),
+  };
   return {
     profile: 'production',
     runDir: '/run/elastos',
     stateDir: '/var/lib/elastos',
     trustDir: '/etc/elastos/trust',
     logLevel: 'info',
-    tpm: { tcti: 'device:/dev/tpmrm0', pcr: 23 },
+    tpm,
     admin: { socket: 'admin.sock', group: ADMIN_GROUP },
     // No NTP under QEMU's user network: the clock is trusted past the build floor.
     serial: { path: `/dev/${p.mcuTty}`, clockSyncMarker: '' },
@@ -171,7 +180,13 @@ export function fstab(): string {
 }
 
 /** The data partition: what survives a root slot update (config, trust, admin keys, state). */
-export function assembleData(data: string, p: ArchProfile, key: PublisherKey, adminKey?: string): void {
+export function assembleData(
+  data: string,
+  p: ArchProfile,
+  key: PublisherKey,
+  adminKey?: string,
+  pcrSigning = true,
+): void {
   rmSync(data, { recursive: true, force: true });
   const etc = join(data, 'elastos/etc');
   mkdirSync(join(etc, 'trust'), { recursive: true });
@@ -180,7 +195,7 @@ export function assembleData(data: string, p: ArchProfile, key: PublisherKey, ad
   mkdirSync(join(data, 'ssh'), { recursive: true, mode: 0o700 });
   // RAUC's central status (slot states, installed bundle versions): the root is read-only.
   mkdirSync(join(data, 'rauc'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(etc, 'config.json'), `${JSON.stringify(boxConfig(p), null, 2)}\n`);
+  writeFileSync(join(etc, 'config.json'), `${JSON.stringify(boxConfig(p, pcrSigning), null, 2)}\n`);
   addTrustedKey(join(etc, 'trust'), publicKeyEntry(key.name, Buffer.from(key.publicKey).toString('hex')));
   if (adminKey) writeFileSync(join(etc, 'admin-keys', ADMIN_USER), adminKeyLine(adminKey), { mode: 0o644 });
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run image -- --arch arm64|amd64 [--admin-key FILE.pub] [--publisher-key FILE] [--out DIR] [--release N]
- *   [--bundle] [--update-key KEY.pem --update-cert CERT.pem]`
+ *   [--bundle] [--update-key KEY.pem --update-cert CERT.pem] [--pcr-key KEY.pem | --no-pcr-policy]`
  * builds the flashable image (image-build/README.md). Outputs in OUT/ARCH/: disk.img,
  * disk.img.zst, disk.img.bmap, vmlinuz, initrd.img, cmdline.txt, uki/, rootfs.ext4, manifest.json,
  * build-report.json, and with --bundle update-VERSION.raucb.
@@ -20,6 +20,8 @@ function options() {
       bundle: { type: 'boolean', default: false },
       'update-key': { type: 'string' },
       'update-cert': { type: 'string' },
+      'pcr-key': { type: 'string' },
+      'no-pcr-policy': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
     bundle: o.bundle,
     updateKey: o['update-key'],
     updateCert: o['update-cert'],
+    pcrKey: o['pcr-key'],
+    pcrPolicy: !o['no-pcr-policy'],
   });
   process.stdout.write(`${report}\n`);
 }

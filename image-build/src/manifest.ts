@@ -71,6 +71,15 @@ function fileHashes(root: string, dirs: string[]): Record<string, string> {
   return out;
 }
 
+/** PCR 23 after the runtime's four boot measurements on the box (what the signed PCR policy names). */
+export async function expectedPcrAfterRuntime(root: string, data: string, nodeVersion: string): Promise<string> {
+  const runtime = await expectedRuntimeEvents(root, data, nodeVersion);
+  return replay(
+    runtime.map((e, seq) => ({ seq, pcr: 23, ...e })),
+    23,
+  );
+}
+
 export interface ManifestInputs {
   p: ArchProfile;
   root: string;

@@ -1,14 +1,26 @@
 /**
  * Bundles for the QEMU update test (runtime/spec/update.md): the image's own root slot as release
- * N+1 (both UKIs remade with IMAGE_VERSION=N+1, signed with the build's update key), and small
+ * N+1 (both UKIs remade with IMAGE_VERSION=N+1, its signed PCR policy re-signed for their PCR 11,
+ * signed with the build's update key), and small
  * signed bundles of an older release and with one byte changed (refused before any write).
  * Each is made once per image version and kept in `dir`.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { makeTestBundle } from '@elastos/testkit';
 import type { ArchProfile } from './arch.js';
 import { kernelCmdline } from './disk.js';
+import { PCR_POLICY_PATH, pcrSigningKey, SIGNED_PHASES, signReleasePolicy, withPolicy } from './pcr-policy.js';
 import { compatible, makeBundle, updateKey } from './rauc.js';
 import { expectedPcr11, makeUki, SLOTS, type Slot, ukiName } from './uki.js';
 
@@ -32,7 +44,29 @@ function ukiAt(p: ArchProfile, imageDir: string, slot: Slot, version: string, wo
     out,
   };
   const parts = makeUki(p, u, slot);
-  return { out, pcr11: expectedPcr11(parts, u) };
+  const phases = Object.fromEntries(SIGNED_PHASES.map((ph) => [ph, expectedPcr11(parts, u, ph)]));
+  return { out, pcr11: expectedPcr11(parts, u), phases };
+}
+
+/**
+ * Release N+1's root: release N's, with N+1's signed PCR policy when the image carries one
+ * (signed with the build dir's dev PCR-signing key; PCR 23 is unchanged: same runtime and config).
+ */
+function newerRoot(
+  imageDir: string,
+  version: string,
+  made: Record<Slot, { phases: Record<string, string> }>,
+  work: string,
+) {
+  const rootImage = join(imageDir, 'rootfs.ext4');
+  if (!existsSync(join(imageDir, 'work', 'root', PCR_POLICY_PATH))) return rootImage;
+  const manifest = JSON.parse(readFileSync(join(imageDir, 'manifest.json'), 'utf8')) as {
+    measuredBoot: { pcrAfterRuntime: string };
+  };
+  const key = pcrSigningKey(join(imageDir, '..', 'keys'));
+  const slots = SLOTS.map((slot) => ({ slot, phases: made[slot].phases }));
+  const policy = signReleasePolicy(version, key, slots, manifest.measuredBoot.pcrAfterRuntime);
+  return withPolicy(rootImage, policy, join(work, 'policy'), join(work, `rootfs-${version}.ext4`));
 }
 
 function flipByte(file: string, at: number): void {
@@ -53,14 +87,14 @@ export function testBundles(p: ArchProfile, imageDir: string, version: number, d
   mkdirSync(work, { recursive: true });
   const made = Object.fromEntries(SLOTS.map((s) => [s, ukiAt(p, imageDir, s, n, work)])) as Record<
     Slot,
-    { out: string; pcr11: string }
+    { out: string; pcr11: string; phases: Record<string, string> }
   >;
   if (!existsSync(newer)) {
     const ukis = { a: made.a.out, b: made.b.out };
     makeBundle({
       p,
       version: n,
-      rootImage: join(imageDir, 'rootfs.ext4'),
+      rootImage: newerRoot(imageDir, n, made, work),
       ukis,
       release: join(imageDir, 'manifest.json'),
       key,
