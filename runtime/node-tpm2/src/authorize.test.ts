@@ -133,4 +133,16 @@ describe('node-tpm2 signed PCR policy (TPM2_PolicyAuthorize) against swtpm', fun
     assert.equal(junk.op, 'unmarshal signer public');
     assert.equal((await tpm.unsealAuthorized(blob, good))[0], 7);
   });
+
+  it('never unseals an object sealed to PolicyAuthorize through a plain PolicyPCR session', async () => {
+    const blob = await tpm.seal(
+      new Uint8Array(32).fill(9),
+      authorizePolicyDigest(signerPublic(vendor.publicKey).name, REF),
+    );
+    await measure('release N');
+    for (const pcr of [16, 23]) {
+      const err = await rejectsWith(tpm.unseal(blob, pcr), 'E_TPM_COMMAND');
+      assert.equal(rcBase(err.rc), TPM_RC.POLICY_FAIL);
+    }
+  });
 });
