@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { Tpm } from '@elastos/node-tpm2';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import { type ElastosConfig, parseConfig } from '../config/index.js';
-import { readSealedRecord } from '../keys/sealed-key.js';
+import { readSealedRecord, SEALED_KEY } from '../keys/sealed-key.js';
 import { createLogger } from '../log/index.js';
 import { Store } from '../store/index.js';
 import { treeSet } from './measure.js';
@@ -161,6 +161,25 @@ describe('the runtime key through a signed PCR policy (TPM2_PolicyAuthorize, swt
     writeFileSync(policyFile, '{"format":"elastos-pcr-policy/1"');
     await rejectsWith(boot(), 'E_TPM_POLICY_INVALID');
     writeFileSync(policyFile, JSON.stringify(good));
+    await (await boot()).close();
+  });
+
+  it('refuses a configured key that is not RSA-2048 (E_CONFIG_INVALID) and a corrupt signer in the record (E_TPM_SEALED_CORRUPT)', async () => {
+    const n = await rebootInto('N');
+    writeFileSync(policyFile, sign('N', n));
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(dir.path, 'ec.pem'), pem(ec.publicKey, 'spki'));
+    const ecConfig = {
+      ...config,
+      tpm: { ...config.tpm, pcrSigning: { publicKey: join(dir.path, 'ec.pem'), policy: policyFile } },
+    };
+    await rejectsWith(provisionRuntimeKey(ecConfig, store, 'reseal', codeSets), 'E_CONFIG_INVALID');
+    const stored = await readSealedRecord(store);
+    assert.equal(stored?.version, 2);
+    const bytes = Buffer.from(JSON.stringify({ ...stored, signerKey: Buffer.from('not a key').toString('base64') }));
+    await store.put('meta', SEALED_KEY, bytes, { sync: true });
+    await rejectsWith(boot(), 'E_TPM_SEALED_CORRUPT');
+    await store.put('meta', SEALED_KEY, Buffer.from(JSON.stringify(stored)), { sync: true });
     await (await boot()).close();
   });
 

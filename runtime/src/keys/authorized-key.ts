@@ -29,7 +29,7 @@ export async function sealAuthorizedKey(
   signerPem: string,
   file: SignedPolicyFile,
 ): Promise<AuthorizedKeyRecord> {
-  const signer = signerPublic(signerPem);
+  const signer = signerOf(signerPem, 'E_CONFIG_INVALID', 'tpm.pcrSigning.publicKey');
   if (file.signer !== signer.fingerprint) {
     throw new ElastosError(
       'E_TPM_POLICY_SIGNATURE',
@@ -97,7 +97,11 @@ export async function unsealAuthorizedKey(
         pcrs: entry.pcrs.map((p) => p.pcr),
         approved: entry.policy,
         policyRef: POLICY_REF,
-        signerPublic: signerPublic(Buffer.from(record.signerKey, 'base64')).public,
+        signerPublic: signerOf(
+          Buffer.from(record.signerKey, 'base64'),
+          'E_TPM_SEALED_CORRUPT',
+          "the sealed key's signerKey",
+        ).public,
         signature: rsassaSignature(entry.signature),
       },
     );
@@ -105,6 +109,15 @@ export async function unsealAuthorizedKey(
     throw authorizedError(err as TpmError, entry.label);
   }
   return keyOfSeed(seed, record);
+}
+
+/** The signer's TPM form; a key that is not RSA-2048 (or not a key) is `code`, never a crash. */
+function signerOf(key: string | Uint8Array, code: 'E_CONFIG_INVALID' | 'E_TPM_SEALED_CORRUPT', what: string) {
+  try {
+    return signerPublic(key);
+  } catch (cause) {
+    throw new ElastosError(code, `${what} is not an RSA-2048 public key`, { cause });
+  }
 }
 
 function authorizedError(err: TpmError, label: string): Error {
