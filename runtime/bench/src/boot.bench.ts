@@ -95,8 +95,16 @@ async function policyRows(tpm: Tpm, store: Store): Promise<Array<Record<string, 
     () => unsealPcrKey(tpm, pcrRecord, 16),
   );
   return [
-    { name: 'tpm.unseal-policyauthorize', value: auth, unit: 'ms', baseline: base, ratio: auth / base },
-    { name: 'key.unseal-signed-policy', value: keyAuth, unit: 'ms', baseline: keyBase, ratio: keyAuth / keyBase },
+    // Goal: the signed policy costs one LoadExternal and one VerifySignature more, once per start.
+    { name: 'tpm.unseal-policyauthorize', value: auth, unit: 'ms', baseline: base, ratio: auth / base, goal: '< 2x' },
+    {
+      name: 'key.unseal-signed-policy',
+      value: keyAuth,
+      unit: 'ms',
+      baseline: keyBase,
+      ratio: keyAuth / keyBase,
+      goal: '< 2x',
+    },
   ];
 }
 
