@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import {
@@ -82,6 +83,18 @@ describe('node-tpm2 signed PCR policy (TPM2_PolicyAuthorize) against swtpm', fun
     const s = signerPublic(vendor.publicKey);
     assert.equal(hex(await tpm.externalName(s.public)), hex(s.name));
     assert.equal(s.name.length, 34);
+  });
+
+  it('computes the PolicyAuthorize digest that tpm2_policyauthorize computes in a trial session', async () => {
+    const s = signerPublic(vendor.publicKey);
+    const name = join(dir.path, 'signer.name');
+    const out = join(dir.path, 'authorize.policy');
+    const session = join(dir.path, 'trial.ctx');
+    writeFileSync(name, s.name);
+    await swtpm.tpm2('tpm2_startauthsession', ['-S', session]);
+    await swtpm.tpm2('tpm2_policyauthorize', ['-S', session, '-L', out, '-n', name, '-q', hex(REF)]);
+    await swtpm.tpm2('tpm2_flushcontext', [session]);
+    assert.equal(hex(authorizePolicyDigest(s.name, REF)), readFileSync(out).toString('hex'));
   });
 
   it("unseals one sealed object with each release's signed policy, no reseal", async () => {
