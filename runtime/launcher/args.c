@@ -59,11 +59,15 @@ static void parse_rlimit(char *s, struct policy *p) {
   p->rlimits[p->n_rlimits++] = (struct rlimit_item){RL[i].res, num(soft, "rlimit"), num(hard, "rlimit")};
 }
 
-/* ERRNO:SYSCALL[:ARGINDEX:MASK:VALUE] -> the syscall fails with ERRNO when (arg & MASK) == VALUE */
-static void parse_rule(char *s, struct policy *p) {
-  char *name = split(s, ':');
-  if (name == NULL) dief("bad --seccomp", s);
-  struct rule_item r = {.err = (int)num(s, "errno"), .name = name};
+/* ERRNO:SYSCALL[:ARGINDEX:MASK:VALUE] -> the syscall fails with ERRNO when (arg & MASK) == VALUE;
+   with allow, SYSCALL[:ARGINDEX:MASK:VALUE] -> the syscall is allowed (when (arg & MASK) == VALUE). */
+static void parse_rule(char *s, struct policy *p, int allow) {
+  char *name = s;
+  if (!allow) {
+    name = split(s, ':');
+    if (name == NULL) dief("bad --seccomp", s);
+  }
+  struct rule_item r = {.allow = allow, .err = allow ? 0 : (int)num(s, "errno"), .name = name};
   char *idx = split(name, ':');
   if (idx != NULL) {
     char *mask = split(idx, ':');
@@ -108,6 +112,9 @@ int parse_policy(int argc, char **argv, struct policy *p) {
     char *a = argv[i];
     if (opt_is(a, "--")) { i++; break; }
     if (opt_is(a, "--proc")) { p->proc = 1; continue; }
+    if (opt_is(a, "--seccomp-exec-once")) { p->exec_once = 1; continue; }
+    if (opt_is(a, "--memfd-noexec")) { p->memfd_noexec = 1; continue; }
+    if (opt_is(a, "--landlock-scope")) { p->landlock_scope = 1; continue; }
     if (i + 1 >= argc) dief("missing value for", a);
     char *v = argv[++i];
     if (opt_is(a, "--cgroup")) {
@@ -123,10 +130,16 @@ int parse_policy(int argc, char **argv, struct policy *p) {
     else if (opt_is(a, "--uid")) p->uid = (uid_t)num(v, a);
     else if (opt_is(a, "--gid")) p->gid = (gid_t)num(v, a);
     else if (opt_is(a, "--rlimit")) parse_rlimit(v, p);
-    else if (opt_is(a, "--seccomp")) parse_rule(v, p);
-    else if (opt_is(a, "--keep-fd")) p->keep_fd = (int)num(v, a);
+    else if (opt_is(a, "--seccomp")) parse_rule(v, p, 0);
+    else if (opt_is(a, "--seccomp-allow")) parse_rule(v, p, 1);
+    else if (opt_is(a, "--seccomp-export")) p->seccomp_export = v;
+    else if (opt_is(a, "--landlock-exec")) {
+      if (p->n_exec_paths >= sizeof p->exec_paths / sizeof p->exec_paths[0]) dief("too many", a);
+      p->exec_paths[p->n_exec_paths++] = v;
+    } else if (opt_is(a, "--keep-fd")) p->keep_fd = (int)num(v, a);
     else dief("unknown option", a);
   }
+  if (p->seccomp_export != NULL) return 0; /* only the filter is wanted */
   if (i >= argc) dief("usage", "elastos-launch [options] -- PROGRAM [ARGS...]");
   if (p->uid == 0 || p->uid == (uid_t)-1 || p->gid == 0 || p->gid == (gid_t)-1)
     dief("usage", "--uid and --gid must name an unprivileged user");

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -145,14 +146,19 @@ static void close_from_except(int from, int except) {
 static void capsule(const struct policy *p, int alive_fd) {
   /* Everything above the channel goes, except the monitor's liveness pipe (close-on-exec). */
   close_from_except(p->keep_fd + 1, alive_fd);
+  set_memfd_noexec(p); /* through the host's /proc: the capsule's own shows no /proc/sys */
   build_view(p);
   if (p->hostname != NULL && sethostname(p->hostname, strlen(p->hostname)) != 0) die("sethostname");
   if (p->chdir != NULL && chdir(p->chdir) != 0) die(p->chdir);
+  /* Out of the runtime's session (no controlling terminal, no job control signals from it)... */
+  if (setsid() < 0) die("setsid");
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) die("keepcaps");
   drop_bounding();
   become_user(p);
   clear_caps();
   enter_userns(p);
+  /* ...and out of its session keyring: a fresh anonymous one, owned by the capsule's uid. */
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0) die("session keyring");
   set_rlimits(p);
   /* Set last: credential changes above reset it. SIGKILL is the one signal pid 1 cannot ignore. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die("pdeathsig");
@@ -160,13 +166,15 @@ static void capsule(const struct policy *p, int alive_fd) {
   struct pollfd pfd = {alive_fd, POLLIN, 0};
   if (poll(&pfd, 1, 0) != 0) dief("monitor", "gone before exec");
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die("not dumpable");
-  install_seccomp(p);
+  apply_landlock(p);
+  const char *program_path = p->exec_once ? exec_once_path(p) : p->argv[0];
+  install_seccomp(p, program_path);
   /* A tiny init stays pid 1 so that the program, as pid 2, keeps the default signal actions
      (pid 1 ignores SIGTERM without a handler) and orphans are reaped. */
   pid_t program = fork();
   if (program < 0) die("fork program");
   if (program == 0) {
-    execv(p->argv[0], p->argv);
+    execv(program_path, p->argv);
     die(p->argv[0]);
   }
   if (p->keep_fd > 2) close_range(3, ~0U, 0);
@@ -194,6 +202,7 @@ int main(int argc, char **argv) {
   pid_t runtime = getppid();
   struct policy p;
   parse_policy(argc, argv, &p);
+  if (p.seccomp_export != NULL) return export_seccomp(&p);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
   join_cgroups(&p);
   if (unshare(p.ns_flags) != 0) die("unshare");

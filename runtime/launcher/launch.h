@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 #define MAX_ITEMS 128
-#define MAX_RULES 512 /* seccomp rules: the runtime sends ~150 */
+#define MAX_RULES 512 /* seccomp rules: the runtime sends ~200 (allow list + argument filters) */
 #define EXIT_SETUP 125 /* the launcher failed before exec: the supervisor reports E_CONFINE_LAUNCH */
 
 enum mount_kind { M_RO, M_RW, M_DEV, M_TMPFS };
@@ -19,6 +19,7 @@ struct mount_item {
 };
 
 struct rule_item {
+  int allow;        /* 1: an allow-list entry; 0: the syscall fails with err */
   int err;          /* errno returned */
   const char *name; /* syscall name, resolved by libseccomp */
   int has_arg;
@@ -47,7 +48,13 @@ struct policy {
   size_t n_rlimits;
   struct rule_item rules[MAX_RULES];
   size_t n_rules;
+  const char *seccomp_export; /* --seccomp-export ARCH: print the filter as PFC and exit */
   int keep_fd; /* highest inherited fd kept open (3: the IPC channel) */
+  int exec_once;               /* --seccomp-exec-once: execve only of the launcher's own pointer (noexec.c) */
+  int memfd_noexec;            /* --memfd-noexec: vm.memfd_noexec=2 in the capsule's pid namespace */
+  const char *exec_paths[MAX_ITEMS]; /* --landlock-exec PATH: the only executable paths */
+  size_t n_exec_paths;
+  int landlock_scope;          /* --landlock-scope: abstract unix sockets and signals stay in the capsule */
   char **argv; /* program and its arguments */
 };
 
@@ -57,7 +64,11 @@ void dief(const char *step, const char *detail);
 
 int parse_policy(int argc, char **argv, struct policy *p);
 void build_view(const struct policy *p);
-void install_seccomp(const struct policy *p);
+void install_seccomp(const struct policy *p, const char *exec_path);
+int export_seccomp(const struct policy *p);
 int probe(void);
+void set_memfd_noexec(const struct policy *p);
+void apply_landlock(const struct policy *p);
+const char *exec_once_path(const struct policy *p);
 
 #endif

@@ -49,9 +49,11 @@ static long landlock_abi(void) {
 
 int probe(void) {
   int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) >= 0;
+  /* vm.memfd_noexec (Linux 6.3+), set per pid namespace by the launcher (noexec.c). */
+  int memfd_noexec = access("/proc/sys/vm/memfd_noexec", F_OK) == 0;
   printf("{\"noNewPrivs\":%s,\"seccompFilter\":%s,\"namespaces\":%s,\"userNamespace\":%s,\"landlockAbi\":%ld,"
-         "\"root\":%s}\n",
+         "\"memfdNoexec\":%s,\"root\":%s}\n",
          nnp ? "true" : "false", seccomp_filter() ? "true" : "false", in_child(try_namespaces) ? "true" : "false",
-         in_child(try_userns) ? "true" : "false", landlock_abi(), geteuid() == 0 ? "true" : "false");
+         in_child(try_userns) ? "true" : "false", landlock_abi(), memfd_noexec ? "true" : "false", geteuid() == 0 ? "true" : "false");
   return 0;
 }

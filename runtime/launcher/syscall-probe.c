@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+extern char **environ;
 static int first = 1;
 static void report(const char *name, long rc) {
   printf("%s\"%s\":%d", first ? "{" : ",", name, rc < 0 ? errno : 0);
@@ -41,6 +43,37 @@ static long try_clone_ns(int flag) {
   return pid;
 }
 
+/* Tries one way to run a new program in a child; the program (this probe, "exec-ok") exits 42.
+   Returns 0 when it ran (an escape), else -1 with errno set to the child's failure. */
+static long try_exec(const char *how) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *argv[] = {"/probe", "exec-ok", NULL};
+    int fd = -1;
+    if (strcmp(how, "memfd") == 0) {
+      fd = (int)syscall(SYS_memfd_create, "x", 0);
+      int src = open("/probe", O_RDONLY | O_CLOEXEC);
+      char buf[65536];
+      ssize_t n;
+      while (fd >= 0 && src >= 0 && (n = read(src, buf, sizeof buf)) > 0) write(fd, buf, (size_t)n);
+    } else if (strcmp(how, "execveat") == 0) {
+      fd = open("/probe", O_RDONLY | O_CLOEXEC);
+    }
+    if (fd >= 0 || strcmp(how, "execve") != 0) {
+      if (fd < 0) _exit(errno);
+      syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+    } else {
+      execv("/probe", argv);
+    }
+    _exit(errno);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 42) return 0;
+  errno = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+  return -1;
+}
+
 static int forkbomb(void) {
   int n = 0;
   for (;;) {
@@ -56,6 +89,7 @@ static int forkbomb(void) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "forkbomb") == 0) return forkbomb();
+  if (argc > 1 && strcmp(argv[1], "exec-ok") == 0) return 42;
   char dir[] = "/tmp";
   report("mount", mount("tmpfs", dir, "tmpfs", 0, NULL));
   report("umount", umount2("/proc", MNT_DETACH));
@@ -94,6 +128,23 @@ int main(int argc, char **argv) {
   report("create_in_code", open("/capsule/code/pwned", O_CREAT | O_WRONLY, 0644));
   char *sh[] = {"/bin/sh", "-c", "true", NULL};
   report("exec_sh", execv("/bin/sh", sh));
+  /* Default deny: syscalls the allow list does not name fail with ENOSYS, known to libseccomp or not. */
+  report("memfd_create", syscall(SYS_memfd_create, "x", 0));
+  report("mlock", mlock(&c, 1));
+  report("listmount", syscall(458, 0, 0, 0, 0)); /* listmount: 458 on x86_64 and arm64; libseccomp 2.5.4 lacks it */
+  int pair[2];
+  report("socketpair_inet", socketpair(AF_INET, SOCK_STREAM, 0, pair));
+  report("socket_sock_packet", try_socket(AF_INET, SOCK_PACKET));
+  /* Smaller leaks: the host's sysctls, the runtime's session. */
+  report("proc_sys", open("/proc/sys/kernel/hostname", O_RDONLY));
+  report("proc_keys", open("/proc/keys", O_RDONLY));
+  pid_t sid = getsid(0); /* 0: the session leader lives outside the capsule's pid namespace */
+  errno = EPERM;
+  report("runtime_session", sid == 0 ? 0 : -1);
+  /* No exec after start: its own program again, through an fd, or from writable memory. */
+  report("exec_self", try_exec("execve"));
+  report("execveat_self", try_exec("execveat"));
+  report("exec_memfd", try_exec("memfd"));
   report("socket_unix", try_socket(AF_UNIX, SOCK_STREAM)); /* allowed: the one family a capsule has */
   printf("}\n");
   return 0;

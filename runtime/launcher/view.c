@@ -97,7 +97,9 @@ void build_view(const struct policy *p) {
   }
   if (p->proc) {
     mkdir_p(NEWROOT "/proc");
-    if (mount("proc", NEWROOT "/proc", "proc", SAFE | MS_NOEXEC, NULL) != 0) die("mount proc");
+    /* Only the capsule's own processes (subset=pid: no /proc/sys, /proc/kcore, /proc/keys...);
+       hidepid=invisible hides any process of another uid that might share the namespace. */
+    if (mount("proc", NEWROOT "/proc", "proc", SAFE | MS_NOEXEC, "hidepid=invisible,subset=pid") != 0) die("mount proc");
   }
   /* The root itself is read-only: a capsule writes only to its data dir and private /tmp. */
   if (mount(NULL, NEWROOT, NULL, MS_REMOUNT | MS_RDONLY | SAFE, "size=1m,mode=0755") != 0) die("read-only root");

@@ -148,6 +148,19 @@ async function main(): Promise<void> {
       tput.broker.push(await par(callers, fields, PAR_N));
       tput.floor.push(await auditFloor(t, CALLERS * PAR_N));
     }
+    // A well-behaved capsule's invoke latency while another hammers a denied invoke (a stolen
+    // token: E_TOKEN_HOLDER each time), against the same with no flood, interleaved.
+    const flooder = spawn('flooder', 'capsule', true);
+    const quiet: number[] = [];
+    const busy: number[] = [];
+    for (let r = 0; r < SEQ_ROUNDS; r++) {
+      quiet.push(...(await seq(callers[0] as TestCapsule, fields[0] as object, SEQ_N)));
+      // Within the flood-stopping strikes (runtime/spec/ipc.md §5): a flood the throttle stops would measure nothing.
+      const flood = flooder.drive({ cmd: 'loop', fields: fields[0], n: 1500, inFlight: 8, ignoreErrors: true });
+      await new Promise((r) => setTimeout(r, 20));
+      busy.push(...(await seq(callers[0] as TestCapsule, fields[0] as object, SEQ_N)));
+      await Promise.race([flood, new Promise((r) => setTimeout(r, 10_000))]);
+    }
     const l = median(lat.broker);
     const lb = median(lat.raw);
     const la = median(lat.audited);
@@ -169,6 +182,14 @@ async function main(): Promise<void> {
         baseline: la,
         ratio: l / la,
         goal: 'near 1: the relay plus one AuditLog append (same record and use op) is the floor',
+      },
+      {
+        name: 'broker.invoke.latency.under-flood',
+        value: median(busy),
+        unit: 'us',
+        baseline: median(quiet),
+        ratio: median(busy) / median(quiet),
+        goal: 'ratio <= 1.5: another capsule hammering denied invokes barely slows this one',
       },
       {
         name: 'broker.invoke.throughput',

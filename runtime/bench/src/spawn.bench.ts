@@ -77,6 +77,8 @@ async function main(): Promise<void> {
   const confined: number[] = [];
   const forked: number[] = [];
   const spawned: number[] = [];
+  const granted: number[] = [];
+  const grantedDirs = makeCapsuleDirs(tmp.path, 'benchnet');
   try {
     for (let i = 0; i < ROUNDS; i++) {
       const f = await plainOnce(file, 'fork');
@@ -90,6 +92,12 @@ async function main(): Promise<void> {
       await new LineReader(socket as Socket).next();
       confined.push(performance.now() - t0);
       await sup.stop('bench');
+      // The same capsule with a network grant (AF_INET/AF_INET6 in its filter; the host's network namespace).
+      const t1 = performance.now();
+      await sup.start({ ...spec, ...grantedDirs, name: 'benchnet', id: 'benchnet', network: true });
+      await new LineReader(socket as Socket).next();
+      granted.push(performance.now() - t1);
+      await sup.stop('benchnet');
     }
     // Idle memory: one capsule and one forked child, settled for a second.
     await sup.start(spec);
@@ -113,6 +121,7 @@ async function main(): Promise<void> {
     const rows = [
       row('confined capsule spawn to first message (median) vs fork', c, b, 'ms', '<= 1.3x'),
       row('confined capsule spawn to first message (median) vs spawn with a fd-3 pipe', c, median(spawned), 'ms'),
+      row('network-granted capsule spawn to first message (median) vs fork', median(granted), b, 'ms', '<= 1.3x'),
       // The fastest of each: the mechanism's own cost, least disturbed by other load on the machine.
       row('confined capsule spawn to first message (best) vs fork', Math.min(...confined), Math.min(...forked), 'ms'),
       row('idle capsule PSS vs forked child', cap.pss / MB, base.pss / MB, 'MB'),

@@ -1,6 +1,7 @@
 /** The codes this package throws; they are entries of runtime/protocol/src/errors/codes.ts. */
 export type TpmErrorCode =
   | 'E_TPM_UNAVAILABLE'
+  | 'E_TPM_TCTI'
   | 'E_TPM_COMMAND'
   | 'E_TPM_LOCKOUT'
   | 'E_TPM_PCR_MISMATCH'

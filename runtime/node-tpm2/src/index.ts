@@ -2,4 +2,4 @@ export { rcBase, TPM_RC, TpmError, type TpmErrorCode } from './errors.js';
 export type { NvKind, PrimaryKey, PrimaryKind, Quote, SealedBlob, TpmProperties } from './ops.js';
 export { TpmOps } from './ops.js';
 export { pcrPolicyDigest, pcrSelection } from './policy.js';
-export { Tpm } from './tpm.js';
+export { checkTcti, Tpm } from './tpm.js';

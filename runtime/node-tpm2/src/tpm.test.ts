@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
-import { pcrPolicyDigest, rcBase, TPM_RC, Tpm, type TpmError } from './index.js';
+import { checkTcti, pcrPolicyDigest, rcBase, TPM_RC, Tpm, type TpmError } from './index.js';
 
 const sha256 = (...parts: Uint8Array[]) => {
   const h = createHash('sha256');
@@ -150,8 +150,8 @@ describe('node-tpm2 against swtpm', function () {
     await rejectsWith(other.getRandom(4), 'E_TPM_UNAVAILABLE');
   });
 
-  it('refuses a wrong TCTI and a TPM that is not running with E_TPM_UNAVAILABLE', async () => {
-    await rejectsWith(Tpm.open('nosuchtcti:foo'), 'E_TPM_UNAVAILABLE');
+  it('refuses an unknown TCTI (E_TPM_TCTI) and a TPM that is not running (E_TPM_UNAVAILABLE)', async () => {
+    await rejectsWith(Tpm.open('nosuchtcti:foo'), 'E_TPM_TCTI');
     const err = await rejectsWith(Tpm.open(`swtpm:path=${join(dir.path, 'absent.sock')}`), 'E_TPM_UNAVAILABLE');
     assert.ok(err.rc > 0);
   });
@@ -181,5 +181,15 @@ describe('node-tpm2 against swtpm', function () {
     await swtpm.tpm2('tpm2_dictionarylockout', ['-c']);
     await swtpm.tpm2('tpm2_dictionarylockout', ['-s', '-n', '1000', '-t', '1', '-l', '1']);
     await tpm.nvUndefine(guarded);
+  });
+});
+
+describe('node-tpm2 TCTI check', () => {
+  it('refuses a cmd: TCTI and unknown TCTI libraries before tpm2-tss loads them (E_TPM_TCTI)', async () => {
+    for (const tcti of ['cmd:/usr/bin/id', 'libtss2-tcti-evil.so', 'spi-helper:x']) {
+      await assert.rejects(Tpm.open(tcti), { code: 'E_TPM_TCTI' }, tcti);
+    }
+    assert.doesNotThrow(() => checkTcti('device:/dev/tpmrm0'));
+    assert.doesNotThrow(() => checkTcti('swtpm:path=/run/swtpm.sock'));
   });
 });

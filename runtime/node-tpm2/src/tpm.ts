@@ -11,6 +11,19 @@ type OpsMethod = {
  * because ESYS is not reentrant, its lock is not FIFO, and the event log's order must equal
  * the PCR extend order. Each call runs off the event loop.
  */
+/**
+ * The TCTIs that reach a TPM: a device, swtpm, the simulator's socket, the resource manager daemon.
+ * tpm2-tss also loads `cmd:` (runs a program and talks to it over its stdio) and any
+ * libtss2-tcti-NAME.so on the library path: both would run code chosen by whoever names the TCTI.
+ */
+const TCTI_KINDS = ['device', 'swtpm', 'mssim', 'tabrmd'];
+
+export function checkTcti(tcti: string): void {
+  const kind = tcti.split(':')[0] ?? '';
+  if (!TCTI_KINDS.includes(kind))
+    throw new TpmError('E_TPM_TCTI', `TCTI ${JSON.stringify(kind)} is not allowed (${TCTI_KINDS.join(', ')})`);
+}
+
 export class Tpm {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -23,9 +36,10 @@ export class Tpm {
     this.ops = new TpmOps(ctx);
   }
 
-  /** Connects through the TCTI string as tpm2-tss reads it (`device:/dev/tpmrm0`, `swtpm:path=S`). */
+  /** Connects through the TCTI string (checkTcti: a TPM transport, never `cmd:`) as tpm2-tss reads it (`device:/dev/tpmrm0`, `swtpm:path=S`). */
   static async open(tcti: string): Promise<Tpm> {
     if (typeof tcti !== 'string' || tcti.length === 0) throw new TypeError('tcti must be a non-empty string');
+    checkTcti(tcti);
     const ctx = new (loadAddon().Context)();
     try {
       await ctx.open(tcti);

@@ -4,6 +4,7 @@
  * offline verifier and batched anchoring; the node-tpm2 anchor is the in-process one.
  */
 import { spawn } from 'node:child_process';
+import { checkTcti } from '@elastos/node-tpm2';
 import { ElastosError } from '../errors/index.js';
 import { type AnchorIndices, type AnchorState, type AuditAnchor, counterValue } from './anchor.js';
 
@@ -20,6 +21,7 @@ export class ToolsAnchor implements AuditAnchor {
 
   /** Connects and, unless `define` is false, defines the two indices when missing (counter incremented once so it reads). */
   static async open(tcti: string, indices: AnchorIndices, options: { define?: boolean } = {}): Promise<ToolsAnchor> {
+    checkTcti(tcti); // tpm2-tools reads TPM2TOOLS_TCTI: a cmd: TCTI would run a program
     const anchor = new ToolsAnchor(tcti, indices);
     if (options.define === false) return anchor;
     const written = await anchor.written();

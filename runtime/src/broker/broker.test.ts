@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { makeTempDir } from '@elastos/testkit';
+import { makeTempDir, pollFor } from '@elastos/testkit';
 import { hasCode } from '../errors/index.js';
 import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from './fixtures/harness.js';
 
@@ -104,6 +104,36 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
     );
     assert.equal(t.events.at(-1)?.tokenId, undefined, 'an undecodable token has no id');
     assert.match(String((t.events.at(-1)?.details as { token?: string } | undefined)?.token), /^[0-9a-f]{32}$/);
+  });
+
+  it('a capsule hammering a denied invoke costs one record per window beyond its audit budget', async () => {
+    await stopBroker(t, capsules);
+    capsules = [];
+    t = await startBroker(dir.path + '/budget', { deniedRecordsPerWindow: 5, deniedWindowMs: 5000 });
+    spawn('shell', 'scripted-shell', [JSON.stringify(SCRIPT)]);
+    spawn('storage', 'provider');
+    const app = spawn('photo-editor', 'capsule');
+    const thief = spawn('thief', 'capsule');
+    const { token } = (await app.drive({ cmd: 'request', op: 'request-capability', fields: READ })) as {
+      token: string;
+    };
+    for (let i = 0; i < 40; i++)
+      await assert.rejects(
+        thief.drive({ cmd: 'request', op: 'invoke', fields: invokeFields(token) }),
+        codeIs('E_TOKEN_HOLDER'),
+        'every refusal still answers its code',
+      );
+    const thiefs = () => t.events.filter((e) => e.actor === 'capsule:thief');
+    await pollFor('the refusal summary', async () => (thiefs().length >= 6 ? true : undefined), 10_000, 50);
+    assert.deepEqual(
+      thiefs().map((e) => `${e.type}:${e.code}`),
+      [...Array(5).fill('invoke:E_TOKEN_HOLDER'), 'denied.summary:E_TOKEN_HOLDER'],
+    );
+    assert.deepEqual(thiefs()[5]?.details, {
+      suppressed: 35,
+      byTypeAndCode: { 'invoke:E_TOKEN_HOLDER': 35 },
+      windowMs: 5000,
+    });
   });
 
   it('never lets concurrent invokes exceed max uses', async () => {

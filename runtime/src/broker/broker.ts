@@ -14,10 +14,11 @@ import { asElastosError, ElastosError, type ErrorCode } from '../errors/index.js
 import type { Logger } from '../log/index.js';
 import type { TokenService } from '../tokens/token-service.js';
 import { Channel, type ChannelHandlers } from './channel.js';
+import { DEFAULT_DENIAL_BUDGET, DenialBudget, type DenialBudgetOptions } from './denial-budget.js';
 import { ShellLink } from './shell-link.js';
 import { DEFAULT_THROTTLE, type ThrottleOptions } from './throttle.js';
 
-export interface BrokerOptions extends ThrottleOptions {
+export interface BrokerOptions extends ThrottleOptions, DenialBudgetOptions {
   maxFrameBytes: number;
   /** Capsule id of the shell (the policy capsule). */
   shell: string;
@@ -30,6 +31,7 @@ export interface BrokerOptions extends ThrottleOptions {
 
 export const DEFAULT_BROKER: BrokerOptions = {
   ...DEFAULT_THROTTLE,
+  ...DEFAULT_DENIAL_BUDGET,
   maxFrameBytes: DEFAULT_MAX_FRAME,
   shell: 'shell',
   invokeTimeoutMs: 30_000,
@@ -43,6 +45,7 @@ export class Broker implements ChannelHandlers {
   private readonly stoppedListeners = new Set<(capsule: string, code: ErrorCode | undefined) => void>();
   readonly options: BrokerOptions;
   readonly shell: ShellLink;
+  private readonly denials: DenialBudget;
 
   constructor(
     readonly tokens: TokenService,
@@ -52,6 +55,7 @@ export class Broker implements ChannelHandlers {
   ) {
     this.options = { ...DEFAULT_BROKER, ...options };
     this.shell = new ShellLink(this, this.options);
+    this.denials = new DenialBudget(audit, log, this.options);
   }
 
   /** The supervisor hands over the runtime's end of a capsule's fd 3. */
@@ -76,6 +80,7 @@ export class Broker implements ChannelHandlers {
   close(): void {
     for (const ch of this.channels.values()) ch.stop(undefined, 'runtime stopping');
     this.shell.close();
+    void this.denials.close();
   }
 
   request(ch: Channel, msg: ReqMessage): Promise<unknown> {
@@ -110,10 +115,12 @@ export class Broker implements ChannelHandlers {
       });
   }
 
-  /** Audits a refusal with its code, then rethrows it for the capsule's answer. */
+  /** Audits a refusal with its code (within the capsule's budget, else in its summary), then rethrows it. */
   async deny(ch: Channel, event: Partial<AuditEvent>, err: unknown): Promise<never> {
     const e = asElastosError(err);
-    await this.audit.append({ actor: ch.actor, type: 'denied', ...event, decision: 'deny', code: e.code });
+    const type = event.type ?? 'denied';
+    if (this.denials.take(ch.actor, type, e.code))
+      await this.audit.append({ actor: ch.actor, type: 'denied', ...event, decision: 'deny', code: e.code });
     throw e;
   }
 

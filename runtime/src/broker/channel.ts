@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { encodeFrames, FrameDecoder } from '@elastos/protocol/ipc/frame';
 import { REQUEST_OPS, type ReqMessage, type ResMessage, validate } from '@elastos/protocol/ipc/messages';
 import { asElastosError, ElastosError, type ErrorCode, isErrorCode } from '../errors/index.js';
+import { DEFAULT_OUTPUT_QUOTA, OutputGate, type OutputQuota } from './output-gate.js';
 import { Throttle, type ThrottleOptions } from './throttle.js';
 
 export interface ChannelHandlers {
@@ -41,6 +42,7 @@ export class Channel {
   readonly actor: string;
   private readonly decoder: FrameDecoder;
   private readonly throttle: Throttle;
+  private readonly gate: OutputGate;
   private readonly calls = new Map<number, PendingCall>();
   private out: string[] = [];
   private nextCall = 1;
@@ -52,11 +54,20 @@ export class Channel {
     readonly id: string,
     private readonly socket: Socket,
     private readonly handlers: ChannelHandlers,
-    options: ThrottleOptions & { maxFrameBytes: number },
+    options: ThrottleOptions & { maxFrameBytes: number } & Partial<OutputQuota>,
   ) {
     this.actor = `capsule:${id}`;
     this.decoder = new FrameDecoder(options.maxFrameBytes);
     this.throttle = new Throttle(options);
+    this.gate = new OutputGate(
+      socket,
+      { ...DEFAULT_OUTPUT_QUOTA, ...options },
+      {
+        blocked: () => handlers.throttled(this, 'output over its quota: reading paused until the capsule drains'),
+        drained: () => this.resume(),
+        stalled: () => this.stop('E_IPC_STALLED', 'the capsule does not read its channel: stopped'),
+      },
+    );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.stop(undefined, 'socket error'));
     socket.on('close', () => this.stop(undefined, 'closed by the capsule'));
@@ -103,6 +114,7 @@ export class Channel {
     this.flush();
     this.stopped = true;
     clearInterval(this.sweeper);
+    this.gate.close();
     for (const [, c] of this.calls) {
       c.reject(new ElastosError('E_BROKER_NO_PROVIDER', `${this.id} went away`));
     }
@@ -117,6 +129,12 @@ export class Channel {
     const bodies = this.out;
     this.out = [];
     this.socket.write(encodeFrames(bodies));
+    this.gate.wrote();
+  }
+
+  /** Reads again, unless the throttle or the output gate still holds them. */
+  private resume(): void {
+    if (!this.stopped && !this.paused && !this.gate.blocked) this.socket.resume();
   }
 
   private onData(chunk: Buffer): void {
@@ -211,7 +229,7 @@ export class Channel {
     this.handlers.throttled(this, 'request rate over its limit');
     setTimeout(() => {
       this.paused = false;
-      if (!this.stopped) this.socket.resume();
+      this.resume();
     }, THROTTLE_PAUSE_MS).unref();
   }
 }

@@ -1,28 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
-import { MAX_PACKAGE_BYTES } from '@elastos/protocol/capsules/package-codec';
 import type { AdminServer } from '../admin/index.js';
 import { ElastosError } from '../errors/index.js';
 import type { CapsuleHost } from './capsule-host.js';
 import type { CapsuleLogs } from './capsule-logs.js';
 import type { CapsuleManager } from './capsule-manager.js';
+import { readPackage } from './package-file.js';
 
 function stringArg(args: Record<string, unknown>, key: string): string {
   const value = args[key];
   if (typeof value !== 'string' || value.length === 0) throw new ElastosError('E_USAGE', `${key} must be a string`);
   return value;
-}
-
-async function readPackage(path: string): Promise<Uint8Array> {
-  if (!isAbsolute(path)) throw new ElastosError('E_USAGE', 'path must be absolute');
-  try {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_PACKAGE_BYTES) throw new ElastosError('E_CAPSULE_INVALID', 'package too large');
-    return new Uint8Array(bytes);
-  } catch (err) {
-    if (err instanceof ElastosError) throw err;
-    throw new ElastosError('E_NOT_FOUND', `cannot read ${path}: ${(err as Error).message}`);
-  }
 }
 
 /**
@@ -33,9 +19,13 @@ export function registerCapsuleAdmin(admin: AdminServer, capsules: CapsuleManage
   // Progress by step (read, verified and installed): the package's size is capped, the steps are few.
   admin.register('capsule.install', async (args, peer, call) => {
     call.progress(0, 2);
-    const bytes = await readPackage(stringArg(args, 'path'));
-    call.progress(1, 2);
-    const installed = await capsules.install(bytes, `admin:${peer.uid}`);
+    const path = stringArg(args, 'path');
+    // Read inside install: a refused file (not regular, too large) is audited like a bad package.
+    const installed = await capsules.install(async () => {
+      const bytes = await readPackage(path);
+      call.progress(1, 2);
+      return bytes;
+    }, `admin:${peer.uid}`);
     call.progress(2, 2);
     return installed;
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   chmodSync,
@@ -8,12 +9,19 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { type AuditRecord, GENESIS_HASH } from '@elastos/protocol/audit/record';
 import type { CapsuleManifest } from '@elastos/protocol/capsules/manifest';
-import { capsuleId, contentDigest, decodePackage, encodePackage } from '@elastos/protocol/capsules/package-codec';
+import {
+  capsuleId,
+  contentDigest,
+  decodePackage,
+  encodePackage,
+  MAX_PACKAGE_BYTES,
+} from '@elastos/protocol/capsules/package-codec';
 import { buildPackage, signPackage } from '@elastos/publisher';
 import { makeTempDir } from '@elastos/testkit';
 import { getPublicKeyAsync } from '@noble/ed25519';
@@ -29,6 +37,7 @@ import {
   signedRaw,
   UNTRUSTED_SEED,
 } from './fixtures/vectors.js';
+import { readPackage } from './package-file.js';
 import { addTrustedKey, keyIdOf, publicKeyEntry, removeTrustedKey } from './trust-store.js';
 
 /** The audit trail as committed (real AuditLog, read back through the hash-chain walk). */
@@ -71,6 +80,25 @@ describe('CapsuleManager: install, re-verify at boot, upgrade, rollback, remove'
 
   const refusedCodes = async () =>
     (await auditEvents(store)).filter((e) => e.type === 'capsule.refused').map((e) => e.code);
+
+  it('refuses a package path that is not a regular file, or too large, before reading it (audited)', async () => {
+    const fifo = join(dir.path, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const big = join(dir.path, 'big.capsule');
+    writeFileSync(big, '');
+    truncateSync(big, MAX_PACKAGE_BYTES + 1); // sparse: costs nothing unless read
+    for (const path of ['/dev/zero', fifo, big, dir.path]) {
+      await assert.rejects(
+        capsules.install(() => readPackage(path), 'admin:0'),
+        { code: 'E_CAPSULE_INVALID' },
+        path,
+      );
+    }
+    assert.deepEqual(await refusedCodes(), Array(4).fill('E_CAPSULE_INVALID'));
+    const ok = join(dir.path, 'ok.capsule');
+    writeFileSync(ok, await pkg());
+    assert.equal((await capsules.install(() => readPackage(ok))).name, 'photo-editor');
+  });
 
   it('installs a signed package read-only and hands the supervisor what it needs', async () => {
     const summary = await capsules.install(await pkg(), 'admin:0');

@@ -68,12 +68,13 @@ export class CapsuleManager {
     this.root = join(opts.stateDir, 'capsules');
   }
 
-  /** Verifies package bytes and installs them (a new name, or a newer version of the same publisher's capsule). */
-  install(bytes: Uint8Array, actor = 'runtime'): Promise<CapsuleSummary> {
+  /** Verifies package bytes (or reads them: package-file.ts, refusals audited) and installs them (a new name, or a newer version of the same publisher's capsule). */
+  install(bytes: Uint8Array | (() => Promise<Uint8Array>), actor = 'runtime'): Promise<CapsuleSummary> {
     return this.serial(async () => {
       let verified: VerifiedContent;
       let record: IndexRecord | undefined;
       try {
+        if (typeof bytes === 'function') bytes = await bytes();
         verified = await verifyPackage(bytes, loadTrustStore(this.opts.trustDir));
         record = await getRecord(this.opts.store, verified.parsed.name);
         checkUpgrade(record, verified);

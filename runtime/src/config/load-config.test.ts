@@ -27,6 +27,7 @@ describe('config', () => {
     ['a nested unknown field', { ...minimal, tpm: { tctii: 'x' } }, /^tpm\.tctii: unknown field$/],
     ['a wrong type', { ...minimal, serial: { baudRate: 'fast' } }, /^serial\.baudRate: must be integer$/],
     ['a non-object', 42, /^\(root\): must be object$/],
+    ['a cmd: TCTI (it runs a program)', { ...minimal, tpm: { tcti: 'cmd:/usr/bin/id' } }, /^tpm\.tcti: must match/],
   ];
   for (const [what, raw, message] of bad) {
     it(`refuses ${what} with one line naming the field`, () => {

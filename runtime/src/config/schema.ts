@@ -134,7 +134,7 @@ export const CONFIG_SCHEMA = {
       default: {},
       required: [],
       properties: {
-        tcti: { type: 'string', minLength: 1, default: 'device:/dev/tpmrm0' },
+        tcti: { type: 'string', minLength: 1, pattern: '^(device|swtpm|mssim|tabrmd):', default: 'device:/dev/tpmrm0' },
         pcr: { type: 'integer', minimum: 0, maximum: 23, default: 23 },
         insecureNoTpm: { type: 'boolean', default: false },
       },

@@ -29,10 +29,16 @@ export interface ConfineContext {
   nodePath: string;
   nodeBinds: string[];
   cgroups: CgroupDriver;
-  seccomp: boolean;
+  /** Landlock ABI of this kernel (0: none): exec limited to Node (1+), scopes (6+). */
+  landlockAbi: number;
+  /** vm.memfd_noexec exists: the launcher sets it to 2 in each capsule's pid namespace. */
+  memfdNoexec: boolean;
   /** Layers missing and tolerated (dev only): already warned about and audited. */
   degraded: LayerStatus[];
 }
+
+/** Recording the allow list (runtime/launcher/seccomp/README.md): every launch runs under strace. */
+const TRACED_LAUNCHER = fileURLToPath(new URL('../../launcher/seccomp/traced-launch', import.meta.url));
 
 /**
  * Probes the kernel and applies the profile: production refuses a missing required layer
@@ -40,9 +46,12 @@ export interface ConfineContext {
  * audit entry naming it.
  */
 export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineContext> {
-  const launcher = opts.launcher || BUNDLED_LAUNCHER;
+  const recording = process.env.ELASTOS_SECCOMP_RECORD === '1';
+  if (recording) opts.log.warn('!!! SECCOMP RECORDING: every capsule runs under strace, for the allow list only');
+  const launcher = recording ? TRACED_LAUNCHER : opts.launcher || BUNDLED_LAUNCHER;
   const nodePath = opts.nodePath || process.execPath;
-  const report = layerReport(opts.layers ?? probeKernel(launcher));
+  const layers = opts.layers ?? probeKernel(launcher);
+  const report = layerReport(layers);
   const degraded = missingLayers(report, opts.profile);
   for (const layer of degraded) {
     opts.log.warn(
@@ -62,7 +71,8 @@ export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineC
     nodePath,
     nodeBinds: nodeBinds(nodePath),
     cgroups: detectCgroupDriver(opts.cgroupParent),
-    seccomp: report.some((r) => r.layer === 'seccomp' && r.available),
+    landlockAbi: layers.landlockAbi,
+    memfdNoexec: layers.memfdNoexec,
     degraded,
   };
 }

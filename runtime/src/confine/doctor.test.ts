@@ -18,9 +18,12 @@ const FULL: KernelLayers = {
   seccompFilter: true,
   namespaces: true,
   userNamespace: true,
-  landlockAbi: 3,
+  landlockAbi: 7,
+  memfdNoexec: true,
   cgroup: { v1: [], v2: ['memory', 'pids', 'cpu'], version: 2, controllers: ['memory', 'pids', 'cpu'] },
 };
+
+const NO_CPU = { v1: [], v2: ['memory', 'pids'], version: 2 as const, controllers: ['memory', 'pids'] };
 
 describe('confinement doctor', () => {
   it('finds every required layer on this kernel (CI fails when one is missing)', function () {
@@ -43,12 +46,16 @@ describe('confinement doctor', () => {
     assert.deepEqual(missingLayers(report, 'production'), []);
   });
 
-  it('dev goes on without a degradable layer, but never without namespaces', () => {
+  it('dev goes on without a degradable layer, but never without namespaces or seccomp', () => {
     const cg = { v1: ['memory'], v2: [], version: 1 as const, controllers: ['memory'] };
     const degraded = missingLayers(layerReport({ ...FULL, cgroup: cg }), 'dev').map((r) => r.layer);
     assert.deepEqual(degraded, ['cgroup.pids', 'cgroup.cpu']);
     assert.throws(() => missingLayers(layerReport({ ...FULL, namespaces: false }), 'dev'), {
       code: 'E_CONFINE_UNAVAILABLE',
+    });
+    assert.throws(() => missingLayers(layerReport({ ...FULL, seccompFilter: false }), 'dev'), {
+      code: 'E_CONFINE_UNAVAILABLE',
+      message: /seccomp/,
     });
   });
 
@@ -67,9 +74,12 @@ describe('confinement doctor', () => {
       cgroupParent: 'elastos-doctor-test',
       log: loud,
       audit,
-      layers: { ...probeKernel(BUNDLED_LAUNCHER), seccompFilter: false },
+      layers: { ...probeKernel(BUNDLED_LAUNCHER), cgroup: NO_CPU },
     });
-    assert.equal(ctx.seccomp, false);
+    assert.deepEqual(
+      ctx.degraded.map((l) => l.layer),
+      ['cgroup.cpu'],
+    );
     await audit.close();
     const records: AuditRecord[] = [];
     for await (const r of walkChain(store, { seq: 0, prev: GENESIS_HASH })) records.push(r.record);
@@ -77,9 +87,9 @@ describe('confinement doctor', () => {
     tmp.remove();
     assert.deepEqual(
       records.map((e) => [e.type, e.resource, e.code]),
-      [['confine.degraded', 'layer:seccomp', 'E_CONFINE_UNAVAILABLE']],
+      [['confine.degraded', 'layer:cgroup.cpu', 'E_CONFINE_UNAVAILABLE']],
     );
-    assert.match(lines[0] ?? '', /"level":40.*CONFINEMENT DEGRADED: seccomp is missing/);
+    assert.match(lines[0] ?? '', /"level":40.*CONFINEMENT DEGRADED: cgroup.cpu is missing/);
     await assert.rejects(
       prepareConfinement({
         profile: 'production',

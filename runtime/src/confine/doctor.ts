@@ -13,6 +13,8 @@ export interface KernelLayers {
   namespaces: boolean;
   userNamespace: boolean;
   landlockAbi: number;
+  /** The kernel has vm.memfd_noexec (6.3+), which the launcher sets to 2 in each capsule's pid namespace. */
+  memfdNoexec: boolean;
   /** v1/v2: the wanted controllers (memory, pids, cpu) each version offers; `all*`: every controller. */
   cgroup: {
     v1: string[];
@@ -42,6 +44,7 @@ interface Probe {
   namespaces: boolean;
   userNamespace: boolean;
   landlockAbi: number;
+  memfdNoexec?: boolean;
   root: boolean;
 }
 
@@ -69,6 +72,7 @@ export function probeKernel(launcher: string): KernelLayers {
     namespaces: p?.namespaces ?? false,
     userNamespace: p?.userNamespace ?? false,
     landlockAbi: p?.landlockAbi ?? 0,
+    memfdNoexec: p?.memfdNoexec ?? false,
     cgroup: {
       v1,
       v2,
@@ -109,8 +113,8 @@ const ROWS: Record<string, Row> = {
   seccompFilter: {
     layer: 'seccomp',
     required: true,
-    degradable: true,
-    meaning: 'capsules may call mount, ptrace, bpf, io_uring, raw sockets...: the kernel attack surface is open',
+    degradable: false,
+    meaning: 'no capsule starts: the launcher refuses to run one without its default-deny syscall filter',
   },
   memory: {
     layer: 'cgroup.memory',
@@ -142,11 +146,29 @@ const ROWS: Record<string, Row> = {
     degradable: true,
     meaning: 'no cgroup hierarchy is mounted: capsules cannot be limited at all',
   },
-  landlock: {
-    layer: 'landlock',
+  execOnce: {
+    layer: 'exec.seccomp',
+    required: true,
+    degradable: false,
+    meaning: 'a capsule could run native code it wrote (memfd_create + execveat): the filter allows execve once',
+  },
+  memfdNoexec: {
+    layer: 'exec.memfd_noexec',
     required: false,
     degradable: true,
-    meaning: 'not used by this launcher (the mount view confines files); reported for future use',
+    meaning: 'memfds may be created executable (seccomp still refuses memfd_create and later execs)',
+  },
+  landlock: {
+    layer: 'exec.landlock',
+    required: false,
+    degradable: true,
+    meaning: 'exec is not limited to Node by path (seccomp still refuses later execs)',
+  },
+  landlockScope: {
+    layer: 'landlock.scope',
+    required: false,
+    degradable: true,
+    meaning: 'a capsule sharing a network namespace could reach abstract unix sockets and signal processes outside it',
   },
 };
 
@@ -177,7 +199,22 @@ export function layerReport(k: KernelLayers): LayerStatus[] {
       k.cgroup.version !== null,
       `v1: ${(k.cgroup.allV1 ?? k.cgroup.v1).join(',') || 'none'}; v2: ${(k.cgroup.allV2 ?? k.cgroup.v2).join(',') || 'none'}`,
     ),
-    row('landlock', k.landlockAbi > 0, k.landlockAbi > 0 ? `ABI ${k.landlockAbi}` : 'absent'),
+    row(
+      'execOnce',
+      k.seccompFilter,
+      'execve allowed once, for the launcher’s own pointer; execveat, memfd_create never',
+    ),
+    row(
+      'memfdNoexec',
+      k.memfdNoexec,
+      k.memfdNoexec ? 'vm.memfd_noexec=2 per capsule pid namespace' : 'absent (Linux < 6.3)',
+    ),
+    row('landlock', k.landlockAbi > 0, k.landlockAbi > 0 ? `ABI ${k.landlockAbi}: execute only Node` : 'absent'),
+    row(
+      'landlockScope',
+      k.landlockAbi >= 6,
+      k.landlockAbi >= 6 ? 'abstract unix sockets and signals scoped' : `needs ABI 6 (have ${k.landlockAbi})`,
+    ),
   ];
 }
 

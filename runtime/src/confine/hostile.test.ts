@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { LineReader, makeCapsuleDirs, makeTempDir } from '@elastos/testkit';
+import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
 import { Trail } from '../audit/fixtures/trail.js';
 import { createLogger } from '../log/index.js';
 import { Supervisor } from '../supervise/index.js';
@@ -23,6 +23,8 @@ interface Report {
 
 const log = createLogger({ name: 'hostile-test', level: 'fatal' });
 const MiB = 1024 * 1024;
+const ENOSYS = 38;
+const EACCES = 13;
 
 function escaped(results: Record<string, string>): string[] {
   return Object.entries(results)
@@ -89,6 +91,7 @@ describe('hostile capsules (real launcher)', function () {
     const { results } = await attack('files', { ATTACK: 'files', OTHER_DATA: victim.dataDir, CODE_HOST: tmp.path });
     assert.deepEqual(escaped(results), []);
     assert.equal(results.ownDataWorks, 'ok', 'its own data dir works');
+    assert.equal(results.ownDataMovesAcrossFolders, 'ok', 'a file renamed or linked into another of its folders');
     assert.ok(!existsSync('/pwned') && !existsSync(join(victim.dataDir, 'pwned')));
   });
 
@@ -136,9 +139,39 @@ describe('hostile capsules (real launcher)', function () {
     const allowed = Object.entries(denied).filter(([, errno]) => errno === 0);
     assert.deepEqual(allowed, []);
     assert.equal(denied.socket_inet, 97, 'EAFNOSUPPORT');
-    assert.equal(denied.mount, 1, 'EPERM');
+    assert.equal(denied.socketpair_inet, 97, 'socketpair is filtered by family too');
+    assert.equal(denied.mount, ENOSYS, 'not on the allow list');
+    assert.equal(denied.memfd_create, ENOSYS, 'default deny: a syscall the old deny list did not name');
+    assert.equal(denied.mlock, ENOSYS);
+    assert.equal(denied.listmount, ENOSYS, 'a syscall libseccomp does not know is refused too');
+    assert.equal(denied.clone_newuser, 1, 'EPERM: clone with a namespace flag');
+    assert.equal(denied.tiocsti, 1, 'EPERM: TIOCSTI');
+    assert.equal(denied.proc_sys, 2, 'ENOENT: /proc shows only its own processes (subset=pid)');
+    assert.equal(denied.runtime_session, 1, 'its own session (setsid), not the runtime’s');
+    assert.equal(denied.exec_self, ENOSYS, 'no exec after start, not even of its own program');
+    assert.equal(denied.execveat_self, ENOSYS);
+    assert.equal(denied.exec_memfd, ENOSYS, 'writable memory never becomes a program');
     assert.equal(denied.open_shadow, 2, 'ENOENT: /etc is not in the view');
     assert.equal(denied.create_in_root, 30, 'EROFS: the root is read-only');
+  });
+
+  it('no exec after start: vm.memfd_noexec holds without the seccomp layer', async function () {
+    requireFeature(this, ctx.memfdNoexec && ctx.landlockAbi >= 1, 'vm.memfd_noexec and Landlock');
+    // Take the seccomp layer away: execve, execveat and memfd_create allowed outright.
+    const open = (args: string[]) => [
+      ...args.filter((a) => a !== '--seccomp-exec-once'),
+      ...['execve', 'execveat', 'memfd_create'].flatMap((n) => ['--seccomp-allow', n]),
+    ];
+    const results = await runSyscallProbe(ctx, tmp.path, [], open);
+    process.stdout.write(`      exec layers -> ${JSON.stringify(results)}\n`);
+    assert.equal(results.exec_self, 0, 'control: its own program, executable under Landlock, runs');
+    assert.equal(results.exec_memfd, EACCES, 'vm.memfd_noexec=2 (and Landlock): a memfd never runs');
+    // Landlock alone does not stop it: its execute right is checked on paths, and a memfd has none
+    // (Linux 6.18 here). It limits exec to Node by path; memfds are the sysctl's and seccomp's job.
+    const noLandlock = (args: string[]) =>
+      open(args).filter((a, i, all) => a !== '--landlock-exec' && all[i - 1] !== '--landlock-exec');
+    const sysctlOnly = await runSyscallProbe(ctx, tmp.path, [], noLandlock);
+    assert.equal(sysctlOnly.exec_memfd, EACCES, 'vm.memfd_noexec alone');
   });
 
   it('a fork bomb stops at pids.max and is reported as E_CONFINE_PIDS, while running and at exit', async () => {
@@ -206,7 +239,12 @@ async function echo(conn: Conn): Promise<number> {
 }
 
 /** Runs the native syscall probe (runtime/launcher/syscall-probe.c) under a capsule's real launch plan. */
-async function runSyscallProbe(ctx: ConfineContext, root: string, args: string[]): Promise<Record<string, number>> {
+async function runSyscallProbe(
+  ctx: ConfineContext,
+  root: string,
+  args: string[],
+  edit: (launcherArgs: string[]) => string[] = (a) => a,
+): Promise<Record<string, number>> {
   const probe = join(dirname(ctx.launcher), 'syscall-probe');
   const codeDir = join(root, 'probe', 'code');
   const dataDir = join(root, 'probe', 'data');
@@ -226,7 +264,10 @@ async function runSyscallProbe(ctx: ConfineContext, root: string, args: string[]
   try {
     const plan = launchPlan(spec, { ...ctx, cgroupDirs: cgroup.dirs, uid: 300_500, tmpBytes: MiB });
     const cut = plan.args.indexOf('--');
-    const argv = [...plan.args.slice(0, cut), '--ro', `${probe}:/probe`, '--', '/probe', ...args];
+    // The probe takes Node's place: bound into the view and executable under Landlock like Node.
+    const launcherArgs = edit(plan.args.slice(0, cut));
+    const landlock = launcherArgs.includes('--landlock-exec') ? ['--landlock-exec', '/probe'] : [];
+    const argv = [...launcherArgs, '--ro', `${probe}:/probe`, ...landlock, '--', '/probe', ...args];
     const child = spawn(plan.command, argv, { env: {}, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {

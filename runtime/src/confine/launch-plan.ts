@@ -13,8 +13,9 @@ export interface PlanContext {
   /** The capsule's cgroup directories to join. */
   cgroupDirs: string[];
   uid: number;
-  /** Apply the seccomp filter (production: always; dev: unless the kernel lacks it). */
-  seccomp: boolean;
+  /** Landlock ABI (0: none) and vm.memfd_noexec, as the doctor found them. */
+  landlockAbi?: number;
+  memfdNoexec?: boolean;
   /** Size of the private /tmp (tmpfs, charged to the capsule's memory cgroup). */
   tmpBytes: number;
 }
@@ -62,6 +63,19 @@ function viewArgs(spec: CapsuleSpec, ctx: PlanContext): string[] {
   return args;
 }
 
+/** No exec after start (runtime/launcher/README.md): each layer this kernel has. */
+function noExecArgs(spec: CapsuleSpec, ctx: PlanContext): string[] {
+  const args: string[] = [];
+  if (ctx.memfdNoexec === true) args.push('--memfd-noexec');
+  // Node, its loader and libraries are the only executable files (exec of anything else: EACCES).
+  if ((ctx.landlockAbi ?? 0) >= 1) for (const bind of ctx.nodeBinds) args.push('--landlock-exec', bindTarget(bind));
+  if ((ctx.landlockAbi ?? 0) >= 6) args.push('--landlock-scope');
+  if (spec.childProcess !== true) args.push('--seccomp-exec-once');
+  return args;
+}
+
+const bindTarget = (bind: string) => bind.slice(bind.indexOf(':') + 1);
+
 /** The launcher's whole command line for one capsule (runtime/launcher/README.md, "Arguments"). */
 export function launchPlan(spec: CapsuleSpec, ctx: PlanContext): LaunchPlan {
   const entry = normalize(join(VIEW.code, spec.entry));
@@ -73,7 +87,8 @@ export function launchPlan(spec: CapsuleSpec, ctx: PlanContext): LaunchPlan {
   args.push('--uid', String(ctx.uid), '--gid', String(ctx.uid), '--keep-fd', '3');
   args.push('--rlimit', 'core:0:0', '--rlimit', 'nofile:1024:1024');
   args.push('--rlimit', `nproc:${spec.limits.pids}:${spec.limits.pids}`);
-  if (ctx.seccomp) args.push(...seccompRules(spec.network));
+  args.push(...noExecArgs(spec, ctx));
+  args.push(...seccompRules({ network: spec.network, exec: spec.childProcess === true }));
   args.push('--', ctx.nodePath, ...nodeFlags(spec), entry);
   return { command: ctx.launcher, args, env: { ...spec.env } };
 }

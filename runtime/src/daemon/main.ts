@@ -3,6 +3,7 @@ import { configPath, loadConfig } from '../config/index.js';
 import { asElastosError, ElastosError } from '../errors/index.js';
 import { createLogger, logFormat } from '../log/index.js';
 import { RUNTIME_VERSION } from '../version.js';
+import { hardenDaemon } from './harden.js';
 import { Runtime } from './runtime.js';
 
 const HELP = `usage: elastosd [--config PATH] [--insecure-no-tpm] [--log-format json|pretty]
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<void> {
     if (format !== undefined && format !== 'json' && format !== 'pretty')
       throw new ElastosError('E_USAGE', `--log-format is json or pretty, not ${format}`);
     const log = createLogger({ name: 'elastosd', level: config.logLevel, pretty: logFormat(format) === 'pretty' });
+    hardenDaemon(log);
     runtime = new Runtime(config, log, { insecureNoTpm: values['insecure-no-tpm'] === true });
     let stopping = false;
     const stop = (signal: string) => {

@@ -48,6 +48,14 @@ const ESCAPES = [
   ['elastos', 'status', '>/tmp/x'],
   ['elastos', '--config', '/etc/shadow', 'status'],
   ['/usr/bin/elastos', 'status'],
+  // Only the listed subcommands and flags: nothing that reads a store or a TPM of the client's choosing.
+  ['elastos', 'audit', 'verify', '--store', '/tmp'],
+  ['elastos', 'audit', 'verify', '--tcti', 'cmd:/usr/bin/id'],
+  ['elastos', 'audit', 'verify', '--tcti=cmd:/usr/bin/id'],
+  ['elastos', 'audit', 'tail', '--lines', '--store'],
+  ['elastos', 'provision'],
+  ['elastos', 'capsule', 'keygen', '--out', '/tmp/k'],
+  ['elastos', 'frobnicate'],
 ];
 
 /**
@@ -166,9 +174,9 @@ describe('elastos over SSH (a real OpenSSH sshd on 127.0.0.1)', function () {
     });
 
     it('passes elastos errors and exit statuses through', async () => {
-      const r = await sshd.ssh(key, admin.name, ['elastos', 'frobnicate']);
-      assert.equal(r.code, 64);
-      assert.match(r.stderr, /^error E_USAGE: unknown command 'frobnicate'/m);
+      const r = await sshd.ssh(key, admin.name, ['elastos', 'capsule', 'start', 'no-such-capsule']);
+      assert.equal(r.code, 66, r.stderr);
+      assert.match(r.stderr, /^error E_NOT_FOUND: /m);
     });
 
     it('gives no shell and runs no other program (the unrestricted control key can)', async () => {

@@ -32,6 +32,10 @@ export const ERROR_CODES = {
 
   // TPM
   E_TPM_UNAVAILABLE: { exit: 69, summary: 'no TPM answers at the configured TCTI' },
+  E_TPM_TCTI: {
+    exit: 64,
+    summary: 'not a TCTI the runtime uses (device:, swtpm:, mssim:, tabrmd:): cmd: runs a program',
+  },
   E_TPM_COMMAND: { exit: 70, summary: 'the TPM returned an error code' },
   E_TPM_LOCKOUT: { exit: 75, summary: 'the TPM is in dictionary-attack lockout' },
   E_BOOT_MEASURE: { exit: 66, summary: 'a file the runtime loads cannot be read to measure it: refusing to start' },
@@ -77,6 +81,7 @@ export const ERROR_CODES = {
   E_IPC_FRAME: { exit: 65, summary: 'a malformed or oversized IPC frame' },
   E_IPC_SCHEMA: { exit: 65, summary: 'an IPC message does not match its schema' },
   E_IPC_THROTTLED: { exit: 75, summary: 'the capsule sends too fast and is throttled' },
+  E_IPC_STALLED: { exit: 75, summary: 'the capsule does not read its channel (output over its quota): stopped' },
   E_BROKER_DENIED: { exit: 77, summary: 'the shell denied the request' },
   E_BROKER_NO_PROVIDER: { exit: 69, summary: 'no running provider of that name' },
   E_BROKER_PENDING: { exit: 75, summary: 'the request waits for an approval' },

@@ -26,31 +26,67 @@ export function encodeFrames(bodies: string[]): Buffer {
   return out;
 }
 
-/** Splits a byte stream into frame bodies; keeps a partial frame for the next chunk. */
+/**
+ * Splits a byte stream into frame bodies. A partial frame is kept as a list of chunks and copied
+ * once, when it is complete: a frame sent a byte at a time costs linear work, not quadratic.
+ */
 export class FrameDecoder {
-  private rest: Buffer | undefined;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes the frame being assembled needs in all (header + body); 0 while its header is incomplete. */
+  private wanted = 0;
 
   constructor(private readonly maxBody = DEFAULT_MAX_FRAME) {}
 
   /** Calls `onBody` with each complete body (a view valid only during the call). */
   push(chunk: Buffer, onBody: (body: Buffer) => void): void {
-    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    this.rest = undefined;
-    let at = 0;
-    while (buf.length - at >= HEADER_BYTES) {
-      const n = buf.readUInt32BE(at);
-      if (n === 0 || n > this.maxBody) {
-        throw new ElastosError('E_IPC_FRAME', `frame of ${n} bytes (limit ${this.maxBody})`);
-      }
-      if (buf.length - at - HEADER_BYTES < n) break;
-      onBody(buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + n));
-      at += HEADER_BYTES + n;
+    if (this.buffered === 0) {
+      this.parse(chunk, onBody);
+      return;
     }
-    if (at < buf.length) this.rest = Buffer.from(buf.subarray(at));
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.wanted === 0 && this.buffered >= HEADER_BYTES) this.wanted = HEADER_BYTES + this.bodyLength(this.head());
+    if (this.wanted === 0 || this.buffered < this.wanted) return;
+    const whole = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
+    this.wanted = 0;
+    this.parse(whole, onBody);
   }
 
   /** Bytes of a partial frame waiting for the rest. */
   get pending(): number {
-    return this.rest?.length ?? 0;
+    return this.buffered;
+  }
+
+  private parse(buf: Buffer, onBody: (body: Buffer) => void): void {
+    let at = 0;
+    while (buf.length - at >= HEADER_BYTES) {
+      const n = this.bodyLength(buf.readUInt32BE(at));
+      if (buf.length - at - HEADER_BYTES < n) {
+        this.wanted = HEADER_BYTES + n;
+        break;
+      }
+      onBody(buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + n));
+      at += HEADER_BYTES + n;
+    }
+    if (at === buf.length) return;
+    // The rest stays a view of this chunk (no copy); at most one frame's worth is ever held.
+    this.chunks = [buf.subarray(at)];
+    this.buffered = buf.length - at;
+  }
+
+  /** The header of the partial frame, which may span the first few chunks. */
+  private head(): number {
+    const first = this.chunks[0] as Buffer;
+    const bytes = first.length >= HEADER_BYTES ? first : Buffer.concat(this.chunks, HEADER_BYTES);
+    return bytes.readUInt32BE(0);
+  }
+
+  private bodyLength(n: number): number {
+    if (n === 0 || n > this.maxBody)
+      throw new ElastosError('E_IPC_FRAME', `frame of ${n} bytes (limit ${this.maxBody})`);
+    return n;
   }
 }

@@ -6,7 +6,7 @@
  * frame format belongs to the broker, runtime/spec/ipc.md.)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 
@@ -17,6 +17,15 @@ const send = (obj: unknown) => channel.write(`${JSON.stringify(obj)}\n`);
 function outcome(fn: () => unknown): string {
   try {
     return `ESCAPED ${JSON.stringify(fn() ?? null).slice(0, 80)}`;
+  } catch (err) {
+    return String((err as NodeJS.ErrnoException).code ?? err);
+  }
+}
+
+/** A control: what a well-behaved capsule does must work ('ok'), or the result names the error. */
+function works(fn: () => boolean): string {
+  try {
+    return fn() ? 'ok' : 'broken';
   } catch (err) {
     return String((err as NodeJS.ErrnoException).code ?? err);
   }
@@ -40,10 +49,19 @@ function files(): Record<string, string> {
       return readFileSync('/capsule/data/link', 'utf8').length;
     }),
     listRoot: outcome(() => readdirSync('/')),
-    ownDataWorks: (() => {
+    ownDataWorks: works(() => {
       writeFileSync('/capsule/data/own', 'mine');
-      return readFileSync('/capsule/data/own', 'utf8') === 'mine' ? 'ok' : 'broken';
-    })(),
+      return readFileSync('/capsule/data/own', 'utf8') === 'mine';
+    }),
+    // Staged writes are renamed into another folder (storage's uploads): a sandbox layer that
+    // refuses to reparent a file (Landlock's REFER right) breaks every such capsule with EXDEV.
+    ownDataMovesAcrossFolders: works(() => {
+      for (const d of ['staging', 'files']) mkdirSync(`/capsule/data/${d}`, { recursive: true });
+      writeFileSync('/capsule/data/staging/part', 'moved');
+      renameSync('/capsule/data/staging/part', '/capsule/data/files/done');
+      linkSync('/capsule/data/files/done', '/capsule/data/staging/linked');
+      return readFileSync('/capsule/data/staging/linked', 'utf8') === 'moved';
+    }),
   };
 }
 
