@@ -106,11 +106,15 @@ export class QemuBox {
     if (!existsSync(ctrl)) throw new ElastosError('E_IMAGE_BOOT', `swtpm did not create ${ctrl}`);
   }
 
+  private get accel(): 'tcg' | 'kvm' {
+    return this.o.accel ?? qemuAccel(this.o.arch);
+  }
+
   private qemuArgs(): string[] {
     const { arch, imageDir } = this.o;
     const cmdline = readFileSync(join(imageDir, 'cmdline.txt'), 'utf8').trim();
     const common = ['-m', String(this.o.memMib ?? 1024), '-smp', String(this.o.smp ?? 2), '-nographic', '-no-reboot'];
-    if ((this.o.accel ?? qemuAccel(arch)) === 'kvm') common.push('-accel', 'kvm');
+    if (this.accel === 'kvm') common.push('-accel', 'kvm');
     common.push('-kernel', join(imageDir, 'vmlinuz'), '-initrd', join(imageDir, 'initrd.img'), '-append', cmdline);
     common.push('-drive', `if=none,id=disk0,format=raw,file=${this.o.disk}`, '-device', 'virtio-blk-pci,drive=disk0');
     common.push(
@@ -158,7 +162,9 @@ export class QemuBox {
       '-vga',
       'none',
       '-cpu',
-      'max',
+      // Under KVM, `max`/`host` ask for IA32_ARCH_CAPABILITIES, which a nested hypervisor may not
+      // let QEMU set (measured here: "failed to set MSR 0x10a"): the guest does without it.
+      this.accel === 'kvm' ? 'host,-arch-capabilities' : 'max',
       ...common,
       '-serial',
       'chardev:con0',
