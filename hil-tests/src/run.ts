@@ -1,6 +1,6 @@
 /**
  * `npm run hil -- [--rig local|qemu|board] [--rig-file FILE] [--junit FILE] [--grep RE] [--cuts N]
- * [--image DIR] [--accel tcg|kvm]` (HIL_POWER_CUTS, HIL_QEMU_IMAGE, ELASTOS_QEMU_ACCEL): runs the conformance
+ * [--image DIR]` (HIL_POWER_CUTS, HIL_QEMU_IMAGE): runs the conformance
  * suite on one rig (HIL_RIG / HIL_RIG_FILE work too), writes JUnit XML, prints the one-screen
  * summary and how long it took. The rig file is checked before anything starts. The last line
  * is `N passed, N failed`, read back from the JUnit XML (a run that wrote none counts as failed),
@@ -26,7 +26,6 @@ function main(): void {
       grep: { type: 'string' },
       cuts: { type: 'string' },
       image: { type: 'string' },
-      accel: { type: 'string' },
     },
   });
   const env = { ...process.env };
@@ -35,7 +34,6 @@ function main(): void {
   if (values.junit) env.HIL_JUNIT = values.junit;
   if (values.cuts) env.HIL_POWER_CUTS = values.cuts;
   if (values.image) env.HIL_QEMU_IMAGE = resolve(values.image);
-  if (values.accel) env.ELASTOS_QEMU_ACCEL = values.accel; // image-build's QemuBox: tcg (default) or kvm
   const path = rigFilePath(env);
   let name: string;
   try {

@@ -10,7 +10,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync,
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ElastosError } from '@elastos/runtime';
-import { type Arch, hostArch } from './arch.js';
+import type { Arch } from './arch.js';
 import { REPO_ROOT } from './workspace-tree.js';
 
 export interface QemuBoxOptions {
@@ -26,20 +26,6 @@ export interface QemuBoxOptions {
   smp?: number;
   /** Start the MCU simulator on the second UART (default true). */
   mcu?: boolean;
-  /**
-   * QEMU's accelerator: `tcg` (the default, what CI's measured times are) or `kvm` (an amd64
-   * guest on an amd64 host with /dev/kvm; boots in seconds). Default: ELASTOS_QEMU_ACCEL, else tcg.
-   */
-  accel?: 'tcg' | 'kvm';
-}
-
-/** The accelerator asked for, refused when it cannot run this guest here. */
-export function qemuAccel(arch: Arch, asked: string | undefined = process.env.ELASTOS_QEMU_ACCEL): 'tcg' | 'kvm' {
-  if (asked === undefined || asked === '' || asked === 'tcg') return 'tcg';
-  if (asked !== 'kvm')
-    throw new ElastosError('E_USAGE', `ELASTOS_QEMU_ACCEL must be tcg or kvm, not ${asked.slice(0, 20)}`);
-  if (arch !== hostArch()) throw new ElastosError('E_USAGE', `kvm runs only a ${hostArch()} guest here, not ${arch}`);
-  return 'kvm';
 }
 
 const AAVMF_CODE = '/usr/share/AAVMF/AAVMF_CODE.fd';
@@ -106,15 +92,10 @@ export class QemuBox {
     if (!existsSync(ctrl)) throw new ElastosError('E_IMAGE_BOOT', `swtpm did not create ${ctrl}`);
   }
 
-  private get accel(): 'tcg' | 'kvm' {
-    return this.o.accel ?? qemuAccel(this.o.arch);
-  }
-
   private qemuArgs(): string[] {
     const { arch, imageDir } = this.o;
     const cmdline = readFileSync(join(imageDir, 'cmdline.txt'), 'utf8').trim();
     const common = ['-m', String(this.o.memMib ?? 1024), '-smp', String(this.o.smp ?? 2), '-nographic', '-no-reboot'];
-    if (this.accel === 'kvm') common.push('-accel', 'kvm');
     common.push('-kernel', join(imageDir, 'vmlinuz'), '-initrd', join(imageDir, 'initrd.img'), '-append', cmdline);
     common.push('-drive', `if=none,id=disk0,format=raw,file=${this.o.disk}`, '-device', 'virtio-blk-pci,drive=disk0');
     common.push(
@@ -162,9 +143,7 @@ export class QemuBox {
       '-vga',
       'none',
       '-cpu',
-      // Under KVM, `max`/`host` ask for IA32_ARCH_CAPABILITIES, which a nested hypervisor may not
-      // let QEMU set (measured here: "failed to set MSR 0x10a"): the guest does without it.
-      this.accel === 'kvm' ? 'host,-arch-capabilities' : 'max',
+      'max',
       ...common,
       '-serial',
       'chardev:con0',
