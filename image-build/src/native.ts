@@ -1,5 +1,5 @@
 /**
- * Stage "native": node-tpm2's addon, peercred's addon and the capsule launcher, compiled for the
+ * Stage "native": node-tpm2's addon, the peercred and harden addons and the capsule launcher, compiled for the
  * target inside the buildroot (arm64 through qemu-user; see README "Native parts"). Keyed by
  * the buildroot, the Node headers and the sources, so a TypeScript-only change reuses it.
  */
@@ -15,6 +15,7 @@ import { REPO_ROOT } from './workspace-tree.js';
 const SOURCES = {
   tpm2: join(REPO_ROOT, 'runtime', 'node-tpm2', 'src', 'native'),
   peercred: join(REPO_ROOT, 'runtime', 'native', 'peercred'),
+  harden: join(REPO_ROOT, 'runtime', 'native', 'harden'),
   launcher: join(REPO_ROOT, 'runtime', 'launcher'),
   'node-addon-api': join(REPO_ROOT, 'node_modules', 'node-addon-api'),
 };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { boxWorkspaces, shipped, type Workspace } from './workspace-tree.js';
+import { boxWorkspaces, NATIVE_FILES, shipped, shippedData, type Workspace } from './workspace-tree.js';
 
 const ws = (name: string, deps: string[] = [], dir = name): Workspace => ({
   name,
@@ -48,5 +48,21 @@ describe('image: which workspaces go on the box', () => {
     ]) {
       assert.ok(!shipped(rel), rel);
     }
+  });
+
+  it("ships every file a box package declares: its native builds from the native stage, its data copied (the launcher's seccomp tables)", () => {
+    const box = boxWorkspaces();
+    const built = new Set(Object.values(NATIVE_FILES).map(([pkg, rel]) => `${pkg}/${rel}`));
+    for (const w of box)
+      for (const f of w.pkg.files ?? [])
+        if (f.split('/').includes('build'))
+          assert.ok(built.has(`${w.name}/${f}`), `${w.name}/${f}: no native stage output`);
+    const runtime = box.find((w) => w.name === '@elastos/runtime');
+    assert.ok(runtime);
+    assert.deepEqual(
+      shippedData(runtime).filter((f) => f.startsWith('launcher/seccomp/')),
+      ['launcher/seccomp/aarch64.json', 'launcher/seccomp/x86_64.json'],
+    );
+    assert.ok(built.has('@elastos/runtime/native/harden/build/Release/harden.node'));
   });
 });

@@ -24,7 +24,7 @@ export const BOX_ROOTS = ['@elastos/runtime', '@elastos/scripts', '@elastos/firm
 export interface Workspace {
   name: string;
   dir: string;
-  pkg: { name: string; dependencies?: Record<string, string>; bin?: Record<string, string> };
+  pkg: { name: string; dependencies?: Record<string, string>; bin?: Record<string, string>; files?: string[] };
 }
 
 export function allWorkspaces(): Workspace[] {
@@ -62,6 +62,23 @@ function copyWorkspace(w: Workspace, dest: string): void {
     recursive: true,
     filter: (s) => shipped(s === src ? '' : s.slice(src.length + 1)),
   });
+  // Data the package declares (e.g. the launcher's seccomp tables); built files come from "native".
+  for (const rel of shippedData(w)) cpSync(join(src, rel), join(dest, rel), { recursive: true });
+}
+
+/** The package's `files` entries that are neither code (bin/, dist/) nor a native build's output. */
+export function shippedData(w: Workspace): string[] {
+  return (w.pkg.files ?? []).filter((f) => !shipped(f) && !f.split('/').includes('build'));
+}
+
+/**
+ * Every file a box workspace declares (its `files`: what the runtime measures and loads) must be
+ * in the tree: a file the runtime loads but the image lacks stops it at start, on the box.
+ */
+export function missingDeclaredFiles(modulesDir: string, box: Workspace[]): string[] {
+  return box.flatMap((w) =>
+    (w.pkg.files ?? []).map((f) => join(w.name, f)).filter((rel) => !existsSync(join(modulesDir, rel))),
+  );
 }
 
 /** Stage "modules": the third-party production dependencies for the target (no workspaces). */
@@ -86,6 +103,14 @@ export async function buildModules(stages: StageRunner, p: ArchProfile, box: Wor
   });
 }
 
+/** The native stage's outputs (stages/native.sh) and where each goes: package, path in it. */
+export const NATIVE_FILES: Record<string, readonly [string, string]> = {
+  'tpm2.node': ['@elastos/node-tpm2', 'build/Release/tpm2.node'],
+  'peercred.node': ['@elastos/runtime', 'native/peercred/build/Release/peercred.node'],
+  'harden.node': ['@elastos/runtime', 'native/harden/build/Release/harden.node'],
+  'elastos-launch': ['@elastos/runtime', 'launcher/build/elastos-launch'],
+};
+
 /**
  * /usr/lib/elastos of the image: node_modules with the dependencies and the box workspaces as
  * real directories, plus the natively built files at their places.
@@ -94,16 +119,13 @@ export function installRuntime(dest: string, modules: string, box: Workspace[], 
   mkdirSync(dest, { recursive: true });
   cpSync(join(modules, 'node_modules'), join(dest, 'node_modules'), { recursive: true, verbatimSymlinks: true });
   for (const w of box) copyWorkspace(w, join(dest, 'node_modules', w.name));
-  const nativeFiles: Record<string, readonly [string, string]> = {
-    'tpm2.node': ['@elastos/node-tpm2', 'build/Release/tpm2.node'],
-    'peercred.node': ['@elastos/runtime', 'native/peercred/build/Release/peercred.node'],
-    'elastos-launch': ['@elastos/runtime', 'launcher/build/elastos-launch'],
-  };
-  for (const [file, [pkg, rel]] of Object.entries(nativeFiles)) {
+  for (const [file, [pkg, rel]] of Object.entries(NATIVE_FILES)) {
     const to = join(dest, 'node_modules', pkg, rel);
     mkdirSync(dirname(to), { recursive: true });
     cpSync(join(native, file), to);
   }
+  const missing = missingDeclaredFiles(join(dest, 'node_modules'), box);
+  require0(missing.length === 0 ? 0 : 1, `declared by their packages but not in the image: ${missing.join(', ')}`);
   const names = box.map((w) => w.name);
   writeFileSync(
     join(dest, 'package.json'),

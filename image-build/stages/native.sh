@@ -14,6 +14,8 @@ g++ $napi -DNODE_ADDON_API_DISABLE_DEPRECATED -Wall -Wno-unused-parameter -o out
   -ltss2-esys -ltss2-tctildr -ltss2-mu -ltss2-rc
 echo "[native] peercred.node"
 g++ $napi -Wall -o out/peercred.node peercred/peercred.cc
+echo "[native] harden.node"
+g++ $napi -Wall -Wextra -o out/harden.node harden/harden.cc
 echo "[native] elastos-launch"
 make -s -C launcher build/elastos-launch CFLAGS="-O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -ffile-prefix-map=/build=."
 cp launcher/build/elastos-launch out/

@@ -33,6 +33,11 @@ const EDITS: Array<[string, () => string]> = [
   ],
   ['the launcher binary (runs as root)', () => join(RUNTIME, 'launcher/build/elastos-launch')],
   ['the peercred addon', () => join(RUNTIME, 'native/peercred/build/Release/peercred.node')],
+  ['the harden addon (makes elastosd undumpable)', () => join(RUNTIME, 'native/harden/build/Release/harden.node')],
+  [
+    "the seccomp allow list the launcher's filter is built from",
+    () => join(RUNTIME, `launcher/seccomp/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}.json`),
+  ],
   ['the entry script (bin/elastosd)', () => join(RUNTIME, 'bin/elastosd')],
   ["the runtime's own code (dist/)", () => join(RUNTIME, 'dist/index.js')],
 ];
