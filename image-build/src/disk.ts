@@ -8,7 +8,11 @@ import { require0, STAGES_DIR, tail } from './rootfs.js';
 /** GPT partition type of a root slot (Discoverable Partitions Specification). */
 const ROOT_TYPE = { arm64: 'B921B045-1DF0-41C3-AF44-4C6F280D3FAE', amd64: '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709' };
 export const ROOT_A_PARTUUID = '6c1d1f0e-6f3a-4c63-9d2a-0000000000a1';
-export const DATA_MIB = 256;
+/**
+ * The data partition: the store, the trail, installed capsules and each capsule's preallocated
+ * data volume (64 MiB by default, storage's 320: runtime/launcher/README.md "Disk quota").
+ */
+export const DATA_MIB = 1024;
 export const BOOT_MIB = 128;
 
 export function duMib(dir: string): number {

@@ -30,6 +30,7 @@ export function rootfsPackages(p: ArchProfile): string[] {
     'libstdc++6',
     'kmod',
     'iproute2',
+    'nftables',
     'initramfs-tools',
     'zstd',
     'e2fsprogs',

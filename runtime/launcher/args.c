@@ -125,8 +125,11 @@ int parse_policy(int argc, char **argv, struct policy *p) {
     else if (opt_is(a, "--rw")) add_mount(p, M_RW, v);
     else if (opt_is(a, "--dev")) add_mount(p, M_DEV, v);
     else if (opt_is(a, "--tmpfs")) add_mount(p, M_TMPFS, v);
+    else if (opt_is(a, "--volume")) add_mount(p, M_VOLUME, v);
     else if (opt_is(a, "--hostname")) p->hostname = v;
     else if (opt_is(a, "--chdir")) p->chdir = v;
+    else if (opt_is(a, "--netns")) p->netns = v;
+    else if (opt_is(a, "--netns-ipv4")) p->netns_ipv4 = v;
     else if (opt_is(a, "--uid")) p->uid = (uid_t)num(v, a);
     else if (opt_is(a, "--gid")) p->gid = (gid_t)num(v, a);
     else if (opt_is(a, "--rlimit")) parse_rlimit(v, p);
@@ -143,6 +146,7 @@ int parse_policy(int argc, char **argv, struct policy *p) {
   if (i >= argc) dief("usage", "elastos-launch [options] -- PROGRAM [ARGS...]");
   if (p->uid == 0 || p->uid == (uid_t)-1 || p->gid == 0 || p->gid == (gid_t)-1)
     dief("usage", "--uid and --gid must name an unprivileged user");
+  if (p->netns != NULL && (p->ns_flags & CLONE_NEWNET)) dief("usage", "--netns joins a network namespace: do not --unshare net");
   p->argv = &argv[i];
   return 0;
 }

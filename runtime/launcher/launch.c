@@ -2,7 +2,7 @@
  * elastos-launch: starts one capsule confined, in this order (runtime/launcher/README.md):
  *   1. no_new_privs              5. drop privileges: groups, gid, uid, every capability
  *   2. join the capsule's cgroups 6. user namespace where asked (uid mapped to itself), caps dropped again
- *   3. unshare namespaces         7. rlimits, parent-death signal, close stray fds
+ *   3. join/unshare namespaces        7. rlimits, parent-death signal, close stray fds
  *   4. build the filesystem view  8. seccomp filter, then fork+exec the program (fd 3, the IPC channel, kept)
  * The parent stays outside the pid namespace as a small monitor: it drops to the capsule's uid,
  * forwards termination signals and exits with the capsule's status (128+N when killed by signal N).
@@ -205,6 +205,7 @@ int main(int argc, char **argv) {
   if (p.seccomp_export != NULL) return export_seccomp(&p);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
   join_cgroups(&p);
+  join_netns(&p);
   if (unshare(p.ns_flags) != 0) die("unshare");
   int alive[2];
   if (pipe2(alive, O_CLOEXEC) != 0) die("pipe");

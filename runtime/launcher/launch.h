@@ -9,11 +9,11 @@
 #define MAX_RULES 512 /* seccomp rules: the runtime sends ~200 (allow list + argument filters) */
 #define EXIT_SETUP 125 /* the launcher failed before exec: the supervisor reports E_CONFINE_LAUNCH */
 
-enum mount_kind { M_RO, M_RW, M_DEV, M_TMPFS };
+enum mount_kind { M_RO, M_RW, M_DEV, M_TMPFS, M_VOLUME };
 
 struct mount_item {
   enum mount_kind kind;
-  const char *src; /* host path (M_RO, M_RW, M_DEV) */
+  const char *src; /* host path (M_RO, M_RW, M_DEV; M_VOLUME: the image file) */
   const char *dst; /* path inside the view */
   const char *opt; /* tmpfs size */
 };
@@ -42,6 +42,8 @@ struct policy {
   int proc;
   const char *hostname;
   const char *chdir;
+  const char *netns; /* --netns PATH: join this network namespace (the runtime's, with its veth) */
+  const char *netns_ipv4; /* --netns-ipv4 ADDR/PREFIX,GW: configure its inside (netns.c) */
   uid_t uid;
   gid_t gid;
   struct rlimit_item rlimits[16];
@@ -64,6 +66,9 @@ void dief(const char *step, const char *detail);
 
 int parse_policy(int argc, char **argv, struct policy *p);
 void build_view(const struct policy *p);
+int open_volume(const char *image);
+void join_netns(const struct policy *p);
+void mount_volume(int image_fd, const char *target, uid_t uid, gid_t gid);
 void install_seccomp(const struct policy *p, const char *exec_path);
 int export_seccomp(const struct policy *p);
 int probe(void);

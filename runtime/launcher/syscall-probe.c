@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -87,8 +88,22 @@ static int forkbomb(void) {
   return 1;
 }
 
+/* `abstract NAME`: connects to the abstract unix socket @NAME (Landlock's scope refuses one made
+   outside the capsule's domain with EPERM). The address is the whole zero-padded sun_path, as
+   Node 20 binds `\0NAME`. */
+static int abstract_connect(const char *name) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  size_t n = strnlen(name, sizeof a.sun_path - 1);
+  memcpy(a.sun_path + 1, name, n);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  report("abstract_connect", fd < 0 ? fd : connect(fd, (struct sockaddr *)&a, sizeof a));
+  printf("}\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "forkbomb") == 0) return forkbomb();
+  if (argc > 2 && strcmp(argv[1], "abstract") == 0) return abstract_connect(argv[2]);
   if (argc > 1 && strcmp(argv[1], "exec-ok") == 0) return 42;
   char dir[] = "/tmp";
   report("mount", mount("tmpfs", dir, "tmpfs", 0, NULL));

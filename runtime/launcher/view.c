@@ -62,7 +62,7 @@ static void bind(int src_fd, const char *target, unsigned long flags) {
   if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) != 0) die(target);
 }
 
-static void mount_one(const struct mount_item *m, int src_fd) {
+static void mount_one(const struct policy *p, const struct mount_item *m, int src_fd) {
   char target[PATH_MAX];
   if (snprintf(target, sizeof target, "%s%s", NEWROOT, m->dst) >= (int)sizeof target) dief("path too long", m->dst);
   char data[64];
@@ -74,6 +74,10 @@ static void mount_one(const struct mount_item *m, int src_fd) {
     mkdir_p(target);
     snprintf(data, sizeof data, "size=%s,mode=1777", m->opt);
     if (mount("tmpfs", target, "tmpfs", SAFE | MS_NOEXEC, data) != 0) die(target);
+    break;
+  case M_VOLUME:
+    mkdir_p(target);
+    mount_volume(src_fd, target, p->uid, p->gid);
     break;
   }
 }
@@ -87,12 +91,12 @@ void build_view(const struct policy *p) {
   for (size_t i = 0; i < p->n_mounts; i++) {
     fds[i] = -1;
     if (p->mounts[i].kind == M_TMPFS) continue;
-    fds[i] = open(p->mounts[i].src, O_PATH | O_CLOEXEC);
+    fds[i] = p->mounts[i].kind == M_VOLUME ? open_volume(p->mounts[i].src) : open(p->mounts[i].src, O_PATH | O_CLOEXEC);
     if (fds[i] < 0) die(p->mounts[i].src);
   }
   if (mount("tmpfs", NEWROOT, "tmpfs", SAFE, "size=1m,mode=0755") != 0) die("tmpfs root");
   for (size_t i = 0; i < p->n_mounts; i++) {
-    mount_one(&p->mounts[i], fds[i]);
+    mount_one(p, &p->mounts[i], fds[i]);
     if (fds[i] >= 0) close(fds[i]);
   }
   if (p->proc) {

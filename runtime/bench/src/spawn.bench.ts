@@ -79,7 +79,19 @@ async function main(): Promise<void> {
   const spawned: number[] = [];
   const granted: number[] = [];
   const grantedDirs = makeCapsuleDirs(tmp.path, 'benchnet');
+  const quota: number[] = [];
+  // The daemon's default: the capsule's data on its own volume (data-volume.ts), made before the rounds.
+  const quotaSpec = {
+    ...spec,
+    ...makeCapsuleDirs(tmp.path, 'benchdisk'),
+    name: 'benchdisk',
+    id: 'benchdisk',
+    limits: { ...spec.limits, diskBytes: 64 * 1024 * 1024 },
+  };
   try {
+    await sup.start(quotaSpec);
+    await new LineReader(socket as Socket).next();
+    await sup.stop('benchdisk');
     for (let i = 0; i < ROUNDS; i++) {
       const f = await plainOnce(file, 'fork');
       forked.push(f.ms);
@@ -92,12 +104,18 @@ async function main(): Promise<void> {
       await new LineReader(socket as Socket).next();
       confined.push(performance.now() - t0);
       await sup.stop('bench');
-      // The same capsule with a network grant (AF_INET/AF_INET6 in its filter; the host's network namespace).
+      // The same capsule with a network grant (AF_INET/AF_INET6 in its filter; its own network namespace,
+      // veth pair and routes made for it, removed after it: capsule-net.ts).
       const t1 = performance.now();
       await sup.start({ ...spec, ...grantedDirs, name: 'benchnet', id: 'benchnet', network: true });
       await new LineReader(socket as Socket).next();
       granted.push(performance.now() - t1);
       await sup.stop('benchnet');
+      const t2 = performance.now();
+      await sup.start(quotaSpec);
+      await new LineReader(socket as Socket).next();
+      quota.push(performance.now() - t2);
+      await sup.stop('benchdisk');
     }
     // Idle memory: one capsule and one forked child, settled for a second.
     await sup.start(spec);
@@ -122,6 +140,13 @@ async function main(): Promise<void> {
       row('confined capsule spawn to first message (median) vs fork', c, b, 'ms', '<= 1.3x'),
       row('confined capsule spawn to first message (median) vs spawn with a fd-3 pipe', c, median(spawned), 'ms'),
       row('network-granted capsule spawn to first message (median) vs fork', median(granted), b, 'ms', '<= 1.3x'),
+      row(
+        'capsule with a disk quota (own volume) spawn to first message (median) vs fork',
+        median(quota),
+        b,
+        'ms',
+        '<= 1.3x',
+      ),
       // The fastest of each: the mechanism's own cost, least disturbed by other load on the machine.
       row('confined capsule spawn to first message (best) vs fork', Math.min(...confined), Math.min(...forked), 'ms'),
       row('idle capsule PSS vs forked child', cap.pss / MB, base.pss / MB, 'MB'),

@@ -19,9 +19,10 @@ export interface RunSpec {
   codeDir: string;
   entry: string;
   dataDir: string;
-  limits: { memoryBytes: number; pids: number; cpuPercent: number };
+  limits: { memoryBytes: number; pids: number; cpuPercent: number; diskBytes?: number };
   network: boolean;
   env: Record<string, string>;
+  configFiles?: Array<{ host: string; view: string }>;
 }
 
 /** The supervisor as the host uses it (structurally `Supervisor` of runtime/src/supervise). */
@@ -51,6 +52,8 @@ export interface CapsuleHostOptions {
 
 /** Where the confined capsule sees its data dir (runtime/launcher/README.md, the view). */
 export const CAPSULE_DATA_VIEW = '/capsule/data';
+/** Where the shell reads the admin's rules (bound read-only from its host data dir). */
+export const SHELL_RULES_VIEW = '/capsule/config/rules.json';
 const ORDER: Record<string, number> = { shell: 0, provider: 1, app: 2 };
 
 export interface CapsuleRow {
@@ -164,18 +167,28 @@ export class CapsuleHost {
     };
     const key = this.opts.runtimePublicKey;
     if (key) env.ELASTOS_RUNTIME_KEY = Buffer.from(key).toString('hex');
-    // The shell's rules live in its own data dir, where the admin puts them (capsules/shell/README.md).
-    if (c.manifest.type === 'shell' && existsSync(join(c.dataDir, 'rules.json')))
-      env.ELASTOS_SHELL_RULES = `${CAPSULE_DATA_VIEW}/rules.json`;
+    // The shell's rules live in its own data dir, where the admin puts them (capsules/shell/README.md);
+    // bound read-only from there, as its data may be on its own volume (launcher README "Disk quota").
+    const rules = join(c.dataDir, 'rules.json');
+    const configFiles =
+      c.manifest.type === 'shell' && existsSync(rules) ? [{ host: rules, view: SHELL_RULES_VIEW }] : [];
+    if (configFiles.length > 0) env.ELASTOS_SHELL_RULES = SHELL_RULES_VIEW;
     return {
       name: c.name,
       id: c.id,
       codeDir: c.codeDir,
       entry: c.entry,
       dataDir: c.dataDir,
-      limits: { memoryBytes: c.limits.memoryMiB * 1024 * 1024, pids: c.limits.pids, cpuPercent: c.limits.cpuPercent },
+      limits: {
+        memoryBytes: c.limits.memoryMiB * 1024 * 1024,
+        pids: c.limits.pids,
+        cpuPercent: c.limits.cpuPercent,
+        // Absent: the supervisor's default (config confine.diskBytes).
+        ...(c.limits.diskMiB !== undefined ? { diskBytes: c.limits.diskMiB * 1024 * 1024 } : {}),
+      },
       network: c.network,
       env,
+      ...(configFiles.length > 0 ? { configFiles } : {}),
     };
   }
 }

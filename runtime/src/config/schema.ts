@@ -103,6 +103,11 @@ export interface ElastosConfig {
     stopGraceMs: number;
     /** Size of each capsule's private /tmp (charged to its memory limit). */
     tmpBytes: number;
+    /**
+     * Default disk quota: the size of a capsule's own data volume when its manifest names none
+     * (limits.diskMiB); 0: no volume, its data dir shares the store's filesystem.
+     */
+    diskBytes: number;
     restart: {
       initialDelayMs: number;
       maxDelayMs: number;
@@ -230,6 +235,7 @@ export const CONFIG_SCHEMA = {
         instancesDir: { type: 'string', minLength: 1, default: '/run/elastos-instances' },
         stopGraceMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 2000 },
         tmpBytes: { type: 'integer', minimum: 65_536, default: 16_777_216 },
+        diskBytes: { type: 'integer', minimum: 0, default: 67_108_864 },
         restart: {
           type: 'object',
           additionalProperties: false,

@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { Logger } from '../log/index.js';
+import { CapsuleNetwork, netTools } from './capsule-net.js';
 import type { CgroupDriver } from './cgroup.js';
 import { detectCgroupDriver } from './cgroup-detect.js';
+import { DataVolumes, volumeTools } from './data-volume.js';
 import { type KernelLayers, type LayerStatus, layerReport, missingLayers, probeKernel } from './doctor.js';
 import { nodeBinds } from './node-files.js';
 
@@ -35,6 +37,10 @@ export interface ConfineContext {
   memfdNoexec: boolean;
   /** Layers missing and tolerated (dev only): already warned about and audited. */
   degraded: LayerStatus[];
+  /** Private networks for network-granted capsules; absent: such a capsule is refused. */
+  network?: CapsuleNetwork;
+  /** Data volumes (disk quotas); absent: a capsule with a quota is refused. */
+  volumes?: DataVolumes;
 }
 
 /** Recording the allow list (runtime/launcher/seccomp/README.md): every launch runs under strace. */
@@ -74,5 +80,17 @@ export async function prepareConfinement(opts: ConfineOptions): Promise<ConfineC
     landlockAbi: layers.landlockAbi,
     memfdNoexec: layers.memfdNoexec,
     degraded,
+    network: privateNetwork(layers),
+    volumes: dataVolumes(layers),
   };
+}
+
+function dataVolumes(layers: KernelLayers): DataVolumes | undefined {
+  const tools = layers.diskQuota ? volumeTools() : undefined;
+  return tools ? new DataVolumes(tools) : undefined;
+}
+
+function privateNetwork(layers: KernelLayers): CapsuleNetwork | undefined {
+  const tools = layers.privateNetwork ? netTools() : undefined;
+  return tools ? new CapsuleNetwork(tools) : undefined;
 }

@@ -20,6 +20,8 @@ const FULL: KernelLayers = {
   userNamespace: true,
   landlockAbi: 7,
   memfdNoexec: true,
+  privateNetwork: true,
+  diskQuota: true,
   cgroup: { v1: [], v2: ['memory', 'pids', 'cpu'], version: 2, controllers: ['memory', 'pids', 'cpu'] },
 };
 
@@ -57,6 +59,30 @@ describe('confinement doctor', () => {
       code: 'E_CONFINE_UNAVAILABLE',
       message: /seccomp/,
     });
+  });
+
+  // Optional layers whose absence refuses only the capsules that need them; production still runs.
+  const optional: Array<[layer: string, key: 'privateNetwork' | 'diskQuota', detail: RegExp]> = [
+    ['network.private', 'privateNetwork', /own netns, veth \+ NAT, nftables egress policy/],
+    ['disk.quota', 'diskQuota', /own preallocated ext4 volume/],
+  ];
+  it('reports the private network and the disk quota; without either production still runs (capsules that need it are refused)', () => {
+    for (const [layer, key, detail] of optional) {
+      const row = (k: KernelLayers) => layerReport(k).find((r) => r.layer === layer);
+      assert.equal(row(FULL)?.available, true, layer);
+      assert.match(row(FULL)?.detail ?? '', detail);
+      const without = layerReport({ ...FULL, [key]: false });
+      assert.equal(without.find((r) => r.layer === layer)?.available, false, layer);
+      assert.deepEqual(missingLayers(without, 'production'), [], layer);
+    }
+  });
+
+  it('finds iproute2 and nftables on this machine (CI fails without: scripts/setup installs them)', function () {
+    requireFeature(this, probeKernel(BUNDLED_LAUNCHER).privateNetwork, 'ip and nft (iproute2, nftables)');
+  });
+
+  it('finds loop devices, ext4 and e2fsprogs on this machine (CI fails without)', function () {
+    requireFeature(this, probeKernel(BUNDLED_LAUNCHER).diskQuota, 'loop devices, ext4, mke2fs, fallocate');
   });
 
   it('each row says what its absence means', () => {

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ElastosError } from '../errors/index.js';
+import { netTools } from './capsule-net.js';
 import { WANTED_CONTROLLERS } from './cgroup.js';
 import { readCgroupLayout } from './cgroup-fs.js';
+import { volumeTools } from './data-volume.js';
 
 /** What `elastos-launch --probe` and the cgroup mounts say about this kernel. */
 export interface KernelLayers {
@@ -15,6 +17,10 @@ export interface KernelLayers {
   landlockAbi: number;
   /** The kernel has vm.memfd_noexec (6.3+), which the launcher sets to 2 in each capsule's pid namespace. */
   memfdNoexec: boolean;
+  /** iproute2 and nftables are there: a network-granted capsule gets its own namespace (capsule-net.ts). */
+  privateNetwork: boolean;
+  /** Loop devices, ext4, mke2fs and fallocate: a capsule's data gets its own size-limited volume. */
+  diskQuota: boolean;
   /** v1/v2: the wanted controllers (memory, pids, cpu) each version offers; `all*`: every controller. */
   cgroup: {
     v1: string[];
@@ -73,6 +79,8 @@ export function probeKernel(launcher: string): KernelLayers {
     userNamespace: p?.userNamespace ?? false,
     landlockAbi: p?.landlockAbi ?? 0,
     memfdNoexec: p?.memfdNoexec ?? false,
+    privateNetwork: netTools() !== undefined,
+    diskQuota: volumeTools() !== undefined,
     cgroup: {
       v1,
       v2,
@@ -164,6 +172,20 @@ const ROWS: Record<string, Row> = {
     degradable: true,
     meaning: 'exec is not limited to Node by path (seccomp still refuses later execs)',
   },
+  privateNetwork: {
+    layer: 'network.private',
+    required: false,
+    degradable: true,
+    meaning:
+      'a capsule with a network grant is refused (E_CONFINE_UNAVAILABLE): it never shares the host network; install iproute2 and nftables',
+  },
+  diskQuota: {
+    layer: 'disk.quota',
+    required: false,
+    degradable: true,
+    meaning:
+      "a capsule with a disk quota is refused (E_CONFINE_UNAVAILABLE): its data would share the store's filesystem; needs loop devices, ext4, e2fsprogs",
+  },
   landlockScope: {
     layer: 'landlock.scope',
     required: false,
@@ -210,6 +232,20 @@ export function layerReport(k: KernelLayers): LayerStatus[] {
       k.memfdNoexec ? 'vm.memfd_noexec=2 per capsule pid namespace' : 'absent (Linux < 6.3)',
     ),
     row('landlock', k.landlockAbi > 0, k.landlockAbi > 0 ? `ABI ${k.landlockAbi}: execute only Node` : 'absent'),
+    row(
+      'privateNetwork',
+      k.privateNetwork,
+      k.privateNetwork
+        ? 'granted capsules: own netns, veth + NAT, nftables egress policy (no host, LAN or link-local)'
+        : 'ip or nft missing',
+    ),
+    row(
+      'diskQuota',
+      k.diskQuota,
+      k.diskQuota
+        ? 'data on its own preallocated ext4 volume (loop), ENOSPC when full'
+        : 'loop, ext4 or e2fsprogs missing',
+    ),
     row(
       'landlockScope',
       k.landlockAbi >= 6,

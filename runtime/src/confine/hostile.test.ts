@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { LineReader, makeCapsuleDirs, makeTempDir, requireFeature } from '@elastos/testkit';
+import { LineReader, makeCapsuleDirs, makeTempDir, NetWorld, pollFor, requireFeature } from '@elastos/testkit';
 import { Trail } from '../audit/fixtures/trail.js';
 import { createLogger } from '../log/index.js';
 import { Supervisor } from '../supervise/index.js';
+import { netnsName, vethName } from './capsule-net.js';
 import type { ConfineContext } from './confine-context.js';
+import { volumePath } from './data-volume.js';
 import { productionContext } from './fixtures/production-context.js';
 import { launchPlan } from './launch-plan.js';
+import { slotAddresses } from './net-policy.js';
 import type { CapsuleSpec } from './types.js';
 
 /**
@@ -25,6 +28,7 @@ const log = createLogger({ name: 'hostile-test', level: 'fatal' });
 const MiB = 1024 * 1024;
 const ENOSYS = 38;
 const EACCES = 13;
+const EPERM = 1;
 
 function escaped(results: Record<string, string>): string[] {
   return Object.entries(results)
@@ -95,7 +99,7 @@ describe('hostile capsules (real launcher)', function () {
     assert.ok(!existsSync('/pwned') && !existsSync(join(victim.dataDir, 'pwned')));
   });
 
-  it('cannot reach a TCP server on 127.0.0.1 without a network grant (and can with one)', async () => {
+  it('cannot reach a TCP server on 127.0.0.1 without a network grant', async () => {
     let connections = 0;
     const server: Server = createServer((s: Socket) => {
       connections++;
@@ -108,13 +112,157 @@ describe('hostile capsules (real launcher)', function () {
       assert.deepEqual(escaped(denied.results), []);
       assert.equal(denied.results.tcpLoopback, 'EAFNOSUPPORT');
       assert.equal(connections, 0);
-      // Control: the same capsule with a grant connects, so the denial above is the confinement's doing.
-      const granted = await attack('netgrant', { ATTACK: 'network', PORT: port }, { network: true });
-      assert.equal(granted.results.tcpLoopback, 'ESCAPED connected');
-      assert.equal(connections, 1);
     } finally {
       server.close();
     }
+  });
+
+  it('with a network grant: its own namespace reaches the internet, never the host, its abstract sockets or the LAN', async function () {
+    requireFeature(this, ctx.network !== undefined, 'a private network (iproute2, nftables)');
+    this.timeout(60_000);
+    const world = await NetWorld.open();
+    let connections = 0;
+    const server: Server = createServer((s: Socket) => {
+      connections++;
+      s.destroy();
+    });
+    const abstract = `elastos-hostile-${process.pid}`;
+    let abstractHits = 0;
+    const unixServer: Server = createServer((s: Socket) => {
+      abstractHits++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+    await new Promise<void>((r) => unixServer.listen(`\0${abstract}`, r));
+    const port = String((server.address() as { port: number }).port);
+    const uid = 300_777;
+    try {
+      const { results } = await attack(
+        'netgrant',
+        {
+          ATTACK: 'network',
+          PORT: port,
+          TARGET_internet: world.internet.target,
+          TARGET_lan: world.lan.target,
+          TARGET_hostViaGateway: `${slotAddresses(uid).gateway}:${port}`,
+          TARGET_hostAbstract: `@${abstract}`,
+        },
+        { network: true, uid },
+      );
+      const { internet, ...rest } = results;
+      assert.equal(internet, 'ESCAPED connected', 'control: the internet is reachable (through NAT)');
+      await pollFor('the internet server to count it', async () => (world.internet.hits() === 1 ? true : undefined));
+      assert.deepEqual(escaped(rest), []);
+      assert.equal(rest.tcpLoopback, 'ECONNREFUSED', "its own loopback: the host's 127.0.0.1 is not there");
+      assert.equal(rest.hostViaGateway, 'EHOSTUNREACH', 'the host through its gateway: rejected by the policy');
+      assert.equal(rest.lan, 'EHOSTUNREACH', 'a LAN address: rejected by the policy');
+      assert.equal(world.lan.hits(), 0);
+      assert.equal(connections + abstractHits, 0, "nothing reached the host's listeners");
+    } finally {
+      server.close();
+      unixServer.close();
+      world.remove();
+    }
+    // The namespace and veth went with the capsule.
+    await sup.stopAll();
+    assert.deepEqual(netLeftovers(uid), [], 'its namespace and veth were removed at stop');
+  });
+
+  it('with a network grant, killed: its namespace and veth still go with it', async () => {
+    const uid = 300_778;
+    await run('netkilled', { ATTACK: 'serve' }, { network: true, uid });
+    assert.equal(existsSync(`/run/netns/elastos-${uid}`), true, 'control: it had its own namespace');
+    const exited = new Promise<void>((r) => sup.once('exit', () => r()));
+    const launcher = sup.list().find((c) => c.name === 'netkilled')?.pid;
+    assert.ok(launcher, 'it runs');
+    // Its Node, the launcher's child, killed outright (as the OOM killer or an admin's kill -9 would).
+    const node = await pollFor(
+      'its Node under the launcher',
+      async () => {
+        const pid = Number(readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(' ')[0]);
+        return pid > 1 ? pid : undefined;
+      },
+      10_000,
+    );
+    process.kill(node, 'SIGKILL');
+    await exited;
+    assert.deepEqual(netLeftovers(uid), [], 'nothing left after the kill');
+  });
+
+  it('a network grant on a host without a private network is refused with its code, and audited', async () => {
+    const refusing = new Supervisor({ ...ctx, network: undefined }, { log, audit: trail.log, uidBase: 300_000 });
+    const dirs = makeCapsuleDirs(tmp.path, 'nonet');
+    const spec = { name: 'nonet', id: 'test-nonet', ...dirs, network: true, env: {}, limits: lim(64, 16) };
+    await assert.rejects(refusing.start(spec), { code: 'E_CONFINE_UNAVAILABLE' });
+    const [refused] = await trail.ofType('capsule.refused');
+    assert.equal(refused?.code, 'E_CONFINE_UNAVAILABLE');
+    assert.equal(refused?.resource, 'capsule:nonet');
+    assert.equal(refusing.list().length, 0, 'it never ran');
+  });
+
+  it('Landlock scopes abstract unix sockets: refused even where the network namespace is shared', async function () {
+    requireFeature(this, ctx.landlockAbi >= 6, 'Landlock ABI 6 (abstract unix socket scope)');
+    const name = `elastos-scope-${process.pid}`;
+    let hits = 0;
+    const server: Server = createServer((s: Socket) => {
+      hits++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(`\0${name}`, r));
+    // The network namespace taken away: only Landlock's scope stands between it and the host's socket.
+    const sharedNet = (args: string[]) => args.map((a) => a.replace(/,net$/, ''));
+    const noScope = (args: string[]) => sharedNet(args).filter((a) => a !== '--landlock-scope');
+    try {
+      const scoped = await runSyscallProbe(ctx, tmp.path, ['abstract', name], sharedNet);
+      assert.equal(scoped.abstract_connect, EPERM, 'Landlock refuses a socket made outside its domain');
+      assert.equal(hits, 0);
+      const open = await runSyscallProbe(ctx, tmp.path, ['abstract', name], noScope);
+      assert.equal(open.abstract_connect, 0, 'control: without the scope (and the namespace) it connects');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a capsule that writes until its disk quota is full gets ENOSPC; its neighbour and the audit trail go on', async function () {
+    requireFeature(this, ctx.volumes !== undefined, 'data volumes (loop devices, ext4, e2fsprogs)');
+    const neighbour = await run('neighbour', { ATTACK: 'serve' });
+    await neighbour.reader.next();
+    const filler = await run(
+      'filler',
+      { ATTACK: 'fill', FILL_MIB: '64' },
+      { limits: { ...lim(128, 32), diskBytes: 16 * MiB } },
+    );
+    const report = await filler.reader.next<Report>(30_000);
+    show(report);
+    assert.deepEqual(escaped(report.results), []);
+    assert.equal(report.results.fill, 'ENOSPC');
+    assert.ok(Number(report.results.writtenMiB) < 16, 'stopped inside its 16 MiB');
+    assert.equal(report.results.writesAfterFreeing, 'ok', 'its own space comes back when it frees it');
+    // Its data went to its volume, preallocated at its size: nothing of it on the store's filesystem.
+    const dataDir = join(tmp.path, 'filler', 'data');
+    assert.equal(statSync(volumePath(dataDir)).size, 16 * MiB);
+    assert.deepEqual(readdirSync(dataDir), [], 'its host data dir took nothing');
+    assert.equal(loopsOf(volumePath(dataDir)).length, 1, 'control: attached while it runs');
+    // The rest of the box goes on: the neighbour answers, the trail takes records, the filler serves.
+    await echo(neighbour);
+    await trail.log.append({ actor: 'runtime', type: 'test.after-fill', resource: 'capsule:filler' });
+    assert.equal((await trail.ofType('test.after-fill')).length, 1);
+    await filler.reader.next();
+    await echo(filler);
+    await sup.stopAll();
+    assert.deepEqual(loopsOf(volumePath(dataDir)), [], 'its volume went with it (unmounted, loop detached)');
+  });
+
+  it('a disk quota the store cannot spare is refused with its code, and audited', async function () {
+    requireFeature(this, ctx.volumes !== undefined, 'data volumes (loop devices, ext4, e2fsprogs)');
+    const dirs = makeCapsuleDirs(tmp.path, 'greedy');
+    const limits = { ...lim(64, 16), diskBytes: 2 ** 50 };
+    await assert.rejects(sup.start({ name: 'greedy', id: 'test-greedy', ...dirs, network: false, env: {}, limits }), {
+      code: 'E_CONFINE_DISK',
+    });
+    const [refused] = await trail.ofType('capsule.refused');
+    assert.equal(refused?.code, 'E_CONFINE_DISK');
+    assert.equal(existsSync(volumePath(dirs.dataDir)), false, 'no volume was made');
   });
 
   it('cannot signal, debug or read the runtime process', async () => {
@@ -228,6 +376,24 @@ function lim(memoryMiB: number, pids: number, cpuPercent = 50) {
 interface Conn {
   reader: LineReader;
   socket: Socket;
+}
+
+/** What a granted capsule's private network left behind: its namespace, its host-side veth. */
+function netLeftovers(uid: number): string[] {
+  return [`/run/netns/${netnsName(uid)}`, `/sys/class/net/${vethName(uid)}`].filter((p) => existsSync(p));
+}
+
+/** Loop devices whose backing file is `image`. */
+function loopsOf(image: string): string[] {
+  return readdirSync('/sys/block')
+    .filter((d) => d.startsWith('loop'))
+    .filter((d) => {
+      try {
+        return readFileSync(`/sys/block/${d}/loop/backing_file`, 'utf8').trim() === image;
+      } catch {
+        return false; // not attached
+      }
+    });
 }
 
 /** One round trip to a serving capsule; returns its latency in ms. */

@@ -39,10 +39,34 @@ describe('launch plan and seccomp policy', () => {
     assert.equal(args.at(-1), '/capsule/code/main.mjs');
   });
 
-  it('keeps the network namespace link and name resolution files only with a grant', () => {
-    const { args } = launchPlan({ ...spec, network: true }, ctx);
+  it('with a grant: joins its private network namespace (--netns) and keeps name resolution files', () => {
+    const { args } = launchPlan({ ...spec, network: true }, { ...ctx, netns: '/run/netns/elastos-300001' });
     assert.ok(!valuesOf(args, '--unshare')[0]?.includes('net'));
+    assert.deepEqual(valuesOf(args, '--netns'), ['/run/netns/elastos-300001']);
+    assert.deepEqual(valuesOf(launchPlan(spec, { ...ctx, netns: '/run/netns/x' }).args, '--netns'), []);
+    const inside = { ...ctx, netns: '/run/netns/x', netnsIpv4: '10.231.0.6/30,10.231.0.5' };
+    assert.deepEqual(valuesOf(launchPlan({ ...spec, network: true }, inside).args, '--netns-ipv4'), [
+      '10.231.0.6/30,10.231.0.5',
+    ]);
+    const bad = { ...inside, netnsIpv4: '10.0.0.1/30 --rw /:/x' };
+    assert.throws(() => launchPlan({ ...spec, network: true }, bad), { code: 'E_CONFINE_LAUNCH' });
     assert.ok(valuesOf(args, '--seccomp').every((r) => r !== '97:socket:0:0xffffffff:2'));
+  });
+
+  it('with a disk quota: its volume at /capsule/data instead of its data dir', () => {
+    const { args } = launchPlan(spec, { ...ctx, volume: `${spec.dataDir}.ext4` });
+    assert.deepEqual(valuesOf(args, '--volume'), [`${spec.dataDir}.ext4:/capsule/data`]);
+    assert.deepEqual(valuesOf(args, '--rw'), []);
+    assert.throws(() => launchPlan(spec, { ...ctx, volume: '/a:/b.ext4' }), { code: 'E_CONFINE_LAUNCH' });
+  });
+
+  it("binds the admin's config files read-only under /capsule/config, and nowhere else", () => {
+    const files = [{ host: `${spec.dataDir}/rules.json`, view: '/capsule/config/rules.json' }];
+    const plan = launchPlan({ ...spec, configFiles: files }, ctx);
+    assert.ok(valuesOf(plan.args, '--ro').includes(`${spec.dataDir}/rules.json:/capsule/config/rules.json`));
+    assert.ok(plan.args.includes('--allow-fs-read=/capsule/config/rules.json'));
+    const outside = [{ host: '/etc/shadow', view: '/capsule/code/x' }];
+    assert.throws(() => launchPlan({ ...spec, configFiles: outside }, ctx), { code: 'E_CONFINE_LAUNCH' });
   });
 
   it('refuses an entry outside the code dir and paths the launcher would misparse', () => {

@@ -18,6 +18,12 @@ export interface PlanContext {
   memfdNoexec?: boolean;
   /** Size of the private /tmp (tmpfs, charged to the capsule's memory cgroup). */
   tmpBytes: number;
+  /** A network-granted capsule's own network namespace (capsule-net.ts), joined instead of the host's. */
+  netns?: string;
+  /** Its inside: `ADDR/PREFIX,GATEWAY`, configured by the launcher once it joined. */
+  netnsIpv4?: string;
+  /** The capsule's data volume (data-volume.ts), mounted at /capsule/data instead of its data dir. */
+  volume?: string;
 }
 
 export interface LaunchPlan {
@@ -48,6 +54,7 @@ export function nodeFlags(spec: CapsuleSpec): string[] {
     `--allow-fs-write=${VIEW.tmp}/*`,
     '--disable-warning=ExperimentalWarning',
   ];
+  for (const f of spec.configFiles ?? []) flags.push(`--allow-fs-read=${f.view}`);
   if (spec.workers === true) flags.push('--allow-worker');
   if (spec.childProcess === true) flags.push('--allow-child-process');
   return flags;
@@ -55,7 +62,13 @@ export function nodeFlags(spec: CapsuleSpec): string[] {
 
 function viewArgs(spec: CapsuleSpec, ctx: PlanContext): string[] {
   const args = ['--ro', `${safePath(spec.codeDir, 'codeDir')}:${VIEW.code}`];
-  args.push('--rw', `${safePath(spec.dataDir, 'dataDir')}:${VIEW.data}`);
+  for (const f of spec.configFiles ?? []) {
+    if (!normalize(f.view).startsWith(`${VIEW.config}/`))
+      throw new ElastosError('E_CONFINE_LAUNCH', `config file ${f.view} outside ${VIEW.config}`);
+    args.push('--ro', `${safePath(f.host, 'config file')}:${safePath(f.view, 'config file')}`);
+  }
+  if (ctx.volume !== undefined) args.push('--volume', `${safePath(ctx.volume, 'volume')}:${VIEW.data}`);
+  else args.push('--rw', `${safePath(spec.dataDir, 'dataDir')}:${VIEW.data}`);
   args.push('--tmpfs', `${VIEW.tmp}:${ctx.tmpBytes}`);
   for (const bind of ctx.nodeBinds) args.push('--ro', bind);
   for (const dev of DEVICES) args.push('--dev', `${dev}:${dev}`);
@@ -83,6 +96,12 @@ export function launchPlan(spec: CapsuleSpec, ctx: PlanContext): LaunchPlan {
   const namespaces = ['mnt', 'pid', 'ipc', 'uts', 'cgroup', 'user?', ...(spec.network ? [] : ['net'])];
   const args = ['--unshare', namespaces.join(','), '--proc', '--hostname', 'capsule', '--chdir', VIEW.code];
   for (const dir of ctx.cgroupDirs) args.push('--cgroup', safePath(dir, 'cgroup'));
+  if (spec.network && ctx.netns !== undefined) args.push('--netns', safePath(ctx.netns, 'netns'));
+  if (spec.network && ctx.netnsIpv4 !== undefined) {
+    if (!/^\d+\.\d+\.\d+\.\d+\/\d+,\d+\.\d+\.\d+\.\d+$/.test(ctx.netnsIpv4))
+      throw new ElastosError('E_CONFINE_LAUNCH', `bad private network address ${ctx.netnsIpv4}`);
+    args.push('--netns-ipv4', ctx.netnsIpv4);
+  }
   args.push(...viewArgs(spec, ctx));
   args.push('--uid', String(ctx.uid), '--gid', String(ctx.uid), '--keep-fd', '3');
   args.push('--rlimit', 'core:0:0', '--rlimit', 'nofile:1024:1024');

@@ -9,6 +9,8 @@ export interface CapsuleLimits {
   pids: number;
   /** CPU share as a percentage of one core (100 = one full core). */
   cpuPercent: number;
+  /** Disk quota: the size of the capsule's own data volume (data-volume.ts); absent: none. */
+  diskBytes?: number;
 }
 
 export interface CapsuleSpec {
@@ -31,6 +33,11 @@ export interface CapsuleSpec {
   workers?: boolean;
   /** Declared in the manifest: allow child_process (still confined to the same view, cgroup and filter). */
   childProcess?: boolean;
+  /**
+   * Host files the admin keeps for the capsule (the shell's rules.json), bound read-only at `view`
+   * (under /capsule/config): they stay editable on the host when its data is on its own volume.
+   */
+  configFiles?: Array<{ host: string; view: string }>;
   /** Unprivileged uid/gid to run as; the supervisor assigns one from its range when absent. */
   uid?: number;
 }
@@ -39,6 +46,7 @@ export interface CapsuleSpec {
 export const VIEW = {
   code: '/capsule/code',
   data: '/capsule/data',
+  config: '/capsule/config',
   tmp: '/tmp',
 } as const;
 

@@ -54,6 +54,8 @@ export class CapsuleRun {
     plan: LaunchPlan,
     readonly cgroup: CapsuleCgroup,
     onOutput: (stream: 'stdout' | 'stderr', line: string) => void,
+    /** Undoes what was made for this run besides the cgroup (its private network), once it is empty. */
+    private readonly release?: () => Promise<void>,
   ) {
     this.baseline = cgroup.events();
     this.child = spawn(plan.command, plan.args, { env: plan.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
@@ -115,6 +117,7 @@ export class CapsuleRun {
     await this.cgroup.killAll();
     const limitEvents = this.limitEvents();
     await this.cgroup.remove();
+    await this.release?.();
     let cause: ErrorCode | undefined;
     if (limitEvents.oomKills > 0) cause = 'E_CONFINE_OOM';
     else if (limitEvents.pidsMax > 0 && !this.stopRequested) cause = 'E_CONFINE_PIDS';

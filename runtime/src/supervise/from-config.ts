@@ -30,5 +30,6 @@ export function supervisorFromConfig(
     uidBase: c.uidBase,
     uidCount: c.uidCount,
     tmpBytes: c.tmpBytes,
+    diskBytes: c.diskBytes,
   });
 }

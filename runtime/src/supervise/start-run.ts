@@ -1,3 +1,4 @@
+import type { CapsuleNet } from '../confine/capsule-net.js';
 import type { CapsuleCgroup } from '../confine/cgroup.js';
 import type { ConfineContext } from '../confine/confine-context.js';
 import { type LaunchPlan, launchPlan } from '../confine/launch-plan.js';
@@ -13,8 +14,12 @@ export function startRun(
   ctx: ConfineContext,
   tmpBytes: number,
   onOutput: (stream: 'stdout' | 'stderr', line: string) => void,
+  /** A network-granted capsule's namespace (privateNetwork); released when the run ends. */
+  net?: CapsuleNet,
+  /** Its data volume (dataVolume), mounted by the launcher in the capsule's namespace only. */
+  volume?: string,
 ): CapsuleRun {
-  prepareDataDir(spec.dataDir, uid);
+  if (volume === undefined) prepareDataDir(spec.dataDir, uid);
   let cgroup: CapsuleCgroup;
   try {
     cgroup = ctx.cgroups.create(spec.name, spec.limits);
@@ -26,10 +31,41 @@ export function startRun(
   }
   let plan: LaunchPlan;
   try {
-    plan = launchPlan(spec, { ...ctx, cgroupDirs: cgroup.dirs, uid, tmpBytes });
+    plan = launchPlan(spec, {
+      ...ctx,
+      cgroupDirs: cgroup.dirs,
+      uid,
+      tmpBytes,
+      netns: net?.path,
+      netnsIpv4: net?.ipv4,
+      volume,
+    });
   } catch (err) {
     void cgroup.remove().catch(() => undefined);
     throw err;
   }
-  return new CapsuleRun(plan, cgroup, onOutput);
+  return new CapsuleRun(plan, cgroup, onOutput, net?.release);
+}
+
+/** A granted capsule never shares the host's network: without a private one it does not start. */
+export function privateNetwork(spec: CapsuleSpec, uid: number, ctx: ConfineContext): Promise<CapsuleNet> {
+  if (ctx.network === undefined)
+    return Promise.reject(
+      new ElastosError(
+        'E_CONFINE_UNAVAILABLE',
+        `${spec.name} has a network grant, but this host cannot give it a private network (ip and nft: see elastos doctor)`,
+      ),
+    );
+  return ctx.network.create(uid);
+}
+
+/** A capsule with a disk quota keeps its data on its own volume: without volumes it does not start. */
+export async function dataVolume(spec: CapsuleSpec, uid: number, bytes: number, ctx: ConfineContext): Promise<string> {
+  prepareDataDir(spec.dataDir, uid);
+  if (ctx.volumes === undefined)
+    throw new ElastosError(
+      'E_CONFINE_UNAVAILABLE',
+      `${spec.name} has a disk quota, but this host cannot make data volumes (loop, ext4, e2fsprogs: see elastos doctor)`,
+    );
+  return ctx.volumes.prepare(spec.dataDir, bytes, uid);
 }

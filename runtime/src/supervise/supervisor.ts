@@ -3,11 +3,11 @@ import type { Socket } from 'node:net';
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import type { ConfineContext } from '../confine/confine-context.js';
 import type { CapsuleSpec, CapsuleUsage } from '../confine/types.js';
-import { ElastosError } from '../errors/index.js';
+import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { CapsuleRun, RunExit } from './capsule-run.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
-import { startRun } from './start-run.js';
+import { dataVolume, privateNetwork, startRun } from './start-run.js';
 import { UidPool } from './uid-pool.js';
 
 export type CapsuleState = 'starting' | 'running' | 'backoff' | 'stopped' | 'crashloop';
@@ -22,6 +22,8 @@ export interface SupervisorOptions {
   uidBase?: number;
   uidCount?: number;
   tmpBytes?: number;
+  /** Default disk quota of a capsule whose spec names none (data-volume.ts); absent or 0: none. */
+  diskBytes?: number;
   /** How often a running capsule's limit counters are read (pids-limit hits are reported while it runs). */
   sampleMs?: number;
   /** Called with the runtime's end of each capsule run's channel (fd 3 in the capsule). */
@@ -134,14 +136,22 @@ export class Supervisor extends EventEmitter {
       details: { id: spec.id, uid: entry.uid, restarts: entry.restarts },
     });
     if (entry.state !== 'starting') return;
+    const diskBytes = spec.limits.diskBytes ?? this.opts.diskBytes;
+    const volume = diskBytes ? await this.refusing(spec, () => dataVolume(spec, entry.uid, diskBytes, ctx)) : undefined;
+    const net = spec.network ? await this.refusing(spec, () => privateNetwork(spec, entry.uid, ctx)) : undefined;
+    if (entry.state !== 'starting') {
+      await net?.release(); // stopped while its network was being made
+      return;
+    }
     const log = this.opts.log.child({ capsule: spec.name });
     const tmpBytes = this.opts.tmpBytes ?? 16 * 1024 * 1024;
-    const run = startRun(spec, entry.uid, ctx, tmpBytes, (stream, line) => {
-      // Kept in the capsule's own log (`elastos capsule logs`); the runtime's log shows stderr only.
-      if (stream === 'stderr') log.info({ stream }, line);
-      else log.debug({ stream }, line);
-      this.opts.onOutput?.(spec.name, stream, line);
-    });
+    let run: CapsuleRun;
+    try {
+      run = startRun(spec, entry.uid, ctx, tmpBytes, this.outputOf(spec.name, log), net, volume);
+    } catch (err) {
+      await net?.release();
+      throw err;
+    }
     entry.run = run;
     entry.state = 'running';
     this.opts.onChannel?.(spec.name, run.channel);
@@ -153,6 +163,33 @@ export class Supervisor extends EventEmitter {
       this.emit('limit', spec.name, events);
     });
     void run.exited.then((exit) => this.onExit(entry, run, exit));
+  }
+
+  /** A start the confinement cannot give is refused with its code, in the trail (`capsule.refused`). */
+  private async refusing<T>(spec: CapsuleSpec, make: () => Promise<T>): Promise<T> {
+    try {
+      return await make();
+    } catch (err) {
+      const e = asElastosError(err);
+      const details = { id: spec.id, message: e.message };
+      await this.audit({
+        type: 'capsule.refused',
+        resource: `capsule:${spec.name}`,
+        decision: 'deny',
+        code: e.code,
+        details,
+      });
+      throw e;
+    }
+  }
+
+  /** Kept in the capsule's own log (`elastos capsule logs`); the runtime's log shows stderr only. */
+  private outputOf(name: string, log: Logger): (stream: 'stdout' | 'stderr', line: string) => void {
+    return (stream, line) => {
+      if (stream === 'stderr') log.info({ stream }, line);
+      else log.debug({ stream }, line);
+      this.opts.onOutput?.(name, stream, line);
+    };
   }
 
   private async onExit(entry: Entry, run: CapsuleRun, exit: RunExit): Promise<void> {

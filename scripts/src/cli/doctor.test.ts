@@ -32,11 +32,12 @@ describe('elastos doctor and ps', () => {
       'exec.memfd_noexec',
       'exec.landlock',
       'landlock.scope',
+      'network.private',
     ])
       assert.ok(names.includes(n), n);
     // No exec after start: each layer this kernel has (Linux 6.18, Landlock ABI 7 here).
     const available = (n: string) => report.layers.find((l) => l.layer === n)?.available;
-    for (const n of ['exec.seccomp', 'exec.memfd_noexec', 'exec.landlock', 'landlock.scope'])
+    for (const n of ['exec.seccomp', 'exec.memfd_noexec', 'exec.landlock', 'landlock.scope', 'network.private'])
       requireFeature(this, available(n) === true, n);
     requireFeature(this, report.ok, 'a required confinement layer');
     assert.equal(r.code, 0);

@@ -93,7 +93,11 @@ describe('the seed story end to end (swtpm, launcher, broker, shell, audit)', fu
       ),
     );
     assert.ok(denied.some((r) => r.code === 'E_BROKER_DENIED' && r.action === 'delete'));
-    const files = join(dir.path, 'state', 'capsules', 'storage', 'data', 'files', 'photos');
+    // Storage's data is on its own volume, mounted in its mount namespace only: read through its root.
+    const rows = (await call('capsule.status')) as Array<{ name: string; pid: number | null }>;
+    const pid = rows.find((r) => r.name === 'storage')?.pid;
+    assert.ok(pid, 'storage runs');
+    const files = `/proc/${pid}/root/capsule/data/files/photos`;
     const original = readFileSync(join(files, 'vacation.jpg'));
     const edited = readFileSync(join(files, 'vacation-edited.jpg'));
     assert.match(edited.subarray(0, 64).toString('latin1'), /edited by photo-editor/);

@@ -14,6 +14,7 @@ export {
   waitFor,
 } from './cli-kit.js';
 export { requireFeature } from './kernel-feature.js';
+export { NetWorld, type Peer } from './net-world.js';
 export { withParentDeathSignal } from './parent-death.js';
 export { SocatPtyPair } from './socat-pty.js';
 export { Sshd, type SshKey, type SshResult } from './sshd.js';

@@ -21,6 +21,8 @@ export interface ResourceLimits {
   pids: number;
   /** Percent of one CPU core (100 = one full core). */
   cpuPercent: number;
+  /** Disk quota of its data, in MiB (8-65536); absent: the runtime's default (confine.diskBytes). */
+  diskMiB?: number;
 }
 
 export interface CapsuleManifest {
@@ -89,6 +91,7 @@ export const MANIFEST_SCHEMA = {
         memoryMiB: { type: 'integer', minimum: 16, maximum: 4096 },
         pids: { type: 'integer', minimum: 1, maximum: 1024 },
         cpuPercent: { type: 'integer', minimum: 1, maximum: 800 },
+        diskMiB: { type: 'integer', minimum: 8, maximum: 65_536 },
       },
     },
     network: { type: 'boolean' },

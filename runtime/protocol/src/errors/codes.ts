@@ -123,6 +123,10 @@ export const ERROR_CODES = {
     exit: 75,
     summary: 'another runtime instance on this host uses this cgroup parent or capsule uid range',
   },
+  E_CONFINE_DISK: {
+    exit: 73,
+    summary: "the capsule's data volume (its disk quota) cannot be made: the store's filesystem keeps its reserve",
+  },
   E_CONFINE_UID_RANGE: { exit: 78, summary: 'the capsule uid range overlaps a range in /etc/subuid or /etc/subgid' },
 
   // firmware bridge (firmware-bridge/spec)

@@ -6,7 +6,19 @@
  * frame format belongs to the broker, runtime/spec/ipc.md.)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 
@@ -65,20 +77,39 @@ function files(): Record<string, string> {
   };
 }
 
-function connect(port: number, host: string): Promise<string> {
+/** Connects to a TCP `host:port` or an abstract unix socket (`@name`); 'ESCAPED connected' if it worked. */
+function connect(target: string): Promise<string> {
   return new Promise((resolve) => {
-    const s = net.connect(port, host);
+    const at = target.lastIndexOf(':');
+    const s = target.startsWith('@')
+      ? net.connect({ path: `\0${target.slice(1)}` })
+      : net.connect(Number(target.slice(at + 1)), target.slice(0, at).replace(/^\[|\]$/g, ''));
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve('TIMEOUT');
+    }, 3000);
     s.once('connect', () => {
+      clearTimeout(timer);
       s.destroy();
       resolve('ESCAPED connected');
     });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(String(err.code ?? err)));
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(String(err.code ?? err));
+    });
   });
 }
 
+/** PORT: the host's listener; the other targets only when the test names them (TARGET_<name>=host:port). */
 async function network(): Promise<Record<string, string>> {
   const port = Number(env.PORT);
-  return { tcpLoopback: await connect(port, '127.0.0.1'), tcpIpv6: await connect(port, '::1') };
+  const results: Record<string, string> = {
+    tcpLoopback: await connect(`127.0.0.1:${port}`),
+    tcpIpv6: await connect(`[::1]:${port}`),
+  };
+  for (const [key, target] of Object.entries(env))
+    if (key.startsWith('TARGET_') && target) results[key.slice(7)] = await connect(target);
+  return results;
 }
 
 function signals(): Record<string, string> {
@@ -127,6 +158,36 @@ function memoryHog(): void {
   grow();
 }
 
+/**
+ * Writes 1 MiB at a time into its data dir until refused, or FILL_MIB (64) were written: an
+ * 'ESCAPED' result means no quota stopped it (ext4 reserves blocks at write(): a full volume refuses
+ * the write itself). Then removes the file: its own space comes back.
+ */
+function fill(): Record<string, string> {
+  const cap = Number(env.FILL_MIB ?? 64);
+  const path = '/capsule/data/fill';
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  let written = 0;
+  let fd: number | undefined;
+  let result = '';
+  try {
+    fd = openSync(path, 'w');
+    for (; written < cap; written++) writeSync(fd, chunk);
+    result = `ESCAPED wrote ${written} MiB`;
+  } catch (err) {
+    result = String((err as NodeJS.ErrnoException).code ?? err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const results = { fill: result, writtenMiB: String(written) };
+  rmSync(path, { force: true });
+  const afterFreeing = works(() => {
+    writeFileSync(`${path}.small`, 'x');
+    return true;
+  });
+  return { ...results, writesAfterFreeing: afterFreeing };
+}
+
 /** Echoes every line back: the well-behaved neighbour (and the benchmark's first message). */
 function serve(): void {
   send({ ready: true, pid: process.pid, uid: process.getuid?.() });
@@ -162,6 +223,10 @@ async function main(): Promise<void> {
       for (;;);
     }, 10);
     return;
+  }
+  if (attack === 'fill') {
+    send({ attack, results: fill() });
+    return serve();
   }
   const run = { files, network, signals, exec }[attack];
   const results = run ? await run() : { unknownAttack: attack };
