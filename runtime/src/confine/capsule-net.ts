@@ -7,7 +7,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElastosError } from '../errors/index.js';
-import { noRouterScript, policyScript, slotAddresses, VETH_PREFIX } from './net-policy.js';
+import {
+  lanCloseScript,
+  lanOpenScript,
+  noRouterScript,
+  policyResetScript,
+  policyScript,
+  slotAddresses,
+  VETH_PREFIX,
+} from './net-policy.js';
 
 export interface NetTools {
   ip: string;
@@ -33,6 +41,8 @@ export interface CapsuleNet {
   path: string;
   /** Its inside, configured by the launcher once it joined (`--netns-ipv4 ADDR/30,GATEWAY`). */
   ipv4: string;
+  /** The LAN ranges opened for it (policy-granted; net-policy.ts lanOpenScript). */
+  lan: string[];
   release(): Promise<void>;
 }
 
@@ -44,9 +54,10 @@ export class CapsuleNetwork {
   /**
    * Makes the capsule's namespace and veth pair, the host side addressed and up (one `ip` process;
    * the launcher configures the inside: loopback, eth0's address, the default route). Leftovers of a crashed
-   * run under the same uid (the uid range is this runtime's own) are removed first.
+   * run under the same uid (the uid range is this runtime's own) are removed first. `lan`: ranges
+   * policy granted (checked by the caller), opened for its veth only (one `nft` process more).
    */
-  async create(uid: number): Promise<CapsuleNet> {
+  async create(uid: number, lan: readonly string[] = []): Promise<CapsuleNet> {
     this.policy ??= this.loadPolicy();
     await this.policy.catch((err) => {
       this.policy = undefined; // tried again at the next granted start
@@ -54,9 +65,9 @@ export class CapsuleNetwork {
     });
     const ns = netnsName(uid);
     const veth = vethName(uid);
-    if (existsSync(`/run/netns/${ns}`) || existsSync(`/sys/class/net/${veth}`)) await this.remove(uid);
+    if (existsSync(`/run/netns/${ns}`) || existsSync(`/sys/class/net/${veth}`)) await this.remove(uid, true);
     const { gateway, address } = slotAddresses(uid);
-    const release = () => this.remove(uid);
+    const release = () => this.remove(uid, lan.length > 0);
     try {
       await this.run(
         this.tools.ip,
@@ -68,15 +79,20 @@ export class CapsuleNetwork {
           `link set ${veth} up`,
         ],
       );
+      if (lan.length > 0) await this.run(this.tools.nft, ['-f', '-'], [lanOpenScript(veth, lan)]);
     } catch (err) {
       await release();
       throw err;
     }
-    return { path: `/run/netns/${ns}`, ipv4: `${address}/30,${gateway}`, release };
+    return { path: `/run/netns/${ns}`, ipv4: `${address}/30,${gateway}`, lan: [...lan], release };
   }
 
-  /** Removes the capsule's veth pair and namespace (after its processes are gone); quiet if absent. */
-  async remove(uid: number): Promise<void> {
+  /**
+   * Removes the capsule's veth pair and namespace (after its processes are gone), and with `lan`
+   * its LAN chain (first: a range never outlives the removal); quiet if absent.
+   */
+  async remove(uid: number, lan = false): Promise<void> {
+    if (lan) await this.run(this.tools.nft, ['-f', '-'], [lanCloseScript(vethName(uid))]).catch(() => undefined);
     const lines = [`link del ${vethName(uid)}`, `netns del ${netnsName(uid)}`];
     // -force goes through both lines; a failure only means they were already gone.
     await this.run(this.tools.ip, ['-force', '-batch', '-'], lines).catch(() => undefined);
@@ -88,7 +104,10 @@ export class CapsuleNetwork {
       await this.run(this.tools.nft, ['-f', '-'], [noRouterScript()]);
       writeFileSync(IP_FORWARD, '1');
     }
-    await this.run(this.tools.nft, ['-f', '-'], [policyScript()]);
+    // A table of another layout (an older runtime's) cannot be updated in place: it is replaced.
+    await this.run(this.tools.nft, ['-f', '-'], [policyScript()]).catch(() =>
+      this.run(this.tools.nft, ['-f', '-'], [policyResetScript(), policyScript()]),
+    );
   }
 
   /** Runs one tool with its commands on stdin; a failure is E_CONFINE_UNAVAILABLE with its stderr. */
