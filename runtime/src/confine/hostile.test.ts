@@ -120,7 +120,7 @@ describe('hostile capsules (real launcher)', function () {
   });
 
   it('with a network grant: its own namespace reaches the internet, never the host, its abstract sockets or the LAN', async function () {
-    requireFeature(this, ctx.network !== undefined, 'a private network (iproute2, nftables)');
+    requireFeature(this, ctx.network !== undefined, 'a private network (nftables)');
     this.timeout(60_000);
     const world = await NetWorld.open();
     let connections = 0;
@@ -171,7 +171,7 @@ describe('hostile capsules (real launcher)', function () {
   });
 
   it('with a network grant and a LAN range its manifest names and policy grants: that range only, never one named and not granted', async function () {
-    requireFeature(this, ctx.network !== undefined, 'a private network (iproute2, nftables)');
+    requireFeature(this, ctx.network !== undefined, 'a private network (nftables)');
     this.timeout(60_000);
     const world = await NetWorld.open();
     // Policy: the real broker asks a shell (scripted) about each range, at start.
@@ -258,8 +258,9 @@ describe('hostile capsules (real launcher)', function () {
 
   it('with a network grant, killed: its namespace and veth still go with it', async () => {
     const uid = 300_778;
-    await run('netkilled', { ATTACK: 'serve' }, { network: true, uid });
-    assert.equal(existsSync(`/run/netns/elastos-${uid}`), true, 'control: it had its own namespace');
+    const { reader } = await run('netkilled', { ATTACK: 'serve' }, { network: true, uid });
+    await reader.next(); // serving: the launcher made its veth pair before its Node started
+    assert.equal(existsSync(`/sys/class/net/${vethName(uid)}`), true, 'control: it had its own veth pair');
     const exited = new Promise<void>((r) => sup.once('exit', () => r()));
     const launcher = sup.list().find((c) => c.name === 'netkilled')?.pid;
     assert.ok(launcher, 'it runs');

@@ -37,7 +37,7 @@ export function startRun(
       cgroupDirs: cgroup.dirs,
       uid,
       tmpBytes,
-      netns: net?.path,
+      veth: net?.veth,
       netnsIpv4: net?.ipv4,
       volume,
     });
