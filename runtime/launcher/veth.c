@@ -4,7 +4,8 @@
  * Sockets are opened in the host's namespace before `unshare`; after it, one RTM_NEWLINK makes
  * NAME there (up) with its peer `eth0` in the capsule's new namespace, NAME gets GW/PREFIX, and
  * netns.c configures the inside. The namespace has no name (nothing in /run/netns): it lives as
- * long as the capsule's processes, and the kernel deletes the pair with it.
+ * long as the capsule's processes, and the kernel deletes the pair with it. The launcher creates
+ * one interface in the host's namespace and changes nothing else there.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -83,15 +84,6 @@ static int new_pair(int s, const char *name, int netns_fd) {
   return talk(s, &r);
 }
 
-/* A leftover NAME (a previous run's pair whose namespace the kernel is still tearing down). */
-static int del_link(int s, const char *name) {
-  struct nlreq r;
-  start(&r, RTM_DELLINK, 0);
-  ((struct ifinfomsg *)NLMSG_DATA(&r.n))->ifi_family = AF_UNSPEC;
-  put(&r, IFLA_IFNAME, name, strlen(name) + 1);
-  return talk(s, &r);
-}
-
 /* Before `unshare`: the sockets that will reach the host's namespace afterwards. */
 void veth_prepare(const struct policy *p, struct host_link *h) {
   h->rtnl = h->inet = -1;
@@ -109,13 +101,11 @@ void veth_make(const struct policy *p, struct host_link *h) {
   parse_ipv4(p->netns_ipv4, &v);
   int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (ns < 0) die("/proc/self/ns/net");
+  /* NAME still there: the previous run's pair, whose namespace the kernel is still tearing down.
+     Waited for (never deleted: the launcher removes no host interface), up to 2 s. */
   int err = new_pair(h->rtnl, p->veth, ns);
-  if (err == EEXIST) {
-    int gone = del_link(h->rtnl, p->veth);
-    if (gone != 0 && gone != ENODEV) {
-      errno = gone;
-      die("veth leftover");
-    }
+  for (int waited = 0; err == EEXIST && waited < 2000; waited += 5) {
+    usleep(5000);
     err = new_pair(h->rtnl, p->veth, ns);
   }
   if (err != 0) {

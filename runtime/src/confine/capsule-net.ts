@@ -61,8 +61,8 @@ export class CapsuleNetwork {
   constructor(private readonly tools: NetTools) {}
 
   /**
-   * What the launcher needs to make the capsule's namespace and veth pair (it replaces a leftover
-   * veth of the same name itself), after the policy is loaded. `lan`: ranges policy granted
+   * What the launcher needs to make the capsule's namespace and veth pair (it waits for a leftover
+   * of the same name to go, never deletes one), after the policy is loaded. `lan`: ranges policy granted
    * (checked by the caller), opened for its veth only. The first start of a uid under this runtime
    * also clears a LAN chain a crashed earlier runtime may have left under that veth's name.
    */

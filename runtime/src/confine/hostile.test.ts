@@ -278,6 +278,22 @@ describe('hostile capsules (real launcher)', function () {
     assert.deepEqual(netLeftovers(uid), [], 'nothing left after the kill');
   });
 
+  it("with a network grant: a host interface that has its veth's name is never touched; the start fails instead", async function () {
+    requireFeature(this, ctx.network !== undefined, 'a private network (nftables)');
+    const uid = 300_781;
+    const squatter = vethName(uid);
+    spawnSync('ip', ['link', 'add', squatter, 'type', 'veth', 'peer', 'name', `etq${uid % 100_000}`]);
+    try {
+      assert.equal(existsSync(`/sys/class/net/${squatter}`), true, 'control: the interface is there');
+      const exited = new Promise<string | undefined>((r) => sup.once('exit', (_n, e) => r(e.cause)));
+      await run('squatted', { ATTACK: 'serve' }, { network: true, uid });
+      assert.equal(await exited, 'E_CONFINE_LAUNCH', 'the launcher waited for it to go, then refused');
+      assert.equal(existsSync(`/sys/class/net/${squatter}`), true, 'and left it alone');
+    } finally {
+      spawnSync('ip', ['link', 'del', squatter]);
+    }
+  });
+
   it('a network grant on a host without a private network is refused with its code, and audited', async () => {
     const refusing = new Supervisor({ ...ctx, network: undefined }, { log, audit: trail.log, uidBase: 300_000 });
     const dirs = makeCapsuleDirs(tmp.path, 'nonet');
