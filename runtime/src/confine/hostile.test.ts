@@ -199,7 +199,8 @@ describe('hostile capsules (real launcher)', function () {
       assert.equal(ok.results.internet, 'ESCAPED connected', 'control: the internet');
       assert.equal(ok.results.lan, 'ESCAPED connected', 'the LAN range policy granted it');
       assert.equal(ok.results.lan2, 'EHOSTUNREACH', 'another LAN range: still rejected');
-      assert.equal(world.lan.hits(), 1);
+      // The capsule saw its connect succeed before the server's handler ran: wait for the count.
+      await pollFor('the LAN server to count it', async () => (world.lan.hits() === 1 ? true : undefined));
       const no = await attack('lanno', targets, { network: true, lan: noLan, uid: noUid });
       assert.equal(no.results.internet, 'ESCAPED connected', 'control: the internet');
       assert.equal(no.results.lan, 'EHOSTUNREACH', 'named, asked about, not granted: rejected');
