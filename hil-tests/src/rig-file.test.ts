@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hasCode } from '@elastos/protocol/errors';
-import { parseRigFile } from './rig-file.js';
+import { parseRigFile, withOverrides } from './rig-file.js';
 
 const RIGS = fileURLToPath(new URL('../rigs/', import.meta.url));
 const refused = (yaml: string, line: RegExp) =>
@@ -36,5 +36,26 @@ describe('rig files (YAML, checked against RIG_SCHEMA)', () => {
     refused(board.replace('port: 22', 'port: twenty-two'), /^x\.yaml: board\.ssh\.port: must be integer$/);
     refused(board.replace(/^ {4}rootKey:.*\n/m, ''), /^x\.yaml: board\.ssh\.rootKey: missing$/);
     refused('name: a\n  backend: : [\n', /^x\.yaml: not YAML: /);
+  });
+
+  it('a run may change the power cuts and the qemu image (--cuts, --image); a bad value is refused in one line', () => {
+    const qemu = () => parseRigFile(readFileSync(`${RIGS}qemu.yaml`, 'utf8'), 'qemu.yaml');
+    const local = () => parseRigFile('name: a\nbackend: local\nlocal: {watchdogMs: 3000, powerCuts: 3}\n', 'x.yaml');
+    const q = withOverrides(qemu(), { HIL_POWER_CUTS: '4', HIL_QEMU_IMAGE: '/tmp/nosync/amd64' });
+    assert.ok(q.backend === 'qemu' && q.qemu.powerCuts === 4 && q.qemu.imageDir === '/tmp/nosync/amd64');
+    const same = withOverrides(qemu(), {});
+    assert.ok(same.backend === 'qemu' && same.qemu.powerCuts === 10 && same.qemu.imageDir === '.run/image/amd64');
+    const l = withOverrides(local(), { HIL_POWER_CUTS: '1' });
+    assert.ok(l.backend === 'local' && l.local.powerCuts === 1);
+    const bad = (env: NodeJS.ProcessEnv, line: RegExp) =>
+      assert.throws(
+        () => withOverrides(qemu(), env),
+        (e: Error) => hasCode(e, 'E_RIG_FILE') && !e.message.includes('\n') && line.test(e.message),
+      );
+    for (const v of ['0', '2.5', 'ten', '1001']) bad({ HIL_POWER_CUTS: v }, /^HIL_POWER_CUTS: must be an integer/);
+    assert.throws(
+      () => withOverrides(local(), { HIL_QEMU_IMAGE: '/x' }),
+      (e: Error) => hasCode(e, 'E_RIG_FILE') && /^HIL_QEMU_IMAGE: rig a is local, not qemu$/.test(e.message),
+    );
   });
 });

@@ -113,12 +113,38 @@ export function parseRigFile(text: string, source: string): RigFile {
   return file;
 }
 
-export function loadRigFile(path: string): RigFile {
+export function loadRigFile(path: string, env: NodeJS.ProcessEnv = process.env): RigFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
     throw new ElastosError('E_RIG_FILE', `${path}: cannot read the rig file`, { cause });
   }
-  return parseRigFile(text, path);
+  return withOverrides(parseRigFile(text, path), env);
+}
+
+/**
+ * What a run may change without another rig file (`npm run hil -- --cuts N --image DIR`): the
+ * number of power cuts (a long series split across runs) and, on the qemu rig, another image
+ * (e.g. one built with the store's sync turned off, README.md). Checked like the file.
+ */
+export function withOverrides(file: RigFile, env: NodeJS.ProcessEnv): RigFile {
+  const cuts = env.HIL_POWER_CUTS;
+  if (cuts !== undefined && cuts !== '') {
+    const n = Number(cuts);
+    if (!Number.isInteger(n) || n < 1 || n > 1000)
+      throw new ElastosError(
+        'E_RIG_FILE',
+        `HIL_POWER_CUTS: must be an integer from 1 to 1000, not ${cuts.slice(0, 20)}`,
+      );
+    const settings = file.backend === 'local' ? file.local : file.backend === 'qemu' ? file.qemu : file.board;
+    settings.powerCuts = n;
+  }
+  const image = env.HIL_QEMU_IMAGE;
+  if (image !== undefined && image !== '') {
+    if (file.backend !== 'qemu')
+      throw new ElastosError('E_RIG_FILE', `HIL_QEMU_IMAGE: rig ${file.name} is ${file.backend}, not qemu`);
+    file.qemu.imageDir = image;
+  }
+  return file;
 }

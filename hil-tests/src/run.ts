@@ -1,12 +1,13 @@
 /**
- * `npm run hil -- [--rig local|qemu|board] [--rig-file FILE] [--junit FILE] [--grep RE]`: runs the conformance
+ * `npm run hil -- [--rig local|qemu|board] [--rig-file FILE] [--junit FILE] [--grep RE] [--cuts N]
+ * [--image DIR]` (HIL_POWER_CUTS, HIL_QEMU_IMAGE): runs the conformance
  * suite on one rig (HIL_RIG / HIL_RIG_FILE work too), writes JUnit XML, prints the one-screen
  * summary and how long it took. The rig file is checked before anything starts. The last line
  * is `N passed, N failed`, read back from the JUnit XML (a run that wrote none counts as failed),
  * so CI can add it to its other parts.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '@elastos/scripts/dist/workspaces.js';
@@ -23,16 +24,20 @@ function main(): void {
       'rig-file': { type: 'string' },
       junit: { type: 'string' },
       grep: { type: 'string' },
+      cuts: { type: 'string' },
+      image: { type: 'string' },
     },
   });
   const env = { ...process.env };
   if (values.rig) env.HIL_RIG = values.rig;
   if (values['rig-file']) env.HIL_RIG_FILE = values['rig-file'];
   if (values.junit) env.HIL_JUNIT = values.junit;
+  if (values.cuts) env.HIL_POWER_CUTS = values.cuts;
+  if (values.image) env.HIL_QEMU_IMAGE = resolve(values.image);
   const path = rigFilePath(env);
   let name: string;
   try {
-    name = loadRigFile(path).name;
+    name = loadRigFile(path, env).name;
   } catch (err) {
     process.stderr.write(`error ${(err as { code?: string }).code ?? 'E_RIG_FILE'}: ${(err as Error).message}\n`);
     process.exit(78);

@@ -13,6 +13,7 @@ import { STORY_RULES } from '@elastos/scripts/dist/demo/story.js';
 import { adminKeyLine } from './admin-key.js';
 import type { ArchProfile } from './arch.js';
 import type { ImageCapsule } from './capsules.js';
+import { writeDeviceTimeouts } from './device-timeouts.js';
 import { PCR_POLICY_PATH, PCR_SIGNING_PUB_PATH } from './pcr-policy.js';
 import { require0, tail } from './rootfs.js';
 import { REPO_ROOT } from './workspace-tree.js';
@@ -56,8 +57,8 @@ export function boxConfig(p: ArchProfile, pcrSigning = true): Record<string, unk
   };
 }
 
-/** Copies the overlay, filling the per-arch placeholders of the units. */
-function applyOverlay(root: string, p: ArchProfile): void {
+/** Copies the overlay, filling the per-arch placeholders of the units; the devices' timeouts. */
+export function applyOverlay(root: string, p: ArchProfile): void {
   cpSync(OVERLAY, root, { recursive: true });
   const unit = join(root, 'etc/systemd/system/elastosd.service');
   const text = spawnSync('cat', [unit], { encoding: 'utf8' }).stdout;
@@ -65,6 +66,7 @@ function applyOverlay(root: string, p: ArchProfile): void {
     unit,
     text.replaceAll('@MCU_DEVICE_UNIT@', `dev-${p.mcuTty}.device`).replaceAll('@MCU_DEVICE@', `/dev/${p.mcuTty}`),
   );
+  writeDeviceTimeouts(root, p);
 }
 
 function systemd(root: string): void {

@@ -1,6 +1,7 @@
 /* The launcher's policy comes only from its arguments (README.md "Arguments"); nothing is invented here. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,7 @@ int parse_policy(int argc, char **argv, struct policy *p) {
     else if (opt_is(a, "--chdir")) p->chdir = v;
     else if (opt_is(a, "--netns")) p->netns = v;
     else if (opt_is(a, "--netns-ipv4")) p->netns_ipv4 = v;
+    else if (opt_is(a, "--veth")) p->veth = v;
     else if (opt_is(a, "--uid")) p->uid = (uid_t)num(v, a);
     else if (opt_is(a, "--gid")) p->gid = (gid_t)num(v, a);
     else if (opt_is(a, "--rlimit")) parse_rlimit(v, p);
@@ -147,6 +149,13 @@ int parse_policy(int argc, char **argv, struct policy *p) {
   if (p->uid == 0 || p->uid == (uid_t)-1 || p->gid == 0 || p->gid == (gid_t)-1)
     dief("usage", "--uid and --gid must name an unprivileged user");
   if (p->netns != NULL && (p->ns_flags & CLONE_NEWNET)) dief("usage", "--netns joins a network namespace: do not --unshare net");
+  if (p->veth != NULL) {
+    size_t n = strlen(p->veth);
+    if (n == 0 || n >= IFNAMSIZ || strspn(p->veth, "abcdefghijklmnopqrstuvwxyz0123456789") != n)
+      dief("usage", "--veth NAME: 1-15 of [a-z0-9]");
+    if (!(p->ns_flags & CLONE_NEWNET) || p->netns != NULL || p->netns_ipv4 == NULL)
+      dief("usage", "--veth needs --unshare net and --netns-ipv4, not --netns");
+  }
   p->argv = &argv[i];
   return 0;
 }

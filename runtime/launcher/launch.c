@@ -206,7 +206,10 @@ int main(int argc, char **argv) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
   join_cgroups(&p);
   join_netns(&p);
+  struct host_link host;
+  veth_prepare(&p, &host);
   if (unshare(p.ns_flags) != 0) die("unshare");
+  veth_make(&p, &host);
   int alive[2];
   if (pipe2(alive, O_CLOEXEC) != 0) die("pipe");
   pid_t child = fork();

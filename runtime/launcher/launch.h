@@ -3,6 +3,7 @@
 #define ELASTOS_LAUNCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define MAX_ITEMS 128
@@ -44,6 +45,7 @@ struct policy {
   const char *chdir;
   const char *netns; /* --netns PATH: join this network namespace (the runtime's, with its veth) */
   const char *netns_ipv4; /* --netns-ipv4 ADDR/PREFIX,GW: configure its inside (netns.c) */
+  const char *veth; /* --veth NAME: with --unshare net, a veth pair to the host, NAME its host end (veth.c) */
   uid_t uid;
   gid_t gid;
   struct rlimit_item rlimits[16];
@@ -68,6 +70,22 @@ int parse_policy(int argc, char **argv, struct policy *p);
 void build_view(const struct policy *p);
 int open_volume(const char *image);
 void join_netns(const struct policy *p);
+
+struct ipv4_spec {
+  uint32_t addr, gw; /* network byte order */
+  int prefix;
+};
+void parse_ipv4(const char *spec, struct ipv4_spec *out);
+void address_link(int inet_socket, const char *name, uint32_t addr, int prefix);
+void configure_inside(const char *spec);
+
+/* The host's side of a veth pair made by the launcher: sockets opened in the host's namespace. */
+struct host_link {
+  int rtnl; /* NETLINK_ROUTE */
+  int inet; /* AF_INET, for the address ioctls */
+};
+void veth_prepare(const struct policy *p, struct host_link *h);
+void veth_make(const struct policy *p, struct host_link *h);
 void mount_volume(int image_fd, const char *target, uid_t uid, gid_t gid);
 void install_seccomp(const struct policy *p, const char *exec_path);
 int export_seccomp(const struct policy *p);

@@ -40,6 +40,6 @@ const mochaArgs = [
 ];
 // The HIL conformance suite (hil-tests/) runs here on the local rig, whatever the shell's HIL_RIG
 // says: the qemu and board rigs are `npm run hil -- --rig ...`.
-const env = { ...process.env, HIL_RIG: 'local', HIL_RIG_FILE: '' };
+const env = { ...process.env, HIL_RIG: 'local', HIL_RIG_FILE: '', HIL_QEMU_IMAGE: '', HIL_POWER_CUTS: '' };
 const r = spawnSync(bin('mocha'), mochaArgs, { cwd: REPO_ROOT, stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCode } from '@elastos/protocol/errors';
 import { spawnCapsule, startBroker, stopBroker, type TestCapsule } from '@elastos/runtime/broker/fixtures/harness';
+import { grantLanRanges } from '@elastos/runtime/broker/lan-grant';
 import { makeTempDir, pollFor } from '@elastos/testkit';
 
 const SHELL = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -12,6 +13,8 @@ const RULES = {
     { capsule: '*', resource: 'storage://secrets/**', action: '*', decision: 'deny', note: 'never secrets' },
     { capsule: 'photo-editor', resource: 'storage://photos/**', action: 'read', decision: 'allow', maxUses: 2 },
     { capsule: 'notes', resource: 'storage://notes/**', action: 'write', decision: 'ask', maxTtlMs: 60_000 },
+    { capsule: 'printer', resource: 'lan://192.168.7.0/24', action: 'net', decision: 'allow' },
+    { capsule: '*', resource: 'lan://10.9.0.0/16', action: 'net', decision: 'deny', note: 'not that LAN' },
   ],
 };
 const codeIs = (code: string) => (e: unknown) => hasCode(e, code as never);
@@ -142,6 +145,31 @@ describe('the shell capsule deciding for the real broker over IPC', function () 
         ['allow', undefined, notesRow.ticket],
         ['deny', 'E_PRESENCE_UNBOUND', undefined],
       ],
+    );
+  });
+  it('decides the LAN ranges a manifest names at a start: a rule grants, a deny and an unanswered ask do not', async () => {
+    const named = ['192.168.7.0/24', '10.9.0.0/16', '172.16.5.0/24'];
+    assert.deepEqual(await grantLanRanges(t.broker, 'printer', named), ['192.168.7.0/24']);
+    assert.deepEqual(
+      await grantLanRanges(t.broker, 'notes', ['192.168.7.0/24']),
+      [],
+      'the rule names the printer only',
+    );
+    // The learning agent asked about 172.16.5.0/24 (net is risky); the start did not wait and withdrew it.
+    assert.deepEqual(await t.broker.shell.adminCall('requests', {}), []);
+    const lan = t.events.filter((e) => e.type === 'network.lan');
+    assert.deepEqual(
+      lan.map((e) => [e.details?.capsule, e.resource, e.decision]),
+      [
+        ['printer', 'lan://192.168.7.0/24', 'allow'],
+        ['printer', 'lan://10.9.0.0/16', 'deny'],
+        ['printer', 'lan://172.16.5.0/24', 'deny'],
+        ['notes', 'lan://192.168.7.0/24', 'deny'],
+      ],
+    );
+    assert.match(
+      String(lan[2]?.details?.reason),
+      /the shell asked .*learning-agent: net is risky.*not granted at start/,
     );
   });
 });

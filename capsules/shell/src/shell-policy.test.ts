@@ -144,4 +144,20 @@ describe('shell policy', () => {
       (e) => hasCode(e, 'E_CONFIG_MISSING'),
     );
   });
+  it('a LAN range (lan://CIDR, action net, asked by the runtime at a start): granted by a rule, else asked', async () => {
+    const lan = req({ capsule: 'printer', audience: 'runtime', resource: 'lan://192.168.7.0/24', action: 'net' });
+    const rules = Rules.parse(
+      JSON.stringify({
+        rules: [
+          { capsule: 'printer', resource: 'lan://192.168.7.0/24', action: 'net', decision: 'allow' },
+          { capsule: '*', resource: 'lan://**', action: 'net', decision: 'deny', note: 'no LAN' },
+        ],
+      }),
+    );
+    assert.equal((await policy(rules).decide(lan)).decision, 'allow');
+    const other = await policy(rules).decide({ ...lan, resource: 'lan://10.0.0.0/24' });
+    assert.deepEqual(other, { decision: 'deny', reason: 'no LAN' });
+    // No rule: the stock shell's learning agent holds `net` risky; the runtime takes an ask as "not granted".
+    assert.equal((await policy().decide(lan)).decision, 'ask');
+  });
 });

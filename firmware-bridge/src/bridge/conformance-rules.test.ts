@@ -173,4 +173,23 @@ describe('protocol rules (spec/protocol.md §8) against the simulator over a pty
     await until('the BOOT after HELLO', () => boots.length === 1, 3000);
     assert.deepEqual(boots, [1]);
   });
+
+  it('R11 a BOOT whose send a HELLO interrupted, and that then ran out, is sent again (§5.6)', async () => {
+    // The host connects while the BOOT is still being retransmitted and cannot record it yet
+    // (its listener fails: no ACK), so this send runs out after the HELLO: no second HELLO comes.
+    rig = await SimRig.start({ ackTimeoutMs: 100, maxAttempts: 20 });
+    bridge = new McuBridge(new SerialPortTransport(rig.hostPath), { ackTimeoutMs: 40, maxAttempts: 12 });
+    const boots: number[] = [];
+    bridge.onEvent((ev) => {
+      if (ev.type !== 'boot') return;
+      if (rig.sim.stats().timeouts === 0) throw new Error('not recorded yet');
+      boots.push(ev.bootCount);
+    });
+    bridge.start();
+    await bridge.whenReady(5000);
+    assert.equal(rig.sim.stats().timeouts, 0, 'the HELLO came while the BOOT was being sent');
+    await until('the BOOT to run out of attempts', () => rig.sim.stats().timeouts >= 1, 5000);
+    await until('the BOOT sent again', () => boots.length === 1, 3000);
+    assert.deepEqual(boots, [1]);
+  });
 });

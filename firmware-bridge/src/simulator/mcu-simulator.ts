@@ -81,6 +81,8 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
   private pendingBoot: McuEvent | undefined;
   private bootTry = 0;
   private bootSending = false;
+  /** A HELLO came while the BOOT was being sent: if that send fails, send it again (§5.6). */
+  private helloDuringBoot = false;
   /** The rig holds the watchdog: it does not fire (a lab debugging a stopped runtime). */
   watchdogHeld = false;
   private staleTimer: NodeJS.Timeout | undefined;
@@ -182,6 +184,7 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     this.emit('power', { on: true, reason });
     this.pendingBoot = { type: 'boot', reason, bootCount: this.bootCount };
     this.bootSending = false;
+    this.helloDuringBoot = false;
     this.sendBoot();
   }
 
@@ -205,7 +208,12 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
       })
       .catch(() => {})
       .finally(() => {
-        if (attempt === this.bootTry) this.bootSending = false;
+        if (attempt !== this.bootTry) return;
+        this.bootSending = false;
+        if (this.helloDuringBoot && this.pendingBoot) {
+          this.helloDuringBoot = false;
+          setTimeout(() => this.sendBoot(), 5);
+        }
       });
   }
 
@@ -250,7 +258,8 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
       case 'hello': {
         const { serial, firmware, version } = this.options;
         // A BOOT nobody acknowledged (the SoC was still booting) goes out after this HELLO's ACK.
-        if (this.pendingBoot) setTimeout(() => this.sendBoot(), 5);
+        if (this.pendingBoot && this.bootSending) this.helloDuringBoot = true;
+        else if (this.pendingBoot) setTimeout(() => this.sendBoot(), 5);
         return encodeIdentity({ version, serial, firmware, bootCount: this.bootCount });
       }
       case 'ping':

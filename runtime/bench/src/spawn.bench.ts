@@ -105,7 +105,7 @@ async function main(): Promise<void> {
       confined.push(performance.now() - t0);
       await sup.stop('bench');
       // The same capsule with a network grant (AF_INET/AF_INET6 in its filter; its own network namespace,
-      // veth pair and routes made for it, removed after it: capsule-net.ts).
+      // veth pair and routes made by the launcher, gone with it: capsule-net.ts, launcher/veth.c).
       const t1 = performance.now();
       await sup.start({ ...spec, ...grantedDirs, name: 'benchnet', id: 'benchnet', network: true });
       await new LineReader(socket as Socket).next();

@@ -109,7 +109,7 @@ describe('broker: capsules, the shell and providers over fd 3', function () {
   it('a capsule hammering a denied invoke costs one record per window beyond its audit budget', async () => {
     await stopBroker(t, capsules);
     capsules = [];
-    t = await startBroker(dir.path + '/budget', { deniedRecordsPerWindow: 5, deniedWindowMs: 5000 });
+    t = await startBroker(`${dir.path}/budget`, { deniedRecordsPerWindow: 5, deniedWindowMs: 5000 });
     spawn('shell', 'scripted-shell', [JSON.stringify(SCRIPT)]);
     spawn('storage', 'provider');
     const app = spawn('photo-editor', 'capsule');

@@ -21,6 +21,8 @@ export interface RunSpec {
   dataDir: string;
   limits: { memoryBytes: number; pids: number; cpuPercent: number; diskBytes?: number };
   network: boolean;
+  /** LAN ranges policy granted for this start (CapsuleHostOptions.grantLan); the rest stay closed. */
+  lan?: string[];
   env: Record<string, string>;
   configFiles?: Array<{ host: string; view: string }>;
 }
@@ -47,6 +49,11 @@ export interface CapsuleHostOptions {
   runtimePublicKey?: Uint8Array;
   /** Extends the capsule's digest into the PCR and event log (boot.md); called before each spawn. */
   measure?: (name: string, id: string) => Promise<void>;
+  /**
+   * Policy's word on the LAN ranges a capsule's manifest names (the shell, asked by the broker:
+   * runtime/spec/ipc.md §6.1): the granted subset, each decision audited. Absent: none is granted.
+   */
+  grantLan?: (capsule: string, ranges: string[]) => Promise<string[]>;
   log?: Logger;
 }
 
@@ -153,12 +160,14 @@ export class CapsuleHost {
   private async launch(c: InstalledCapsule): Promise<void> {
     this.types.set(c.name, c.manifest.type);
     await this.opts.measure?.(c.name, c.id);
-    await this.opts.runner.start(this.specOf(c));
+    // Named in the signed manifest is only asked for: policy grants each range, at every start.
+    const lan = c.network && c.lan.length > 0 ? ((await this.opts.grantLan?.(c.name, c.lan)) ?? []) : [];
+    await this.opts.runner.start(this.specOf(c, lan));
     this.refused.delete(c.name);
   }
 
-  /** The supervisor's spec: limits from the signed manifest, a minimal environment. */
-  specOf(c: InstalledCapsule): RunSpec {
+  /** The supervisor's spec: limits from the signed manifest, a minimal environment, the LAN ranges granted. */
+  specOf(c: InstalledCapsule, lan: string[] = []): RunSpec {
     const env: Record<string, string> = {
       ELASTOS_CAPSULE: c.name,
       ELASTOS_CAPSULE_ID: c.id,
@@ -187,6 +196,7 @@ export class CapsuleHost {
         ...(c.limits.diskMiB !== undefined ? { diskBytes: c.limits.diskMiB * 1024 * 1024 } : {}),
       },
       network: c.network,
+      ...(lan.length > 0 ? { lan } : {}),
       env,
       ...(configFiles.length > 0 ? { configFiles } : {}),
     };

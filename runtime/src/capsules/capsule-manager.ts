@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   type CapsuleManifest,
   compareVersions,
+  lanRangesOf,
   NAME_PATTERN,
   type ResourceLimits,
 } from '@elastos/protocol/capsules/manifest';
@@ -34,7 +35,10 @@ export interface InstalledCapsule {
   /** Private data, kept across upgrades and rollbacks. */
   dataDir: string;
   limits: ResourceLimits;
+  /** Network access (manifest `network`: `true` or `{lan}`). */
   network: boolean;
+  /** LAN ranges the manifest names (`network.lan`); policy grants each at start, or it stays closed. */
+  lan: string[];
   manifest: CapsuleManifest;
 }
 
@@ -176,7 +180,8 @@ export class CapsuleManager {
       entry,
       dataDir,
       limits,
-      network,
+      network: network !== false,
+      lan: lanRangesOf(v.parsed),
       manifest: v.parsed,
     };
   }

@@ -1,85 +1,111 @@
 /**
  * A network-granted capsule's private network (runtime/launcher/README.md "Private network"): its
- * own network namespace with a veth pair to the host, NAT to the outside and the egress policy of
- * net-policy.ts (Debian's iproute2 and nftables). The launcher joins the namespace (`--netns`).
+ * own network namespace with a veth pair to the host, both made by the launcher (`--unshare net
+ * --veth elc<uid>`, veth.c), NAT to the outside and the egress policy of net-policy.ts (Debian's
+ * nftables). No process is spawned for a plain grant; a LAN grant costs one `nft` transaction.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ElastosError } from '../errors/index.js';
-import { noRouterScript, policyScript, slotAddresses, VETH_PREFIX } from './net-policy.js';
+import {
+  lanCloseScript,
+  lanOpenScript,
+  noRouterScript,
+  policyResetScript,
+  policyScript,
+  slotAddresses,
+  VETH_PREFIX,
+} from './net-policy.js';
 
 export interface NetTools {
-  ip: string;
   nft: string;
+  /** iproute2, only to remove a named namespace an older runtime left (`/run/netns/elastos-<uid>`). */
+  ip?: string;
 }
 
 const TOOL_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+/** How long a release waits for the kernel to delete the pair with the namespace. */
+const GONE_MS = 2000;
 
-/** `ip` (iproute2) and `nft` (nftables), where Debian installs them; undefined when either is missing. */
+/** `nft` (nftables) where Debian installs it, and `ip` if present; undefined without nft. */
 export function netTools(): NetTools | undefined {
   const find = (name: string) => TOOL_DIRS.map((d) => join(d, name)).find((p) => existsSync(p));
-  const ip = find('ip');
   const nft = find('nft');
-  return ip !== undefined && nft !== undefined && existsSync(IP_FORWARD) ? { ip, nft } : undefined;
+  const ip = find('ip');
+  if (nft === undefined || !existsSync(IP_FORWARD)) return undefined;
+  return ip === undefined ? { nft } : { nft, ip };
 }
 
 export const netnsName = (uid: number) => `elastos-${uid}`;
 export const vethName = (uid: number) => `${VETH_PREFIX}${uid}`;
 
-/** A capsule's private network while it runs: the namespace path for the launcher, and its removal. */
+/** A capsule's private network while it runs: what the launcher makes, and its removal. */
 export interface CapsuleNet {
-  path: string;
-  /** Its inside, configured by the launcher once it joined (`--netns-ipv4 ADDR/30,GATEWAY`). */
+  /** The host end of the veth pair (`--veth`). */
+  veth: string;
+  /** Its inside (`--netns-ipv4 ADDR/30,GATEWAY`; the host end gets GATEWAY/30). */
   ipv4: string;
+  /** The LAN ranges opened for it (policy-granted; net-policy.ts lanOpenScript). */
+  lan: string[];
   release(): Promise<void>;
 }
 
 export class CapsuleNetwork {
   private policy: Promise<void> | undefined;
+  /** Uids this runtime already cleaned: a LAN chain of an earlier runtime's run never outlives it here. */
+  private readonly seen = new Set<number>();
 
   constructor(private readonly tools: NetTools) {}
 
   /**
-   * Makes the capsule's namespace and veth pair, the host side addressed and up (one `ip` process;
-   * the launcher configures the inside: loopback, eth0's address, the default route). Leftovers of a crashed
-   * run under the same uid (the uid range is this runtime's own) are removed first.
+   * What the launcher needs to make the capsule's namespace and veth pair (it waits for a leftover
+   * of the same name to go, never deletes one), after the policy is loaded. `lan`: ranges policy granted
+   * (checked by the caller), opened for its veth only. The first start of a uid under this runtime
+   * also clears a LAN chain a crashed earlier runtime may have left under that veth's name.
    */
-  async create(uid: number): Promise<CapsuleNet> {
+  async create(uid: number, lan: readonly string[] = []): Promise<CapsuleNet> {
     this.policy ??= this.loadPolicy();
     await this.policy.catch((err) => {
       this.policy = undefined; // tried again at the next granted start
       throw err;
     });
-    const ns = netnsName(uid);
     const veth = vethName(uid);
-    if (existsSync(`/run/netns/${ns}`) || existsSync(`/sys/class/net/${veth}`)) await this.remove(uid);
+    if (this.tools.ip !== undefined && existsSync(`/run/netns/${netnsName(uid)}`)) await this.removeNamed(uid);
     const { gateway, address } = slotAddresses(uid);
-    const release = () => this.remove(uid);
+    const release = () => this.remove(uid, lan.length > 0);
     try {
-      await this.run(
-        this.tools.ip,
-        ['-batch', '-'],
-        [
-          `netns add ${ns}`,
-          `link add ${veth} type veth peer name eth0 netns ${ns}`,
-          `addr add ${gateway}/30 dev ${veth}`,
-          `link set ${veth} up`,
-        ],
-      );
+      if (lan.length > 0) await this.nft(lanOpenScript(veth, lan));
+      else if (!this.seen.has(uid)) await this.nft(lanCloseScript(veth));
+      this.seen.add(uid);
     } catch (err) {
       await release();
       throw err;
     }
-    return { path: `/run/netns/${ns}`, ipv4: `${address}/30,${gateway}`, release };
+    return { veth, ipv4: `${address}/30,${gateway}`, lan: [...lan], release };
   }
 
-  /** Removes the capsule's veth pair and namespace (after its processes are gone); quiet if absent. */
-  async remove(uid: number): Promise<void> {
+  /**
+   * After the capsule's processes are gone: its LAN chain closed (with `lan`), then the pair awaited
+   * gone (the kernel deletes it with the namespace, a few ms to tens of ms later).
+   */
+  async remove(uid: number, lan = false): Promise<void> {
+    if (lan) await this.nft(lanCloseScript(vethName(uid))).catch(() => undefined);
+    const link = `/sys/class/net/${vethName(uid)}`;
+    for (let waited = 0; existsSync(link) && waited < GONE_MS; waited += 5) await sleep(5);
+  }
+
+  /** A namespace and veth an older runtime made by name (`ip netns add`); quiet if absent. */
+  private async removeNamed(uid: number): Promise<void> {
     const lines = [`link del ${vethName(uid)}`, `netns del ${netnsName(uid)}`];
     // -force goes through both lines; a failure only means they were already gone.
-    await this.run(this.tools.ip, ['-force', '-batch', '-'], lines).catch(() => undefined);
+    await this.run(this.tools.ip ?? 'ip', ['-force', '-batch', '-'], lines).catch(() => undefined);
+  }
+
+  private nft(script: string): Promise<void> {
+    return this.run(this.tools.nft, ['-f', '-'], [script]);
   }
 
   /** The egress policy, once per runtime; IPv4 forwarding on (the host routes capsule traffic only). */
@@ -88,7 +114,10 @@ export class CapsuleNetwork {
       await this.run(this.tools.nft, ['-f', '-'], [noRouterScript()]);
       writeFileSync(IP_FORWARD, '1');
     }
-    await this.run(this.tools.nft, ['-f', '-'], [policyScript()]);
+    // A table of another layout (an older runtime's) cannot be updated in place: it is replaced.
+    await this.run(this.tools.nft, ['-f', '-'], [policyScript()]).catch(() =>
+      this.run(this.tools.nft, ['-f', '-'], [policyResetScript(), policyScript()]),
+    );
   }
 
   /** Runs one tool with its commands on stdin; a failure is E_CONFINE_UNAVAILABLE with its stderr. */

@@ -63,7 +63,7 @@ describe('confinement doctor', () => {
 
   // Optional layers whose absence refuses only the capsules that need them; production still runs.
   const optional: Array<[layer: string, key: 'privateNetwork' | 'diskQuota', detail: RegExp]> = [
-    ['network.private', 'privateNetwork', /own netns, veth \+ NAT, nftables egress policy/],
+    ['network.private', 'privateNetwork', /own netns, veth \(made by the launcher\) \+ NAT, nftables egress policy/],
     ['disk.quota', 'diskQuota', /own preallocated ext4 volume/],
   ];
   it('reports the private network and the disk quota; without either production still runs (capsules that need it are refused)', () => {
@@ -77,8 +77,8 @@ describe('confinement doctor', () => {
     }
   });
 
-  it('finds iproute2 and nftables on this machine (CI fails without: scripts/setup installs them)', function () {
-    requireFeature(this, probeKernel(BUNDLED_LAUNCHER).privateNetwork, 'ip and nft (iproute2, nftables)');
+  it('finds nftables on this machine (CI fails without: scripts/setup installs it)', function () {
+    requireFeature(this, probeKernel(BUNDLED_LAUNCHER).privateNetwork, 'nft (nftables)');
   });
 
   it('finds loop devices, ext4 and e2fsprogs on this machine (CI fails without)', function () {

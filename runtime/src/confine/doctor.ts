@@ -17,7 +17,7 @@ export interface KernelLayers {
   landlockAbi: number;
   /** The kernel has vm.memfd_noexec (6.3+), which the launcher sets to 2 in each capsule's pid namespace. */
   memfdNoexec: boolean;
-  /** iproute2 and nftables are there: a network-granted capsule gets its own namespace (capsule-net.ts). */
+  /** nftables is there: a network-granted capsule gets its own namespace and veth pair (capsule-net.ts, the launcher's veth.c). */
   privateNetwork: boolean;
   /** Loop devices, ext4, mke2fs and fallocate: a capsule's data gets its own size-limited volume. */
   diskQuota: boolean;
@@ -177,7 +177,7 @@ const ROWS: Record<string, Row> = {
     required: false,
     degradable: true,
     meaning:
-      'a capsule with a network grant is refused (E_CONFINE_UNAVAILABLE): it never shares the host network; install iproute2 and nftables',
+      'a capsule with a network grant is refused (E_CONFINE_UNAVAILABLE): it never shares the host network; install nftables',
   },
   diskQuota: {
     layer: 'disk.quota',
@@ -236,8 +236,8 @@ export function layerReport(k: KernelLayers): LayerStatus[] {
       'privateNetwork',
       k.privateNetwork,
       k.privateNetwork
-        ? 'granted capsules: own netns, veth + NAT, nftables egress policy (no host, LAN or link-local)'
-        : 'ip or nft missing',
+        ? 'granted capsules: own netns, veth (made by the launcher) + NAT, nftables egress policy (no host or link-local; a LAN range only if the manifest names it and the shell grants it)'
+        : 'nft missing (nftables)',
     ),
     row(
       'diskQuota',

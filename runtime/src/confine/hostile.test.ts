@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { LineReader, makeCapsuleDirs, makeTempDir, NetWorld, pollFor, requireFeature } from '@elastos/testkit';
 import { Trail } from '../audit/fixtures/trail.js';
+import { spawnCapsule, startBroker, stopBroker } from '../broker/fixtures/harness.js';
+import { grantLanRanges } from '../broker/lan-grant.js';
 import { createLogger } from '../log/index.js';
 import { Supervisor } from '../supervise/index.js';
 import { netnsName, vethName } from './capsule-net.js';
@@ -118,7 +120,7 @@ describe('hostile capsules (real launcher)', function () {
   });
 
   it('with a network grant: its own namespace reaches the internet, never the host, its abstract sockets or the LAN', async function () {
-    requireFeature(this, ctx.network !== undefined, 'a private network (iproute2, nftables)');
+    requireFeature(this, ctx.network !== undefined, 'a private network (nftables)');
     this.timeout(60_000);
     const world = await NetWorld.open();
     let connections = 0;
@@ -168,10 +170,98 @@ describe('hostile capsules (real launcher)', function () {
     assert.deepEqual(netLeftovers(uid), [], 'its namespace and veth were removed at stop');
   });
 
+  it('with a network grant and a LAN range its manifest names and policy grants: that range only, never one named and not granted', async function () {
+    requireFeature(this, ctx.network !== undefined, 'a private network (nftables)');
+    this.timeout(60_000);
+    const world = await NetWorld.open();
+    // Policy: the real broker asks a shell (scripted) about each range, at start.
+    const policy = await startBroker(join(tmp.path, 'broker'));
+    const granted = { decision: 'allow', ttlMs: 60_000, maxUses: 0 };
+    const script = {
+      'lanok lan://192.168.213.0/24': granted,
+      'lanno lan://192.168.213.0/24': { decision: 'ask', ticket: 'x', reason: 'risky' },
+      'lanno lan://172.29.213.0/24': { decision: 'deny', reason: 'not this one' },
+    };
+    const shell = spawnCapsule(policy.broker, 'shell', 'scripted-shell', [JSON.stringify(script)]);
+    const targets = {
+      ATTACK: 'network',
+      PORT: '9',
+      TARGET_internet: world.internet.target,
+      TARGET_lan: world.lan.target,
+      TARGET_lan2: world.lan2.target,
+    };
+    const [okUid, noUid] = [300_779, 300_780];
+    try {
+      const okLan = await grantLanRanges(policy.broker, 'lanok', ['192.168.213.0/24']);
+      const noLan = await grantLanRanges(policy.broker, 'lanno', ['192.168.213.0/24', '172.29.213.0/24']);
+      assert.deepEqual([okLan, noLan], [['192.168.213.0/24'], []], 'policy granted one range to one capsule');
+      const ok = await attack('lanok', targets, { network: true, lan: okLan, uid: okUid });
+      assert.equal(ok.results.internet, 'ESCAPED connected', 'control: the internet');
+      assert.equal(ok.results.lan, 'ESCAPED connected', 'the LAN range policy granted it');
+      assert.equal(ok.results.lan2, 'EHOSTUNREACH', 'another LAN range: still rejected');
+      // The capsule saw its connect succeed before the server's handler ran: wait for the count.
+      await pollFor('the LAN server to count it', async () => (world.lan.hits() === 1 ? true : undefined));
+      const no = await attack('lanno', targets, { network: true, lan: noLan, uid: noUid });
+      assert.equal(no.results.internet, 'ESCAPED connected', 'control: the internet');
+      assert.equal(no.results.lan, 'EHOSTUNREACH', 'named, asked about, not granted: rejected');
+      assert.equal(no.results.lan2, 'EHOSTUNREACH', 'named, denied: rejected');
+      assert.equal(world.lan.hits(), 1, 'only the granted capsule reached the LAN server');
+      assert.equal(world.lan2.hits(), 0);
+    } finally {
+      await stopBroker(policy, [shell]);
+      world.remove();
+    }
+    // Audited: each decision (network.lan), and which ranges were opened for which run.
+    const decisions = policy.events.filter((e) => e.type === 'network.lan');
+    assert.deepEqual(
+      decisions.map((e) => [e.details?.capsule, e.resource, e.decision, e.code ?? null]),
+      [
+        ['lanok', 'lan://192.168.213.0/24', 'allow', null],
+        ['lanno', 'lan://192.168.213.0/24', 'deny', 'E_BROKER_DENIED'],
+        ['lanno', 'lan://172.29.213.0/24', 'deny', 'E_BROKER_DENIED'],
+      ],
+    );
+    const opened = await trail.ofType('network.lan.open');
+    assert.deepEqual(
+      opened.map((e) => [e.resource, e.details?.ranges]),
+      [['capsule:lanok', ['192.168.213.0/24']]],
+    );
+    await sup.stopAll();
+    assert.deepEqual([...netLeftovers(okUid), ...lanLeftovers(okUid)], [], 'its LAN chain went with it');
+  });
+
+  it('LAN ranges that are not private, too wide, too many, malformed or without a network grant are refused with their code, and audited', async () => {
+    const bad: Array<[string, Partial<CapsuleSpec>]> = [
+      ['public', { network: true, lan: ['8.8.8.0/24'] }],
+      ['everything', { network: true, lan: ['0.0.0.0/0'] }],
+      ['wide', { network: true, lan: ['192.0.0.0/8'] }],
+      ['hostbits', { network: true, lan: ['192.168.7.1/24'] }],
+      ['malformed', { network: true, lan: ['192.168.7.0/33'] }],
+      ['octal', { network: true, lan: ['192.168.07.0/24'] }],
+      ['capsules', { network: true, lan: ['10.0.0.0/8'] }],
+      ['many', { network: true, lan: Array.from({ length: 9 }, (_, i) => `192.168.${i}.0/24`) }],
+      ['overlap', { network: true, lan: ['192.168.7.0/24', '192.168.7.128/25'] }],
+      ['nogrant', { network: false, lan: ['192.168.7.0/24'] }],
+    ];
+    for (const [name, extra] of bad) {
+      const dirs = makeCapsuleDirs(tmp.path, name);
+      const spec = { name, id: `test-${name}`, ...dirs, network: false, env: {}, limits: lim(64, 16), ...extra };
+      await assert.rejects(sup.start(spec), { code: 'E_CAPSULE_INVALID' }, name);
+    }
+    const refused = await trail.ofType('capsule.refused');
+    assert.deepEqual(
+      refused.map((e) => [e.resource, e.code]),
+      bad.map(([name]) => [`capsule:${name}`, 'E_CAPSULE_INVALID']),
+    );
+    process.stdout.write(`      e.g. ${String(refused[0]?.details?.message)}\n`);
+    assert.equal(sup.list().length, 0, 'none ran');
+  });
+
   it('with a network grant, killed: its namespace and veth still go with it', async () => {
     const uid = 300_778;
-    await run('netkilled', { ATTACK: 'serve' }, { network: true, uid });
-    assert.equal(existsSync(`/run/netns/elastos-${uid}`), true, 'control: it had its own namespace');
+    const { reader } = await run('netkilled', { ATTACK: 'serve' }, { network: true, uid });
+    await reader.next(); // serving: the launcher made its veth pair before its Node started
+    assert.equal(existsSync(`/sys/class/net/${vethName(uid)}`), true, 'control: it had its own veth pair');
     const exited = new Promise<void>((r) => sup.once('exit', () => r()));
     const launcher = sup.list().find((c) => c.name === 'netkilled')?.pid;
     assert.ok(launcher, 'it runs');
@@ -187,6 +277,22 @@ describe('hostile capsules (real launcher)', function () {
     process.kill(node, 'SIGKILL');
     await exited;
     assert.deepEqual(netLeftovers(uid), [], 'nothing left after the kill');
+  });
+
+  it("with a network grant: a host interface that has its veth's name is never touched; the start fails instead", async function () {
+    requireFeature(this, ctx.network !== undefined, 'a private network (nftables)');
+    const uid = 300_781;
+    const squatter = vethName(uid);
+    spawnSync('ip', ['link', 'add', squatter, 'type', 'veth', 'peer', 'name', `etq${uid % 100_000}`]);
+    try {
+      assert.equal(existsSync(`/sys/class/net/${squatter}`), true, 'control: the interface is there');
+      const exited = new Promise<string | undefined>((r) => sup.once('exit', (_n, e) => r(e.cause)));
+      await run('squatted', { ATTACK: 'serve' }, { network: true, uid });
+      assert.equal(await exited, 'E_CONFINE_LAUNCH', 'the launcher waited for it to go, then refused');
+      assert.equal(existsSync(`/sys/class/net/${squatter}`), true, 'and left it alone');
+    } finally {
+      spawnSync('ip', ['link', 'del', squatter]);
+    }
   });
 
   it('a network grant on a host without a private network is refused with its code, and audited', async () => {
@@ -381,6 +487,12 @@ interface Conn {
 /** What a granted capsule's private network left behind: its namespace, its host-side veth. */
 function netLeftovers(uid: number): string[] {
   return [`/run/netns/${netnsName(uid)}`, `/sys/class/net/${vethName(uid)}`].filter((p) => existsSync(p));
+}
+
+/** A LAN-granted capsule's chain in the egress policy (net-policy.ts lanOpenScript), if still there. */
+function lanLeftovers(uid: number): string[] {
+  const table = spawnSync('nft', ['list', 'table', 'inet', 'elastos'], { encoding: 'utf8' }).stdout;
+  return table.includes(`lan_${vethName(uid)}`) ? [`lan_${vethName(uid)}`] : [];
 }
 
 /** Loop devices whose backing file is `image`. */

@@ -39,17 +39,18 @@ describe('launch plan and seccomp policy', () => {
     assert.equal(args.at(-1), '/capsule/code/main.mjs');
   });
 
-  it('with a grant: joins its private network namespace (--netns) and keeps name resolution files', () => {
-    const { args } = launchPlan({ ...spec, network: true }, { ...ctx, netns: '/run/netns/elastos-300001' });
-    assert.ok(!valuesOf(args, '--unshare')[0]?.includes('net'));
-    assert.deepEqual(valuesOf(args, '--netns'), ['/run/netns/elastos-300001']);
-    assert.deepEqual(valuesOf(launchPlan(spec, { ...ctx, netns: '/run/netns/x' }).args, '--netns'), []);
-    const inside = { ...ctx, netns: '/run/netns/x', netnsIpv4: '10.231.0.6/30,10.231.0.5' };
-    assert.deepEqual(valuesOf(launchPlan({ ...spec, network: true }, inside).args, '--netns-ipv4'), [
-      '10.231.0.6/30,10.231.0.5',
-    ]);
+  it('with a grant: its own network namespace with a veth pair the launcher makes (--veth), and name resolution files', () => {
+    const inside = { ...ctx, veth: 'elc300001', netnsIpv4: '10.231.0.6/30,10.231.0.5' };
+    const { args } = launchPlan({ ...spec, network: true }, inside);
+    assert.ok(valuesOf(args, '--unshare')[0]?.endsWith(',net'), 'a new network namespace, never the host’s');
+    assert.deepEqual(valuesOf(args, '--veth'), ['elc300001']);
+    assert.deepEqual(valuesOf(args, '--netns-ipv4'), ['10.231.0.6/30,10.231.0.5']);
+    assert.deepEqual(valuesOf(launchPlan(spec, inside).args, '--veth'), [], 'no grant, no link');
+    assert.ok(valuesOf(launchPlan({ ...spec, network: true }, ctx).args, '--unshare')[0]?.endsWith(',net'));
     const bad = { ...inside, netnsIpv4: '10.0.0.1/30 --rw /:/x' };
     assert.throws(() => launchPlan({ ...spec, network: true }, bad), { code: 'E_CONFINE_LAUNCH' });
+    const badName = { ...inside, veth: 'eth0 --rw' };
+    assert.throws(() => launchPlan({ ...spec, network: true }, badName), { code: 'E_CONFINE_LAUNCH' });
     assert.ok(valuesOf(args, '--seccomp').every((r) => r !== '97:socket:0:0xffffffff:2'));
   });
 

@@ -18,9 +18,12 @@ export interface PlanContext {
   memfdNoexec?: boolean;
   /** Size of the private /tmp (tmpfs, charged to the capsule's memory cgroup). */
   tmpBytes: number;
-  /** A network-granted capsule's own network namespace (capsule-net.ts), joined instead of the host's. */
-  netns?: string;
-  /** Its inside: `ADDR/PREFIX,GATEWAY`, configured by the launcher once it joined. */
+  /**
+   * A network-granted capsule's link to the host (capsule-net.ts): the host end's name of the veth
+   * pair the launcher makes between the host and the capsule's new network namespace (`--veth`).
+   */
+  veth?: string;
+  /** Its inside: `ADDR/PREFIX,GATEWAY` (the host end gets GATEWAY/PREFIX), configured by the launcher. */
   netnsIpv4?: string;
   /** The capsule's data volume (data-volume.ts), mounted at /capsule/data instead of its data dir. */
   volume?: string;
@@ -93,14 +96,15 @@ const bindTarget = (bind: string) => bind.slice(bind.indexOf(':') + 1);
 export function launchPlan(spec: CapsuleSpec, ctx: PlanContext): LaunchPlan {
   const entry = normalize(join(VIEW.code, spec.entry));
   if (!entry.startsWith(`${VIEW.code}/`)) throw new ElastosError('E_CONFINE_LAUNCH', `entry escapes the code dir`);
-  const namespaces = ['mnt', 'pid', 'ipc', 'uts', 'cgroup', 'user?', ...(spec.network ? [] : ['net'])];
+  // Every capsule gets a network namespace of its own; a granted one also gets a link to the host.
+  const namespaces = ['mnt', 'pid', 'ipc', 'uts', 'cgroup', 'user?', 'net'];
   const args = ['--unshare', namespaces.join(','), '--proc', '--hostname', 'capsule', '--chdir', VIEW.code];
   for (const dir of ctx.cgroupDirs) args.push('--cgroup', safePath(dir, 'cgroup'));
-  if (spec.network && ctx.netns !== undefined) args.push('--netns', safePath(ctx.netns, 'netns'));
-  if (spec.network && ctx.netnsIpv4 !== undefined) {
-    if (!/^\d+\.\d+\.\d+\.\d+\/\d+,\d+\.\d+\.\d+\.\d+$/.test(ctx.netnsIpv4))
+  if (spec.network && ctx.veth !== undefined) {
+    if (!/^[a-z0-9]{1,15}$/.test(ctx.veth)) throw new ElastosError('E_CONFINE_LAUNCH', `bad veth name ${ctx.veth}`);
+    if (!/^\d+\.\d+\.\d+\.\d+\/\d+,\d+\.\d+\.\d+\.\d+$/.test(ctx.netnsIpv4 ?? ''))
       throw new ElastosError('E_CONFINE_LAUNCH', `bad private network address ${ctx.netnsIpv4}`);
-    args.push('--netns-ipv4', ctx.netnsIpv4);
+    args.push('--veth', ctx.veth, '--netns-ipv4', ctx.netnsIpv4 ?? '');
   }
   args.push(...viewArgs(spec, ctx));
   args.push('--uid', String(ctx.uid), '--gid', String(ctx.uid), '--keep-fd', '3');

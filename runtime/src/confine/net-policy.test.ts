@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { CAPSULE_LINKS } from '@elastos/protocol/capsules/lan-range';
 import { requireFeature } from '@elastos/testkit';
 import { netTools } from './capsule-net.js';
-import { BLOCKED_V4, noRouterScript, policyScript, slotAddresses } from './net-policy.js';
+import {
+  BLOCKED_V4,
+  CAPSULE_NET,
+  lanCloseScript,
+  lanOpenScript,
+  noRouterScript,
+  policyResetScript,
+  policyScript,
+  slotAddresses,
+} from './net-policy.js';
 
 /** 1.2.3.4 as a number. */
 const n = (a: string) => a.split('.').reduce((acc, x) => acc * 256 + Number(x), 0);
@@ -43,10 +53,22 @@ describe('private network: the egress policy (net-policy.ts)', () => {
       assert.ok(!BLOCKED_V4.some((r) => inRange(a, r)), `${a} is not`);
   });
 
+  it("jumps to a capsule's LAN chain before the blocked ranges, never toward another capsule", () => {
+    const forward = policyScript()
+      .split('\n')
+      .filter((l) => l.startsWith('add rule inet elastos forward'));
+    const jump = forward.findIndex((l) => l.includes('vmap @lanv'));
+    assert.ok(jump >= 0 && jump < forward.findIndex((l) => l.includes('@blocked4')));
+    assert.match(forward[jump] ?? '', /oifname != "elc\*"/);
+    assert.match(lanOpenScript('elc7', ['192.168.7.0/24']), /lan_elc7 ip daddr \{ 192\.168\.7\.0\/24 \} accept/);
+    assert.equal(CAPSULE_LINKS, `${CAPSULE_NET.prefix.join('.')}.0.0/16`, 'the manifest check knows the capsule links');
+  });
+
   it('is valid nftables (nft --check against this kernel)', function () {
     const tools = netTools();
     requireFeature(this, tools !== undefined, 'nftables');
-    for (const script of [policyScript(), noRouterScript()])
+    const lan = lanOpenScript('elc7', ['192.168.7.0/24', '10.1.0.0/16']) + lanCloseScript('elc7');
+    for (const script of [policyScript(), policyResetScript() + policyScript() + lan, noRouterScript()])
       execFileSync(tools?.nft ?? 'nft', ['--check', '-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] });
   });
 });

@@ -27,6 +27,11 @@ export interface CapsuleSpec {
   limits: CapsuleLimits;
   /** Granted network access: without it only AF_UNIX sockets exist and there is no network namespace link. */
   network: boolean;
+  /**
+   * LAN ranges policy granted (IPv4 CIDRs inside 10/8, 172.16/12, 192.168/16, 169.254/16, at most
+   * 8; only with `network`): opened in its egress policy for this run. Every other LAN stays closed.
+   */
+  lan?: string[];
   /** The capsule's whole environment (nothing is inherited from the runtime). */
   env: Record<string, string>;
   /** Declared in the manifest: allow worker_threads (Node's permission model denies them otherwise). */

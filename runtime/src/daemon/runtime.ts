@@ -6,6 +6,7 @@ import { type BoardService, startBoard } from '../board/index.js';
 import { registerTpmCommands } from '../boot/tpm-admin.js';
 import { type BootedRuntime, bootRuntime } from '../boot/tpm-boot.js';
 import type { Broker } from '../broker/broker.js';
+import { grantLanRanges } from '../broker/lan-grant.js';
 import { startBroker } from '../broker/start.js';
 import {
   CapsuleHost,
@@ -136,6 +137,8 @@ export class Runtime {
       logs,
       measure,
       runtimePublicKey,
+      // The shell decides each LAN range a manifest names (runtime/spec/ipc.md §6.1).
+      grantLan: (capsule, ranges) => grantLanRanges(broker, capsule, ranges),
       log: this.log,
     });
     this.host = host;

@@ -1,3 +1,4 @@
+import { lanRangesProblem } from '@elastos/protocol/capsules/lan-range';
 import type { CapsuleNet } from '../confine/capsule-net.js';
 import type { CapsuleCgroup } from '../confine/cgroup.js';
 import type { ConfineContext } from '../confine/confine-context.js';
@@ -36,7 +37,7 @@ export function startRun(
       cgroupDirs: cgroup.dirs,
       uid,
       tmpBytes,
-      netns: net?.path,
+      veth: net?.veth,
       netnsIpv4: net?.ipv4,
       volume,
     });
@@ -56,7 +57,20 @@ export function privateNetwork(spec: CapsuleSpec, uid: number, ctx: ConfineConte
         `${spec.name} has a network grant, but this host cannot give it a private network (ip and nft: see elastos doctor)`,
       ),
     );
-  return ctx.network.create(uid);
+  return ctx.network.create(uid, grantedLan(spec));
+}
+
+/**
+ * The LAN ranges to open (spec.lan: what policy granted), checked again here: each inside a
+ * private or link-local range, at most 8, none overlapping; only with a network grant.
+ */
+export function grantedLan(spec: CapsuleSpec): string[] {
+  const lan = spec.lan ?? [];
+  if (lan.length > 0 && !spec.network)
+    throw new ElastosError('E_CAPSULE_INVALID', `${spec.name}: LAN ranges without a network grant`);
+  const problem = lanRangesProblem(lan, 'lan');
+  if (problem) throw new ElastosError('E_CAPSULE_INVALID', `${spec.name}: ${problem}`);
+  return lan;
 }
 
 /** A capsule with a disk quota keeps its data on its own volume: without volumes it does not start. */

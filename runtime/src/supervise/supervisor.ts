@@ -7,7 +7,7 @@ import { asElastosError, ElastosError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { CapsuleRun, RunExit } from './capsule-run.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
-import { dataVolume, privateNetwork, startRun } from './start-run.js';
+import { dataVolume, grantedLan, privateNetwork, startRun } from './start-run.js';
 import { UidPool } from './uid-pool.js';
 
 export type CapsuleState = 'starting' | 'running' | 'backoff' | 'stopped' | 'crashloop';
@@ -136,6 +136,7 @@ export class Supervisor extends EventEmitter {
       details: { id: spec.id, uid: entry.uid, restarts: entry.restarts },
     });
     if (entry.state !== 'starting') return;
+    await this.refusing(spec, async () => grantedLan(spec));
     const diskBytes = spec.limits.diskBytes ?? this.opts.diskBytes;
     const volume = diskBytes ? await this.refusing(spec, () => dataVolume(spec, entry.uid, diskBytes, ctx)) : undefined;
     const net = spec.network ? await this.refusing(spec, () => privateNetwork(spec, entry.uid, ctx)) : undefined;
@@ -143,6 +144,20 @@ export class Supervisor extends EventEmitter {
       await net?.release(); // stopped while its network was being made
       return;
     }
+    // Which LAN ranges this run reaches (policy granted them: network.lan records before it).
+    if (net && net.lan.length > 0)
+      await this.opts.audit
+        ?.append({
+          actor: 'runtime',
+          type: 'network.lan.open',
+          resource: `capsule:${spec.name}`,
+          decision: 'allow',
+          details: { id: spec.id, uid: entry.uid, ranges: net.lan },
+        })
+        .catch(async (err) => {
+          await net.release(); // an opening that cannot be recorded does not stay open
+          throw err;
+        });
     const log = this.opts.log.child({ capsule: spec.name });
     const tmpBytes = this.opts.tmpBytes ?? 16 * 1024 * 1024;
     let run: CapsuleRun;

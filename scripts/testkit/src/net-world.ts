@@ -2,7 +2,8 @@
  * Test support: the world outside a network-granted capsule, in network namespaces of its own.
  * `internet` stands for the internet (a public TEST-NET-3 address, 203.0.113.0/24), `lan` for the
  * box's LAN (192.168.213.0/24); each has a veth link to the host and a TCP server that counts its
- * connections. Needs root and iproute2. Removed with `remove()`.
+ * connections; `lan2` is another LAN range (172.29.213.0/24), for a capsule granted only the first.
+ * Needs root and iproute2. Removed with `remove()`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -77,14 +78,17 @@ class Side implements Peer {
 export class NetWorld {
   readonly internet: Peer;
   readonly lan: Peer;
+  readonly lan2: Peer;
   private readonly sides: Side[];
 
   private constructor(tag: string) {
     const internet = new Side(`elastos-t-inet-${tag}`, `eti${tag}`, '203.0.113.1', '203.0.113.2');
     const lan = new Side(`elastos-t-lan-${tag}`, `etl${tag}`, '192.168.213.1', '192.168.213.2');
-    this.sides = [internet, lan];
+    const lan2 = new Side(`elastos-t-lan2-${tag}`, `etm${tag}`, '172.29.213.1', '172.29.213.2');
+    this.sides = [internet, lan, lan2];
     this.internet = internet;
     this.lan = lan;
+    this.lan2 = lan2;
   }
 
   static async open(): Promise<NetWorld> {

@@ -55,8 +55,8 @@ function checkImage(s: QemuSettings): void {
 
 /**
  * Before the first boot (the config is measured and sealed to then): the suite's capsules on
- * the data partition (/data/hil; the boot partition is root-only), an ask window of 8 s and a
- * 60 s watchdog.
+ * the data partition (/data/hil; the boot partition is root-only), an ask window (and the
+ * button's window) of 90 s, a 60 s watchdog and a 120 s health sampler.
  */
 async function prepareData(disk: string, dir: string, publisherKey: string): Promise<void> {
   const built = await buildHilCapsules(join(dir, 'capsules'), publisherKey, QEMU_LOAD_MS);
@@ -64,7 +64,10 @@ async function prepareData(disk: string, dir: string, publisherKey: string): Pro
   writeOnData(disk, '/hil', 'asker.capsule', built.asker.file);
   const config = JSON.parse(readOnData(disk, '/elastos/etc/config.json')) as Record<string, Record<string, unknown>>;
   config.broker = { ...config.broker, askTimeoutMs: QEMU_ASK_MS };
-  config.serial = { ...config.serial, watchdogMs: QEMU_WATCHDOG_MS };
+  // The button shows a request for serial.presenceWindowMs (default 30 s), then shows it again
+  // with another code: under TCG the rig's calls between reading the code and pressing took
+  // longer (measured: the press answered the request under a new code). One window for both.
+  config.serial = { ...config.serial, watchdogMs: QEMU_WATCHDOG_MS, presenceWindowMs: QEMU_ASK_MS };
   // systeminformation spawns programs for each sample: every 5 s that is most of an emulated
   // guest's CPU (measured: "health sample took too long", one CLI call over SSH took 3 min).
   config.health = { ...config.health, intervalMs: QEMU_HEALTH_MS };

@@ -5,6 +5,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { ElastosError } from '../errors/index.js';
+import { lanRangesProblem, MAX_LAN_RANGES } from './lan-range.js';
 
 export const MAX_MANIFEST_BYTES = 16 * 1024;
 
@@ -25,6 +26,11 @@ export interface ResourceLimits {
   diskMiB?: number;
 }
 
+/** A network grant that also names LAN ranges (lan-range.ts); policy must still grant each. */
+export interface NetworkRequest {
+  lan: string[];
+}
+
 export interface CapsuleManifest {
   name: string;
   version: string;
@@ -38,7 +44,8 @@ export interface CapsuleManifest {
   /** Resource schemes a provider serves (e.g. `storage`). */
   provides?: string[];
   limits: ResourceLimits;
-  network: boolean;
+  /** `true`: network access (the internet only); `{lan}`: that and these LAN ranges, if policy grants them. */
+  network: boolean | NetworkRequest;
 }
 
 /** Relative POSIX path of a package file: no `.`/`..`/hidden segments, no empty segments. */
@@ -94,7 +101,25 @@ export const MANIFEST_SCHEMA = {
         diskMiB: { type: 'integer', minimum: 8, maximum: 65_536 },
       },
     },
-    network: { type: 'boolean' },
+    network: {
+      anyOf: [
+        { type: 'boolean' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['lan'],
+          properties: {
+            lan: {
+              type: 'array',
+              minItems: 1,
+              maxItems: MAX_LAN_RANGES,
+              uniqueItems: true,
+              items: { type: 'string', maxLength: 18 },
+            },
+          },
+        },
+      ],
+    },
   },
 } as const;
 
@@ -109,13 +134,29 @@ function describe(error: ErrorObject): string {
   return `${field}: ${error.message ?? 'is invalid'}`;
 }
 
+/** The most specific error: for a union (`network`), the branch whose type matched and got furthest. */
+function deepest(errors: ErrorObject[] | null | undefined): ErrorObject | undefined {
+  const depth = (e: ErrorObject) => e.instancePath.length * 2 + (e.keyword === 'type' || e.keyword === 'anyOf' ? 0 : 1);
+  return errors?.reduce<ErrorObject | undefined>(
+    (best, e) => (best === undefined || depth(e) > depth(best) ? e : best),
+    undefined,
+  );
+}
+
 /** Validates a parsed manifest object; E_CAPSULE_INVALID names the first bad field. */
 export function validateManifest(value: unknown): CapsuleManifest {
   if (!validate(value)) {
-    const first = validate.errors?.[0];
+    const first = deepest(validate.errors);
     throw new ElastosError('E_CAPSULE_INVALID', `manifest ${first ? describe(first) : 'is invalid'}`);
   }
+  const problem = lanRangesProblem(lanRangesOf(value), 'network.lan');
+  if (problem) throw new ElastosError('E_CAPSULE_INVALID', `manifest ${problem}`);
   return value;
+}
+
+/** The LAN ranges a manifest names (none unless `network` is `{lan}`). */
+export function lanRangesOf(manifest: CapsuleManifest): string[] {
+  return typeof manifest.network === 'object' ? manifest.network.lan : [];
 }
 
 /** Parses manifest bytes from an untrusted package: size cap, strict UTF-8, JSON, schema. */
