@@ -30,6 +30,8 @@ export const BUILD_PACKAGES = [
   'rauc',
   'squashfs-tools',
   'openssl',
+  // veritysetup format: the root slot's dm-verity hash tree (disk.ts).
+  'cryptsetup-bin',
 ];
 
 /** The boot test's packages on top of the build's. */

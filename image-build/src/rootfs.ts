@@ -34,6 +34,8 @@ export function rootfsPackages(p: ArchProfile): string[] {
     'initramfs-tools',
     'zstd',
     'e2fsprogs',
+    // veritysetup: the initramfs opens the root slot under dm-verity (stages/initramfs/verity-*).
+    'cryptsetup-bin',
     'netbase',
     // UEFI boot: systemd-boot, its stub and systemd-bless-boot (boot assessment); RAUC installs updates.
     'systemd-boot',

@@ -19,9 +19,11 @@ nodocs=(
 )
 mmdebstrap --mode=root --variant=apt --arch="$arch" --format=directory \
   --aptopt='Acquire::Retries "3"' "${nodocs[@]}" \
-  --setup-hook="mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/etc/initramfs-tools/hooks\"" \
+  --setup-hook="mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/etc/initramfs-tools/hooks\" \"\$1/etc/initramfs-tools/scripts/local-top\"" \
   --setup-hook="cp '$here/initramfs/modules.conf' \"\$1/etc/initramfs-tools/conf.d/elastos\"" \
   --setup-hook="install -m 0755 '$here/initramfs/hook-$arch' \"\$1/etc/initramfs-tools/hooks/elastos-modules\"" \
+  --setup-hook="install -m 0755 '$here/initramfs/verity-hook' \"\$1/etc/initramfs-tools/hooks/elastos-verity\"" \
+  --setup-hook="install -m 0755 '$here/initramfs/verity-local-top' \"\$1/etc/initramfs-tools/scripts/local-top/elastos-verity\"" \
   --include="$pkgs" \
   --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*.log "$1"/var/log/apt/*' \
   bookworm "$out" "$mirror"
