@@ -6,17 +6,28 @@ import { ElastosError } from '@elastos/runtime';
 import { readAdminKey } from './admin-key.js';
 import { type ArchProfile, profile } from './arch.js';
 import { buildImageCapsules, publisherKey } from './capsules.js';
-import { kernelCmdline, makeDisk } from './disk.js';
+import { duMib, kernelCmdline, makeDisk, rootSlotMib } from './disk.js';
 import { assembleData, assembleRoot } from './image-tree.js';
 import { expectedPcrAfterRuntime, makeManifest } from './manifest.js';
 import { buildNative } from './native.js';
 import { fetchNode } from './node-dist.js';
-import { installPcrPolicy, pcrSigningKey, SIGNED_PHASES, type SlotPcr11, signReleasePolicy } from './pcr-policy.js';
+import {
+  espPolicyPath,
+  installEspPolicies,
+  installPcrSigningKey,
+  type PcrSigningKey,
+  pcrSigningKey,
+  SIGNED_PCRS,
+  SIGNED_PHASES,
+  type SlotPcr11,
+  signSlotPolicies,
+} from './pcr-policy.js';
 import { BUILD_PACKAGES, ensureBinfmt, ensurePackages } from './prereq.js';
 import { installRaucConfig, makeBundle, type UpdateKey, updateKey } from './rauc.js';
 import { buildBuildroot, buildRootfs, require0 } from './rootfs.js';
 import { StageRunner, say } from './stage.js';
-import { BOOT_TRIES, expectedPcr11, installBootLoader, makeUki, SLOTS, sha256File, ukiName } from './uki.js';
+import { BOOT_TRIES, expectedPcr11, installBootLoader, makeUki, SLOTS, type Slot, sha256File, ukiName } from './uki.js';
+import { makeRootSlot, type VerityInfo } from './verity.js';
 import { boxWorkspaces, buildModules, installRuntime, REPO_ROOT } from './workspace-tree.js';
 
 export interface BuildOptions {
@@ -53,16 +64,18 @@ function sourceDateEpoch(): string {
 /**
  * The kernel and initrd the rootfs installed (kept beside the image for the manifest), and the
  * boot partition: systemd-boot plus slot A's UKI with its tries counter. Both slots' UKIs are
- * kept in `uki/` (an update writes the other slot's).
+ * kept in `uki/` (an update writes the other slot's). Each UKI's command line carries the root
+ * slot's dm-verity root hash (`verity`), so the root must be final before this runs.
  */
-function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, version: string) {
+function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, version: string, verity: VerityInfo) {
   const boot = readdirSync(join(root, 'boot'));
   const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));
   const initrd = boot.find((f) => f.startsWith('initrd.img-'));
   require0(vmlinuz && initrd ? 0 : 1, `the rootfs has no kernel/initrd in /boot (${boot.join(' ')})`);
   cpSync(join(root, 'boot', vmlinuz ?? ''), join(outDir, 'vmlinuz'));
   cpSync(join(root, 'boot', initrd ?? ''), join(outDir, 'initrd.img'));
-  const cmdline = kernelCmdline(p, 'a');
+  checkInitrd(root, initrd ?? '');
+  const cmdline = kernelCmdline(p, 'a', verity);
   writeFileSync(join(outDir, 'cmdline.txt'), `${cmdline}\n`);
   rmSync(join(outDir, 'uki'), { recursive: true, force: true });
   mkdirSync(join(outDir, 'uki'), { recursive: true });
@@ -72,7 +85,7 @@ function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, ve
       root,
       vmlinuz: join(outDir, 'vmlinuz'),
       initrd: join(outDir, 'initrd.img'),
-      cmdline: kernelCmdline(p, slot),
+      cmdline: kernelCmdline(p, slot, verity),
       version,
       out: join(outDir, 'uki', ukiName(slot)),
     };
@@ -95,34 +108,46 @@ function bootFiles(root: string, outDir: string, esp: string, p: ArchProfile, ve
     vmlinuz: join(outDir, 'vmlinuz'),
     initrd: join(outDir, 'initrd.img'),
     kernel: vmlinuz ?? '',
-    boot: { version, loader: `systemd-boot (${p.efi.loader})`, tries: BOOT_TRIES, slots },
+    boot: { version, loader: `systemd-boot (${p.efi.loader})`, tries: BOOT_TRIES, slots, verity },
     signedPcr11: signed,
   };
 }
 
 /**
- * Signs the release's PCR policy (pcr-policy.ts) for both slots' predicted PCR 11 and the runtime's
- * predicted PCR 23, and installs it with the public key into the root. Returns the PCR 23 it signed.
+ * What the initramfs must hold to open the root slot (stages/initramfs/verity-*): listed with the
+ * image's own lsinitramfs (the build host need not have initramfs-tools).
  */
-async function signPolicy(
-  o: BuildOptions,
-  outRoot: string,
-  trees: { root: string; data: string },
-  nodeVersion: string,
-  version: string,
-  slots: SlotPcr11[],
-) {
-  const key = pcrSigningKey(join(outRoot, 'keys'), o.pcrKey);
-  const pcr23 = await expectedPcrAfterRuntime(trees.root, trees.data, nodeVersion);
-  installPcrPolicy(trees.root, signReleasePolicy(version, key, slots, pcr23), key);
+export const INITRD_VERITY_FILES = [/\/veritysetup$/, /\/dm-verity\.ko/, /scripts\/local-top\/elastos-verity$/];
+
+function checkInitrd(root: string, initrd: string): void {
+  const r = spawnSync('chroot', [root, 'lsinitramfs', `/boot/${initrd}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  require0(r.status, `lsinitramfs /boot/${initrd}: ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  const files = r.stdout.split('\n');
+  const missing = INITRD_VERITY_FILES.filter((re) => !files.some((f) => re.test(f)));
+  require0(missing.length, `the initramfs lacks ${missing.join(', ')}: it could not open a dm-verity root`);
+}
+
+/**
+ * Signs each slot's PCR policy (pcr-policy.ts) for its predicted PCR 11 (which covers the root
+ * hash) and the runtime's predicted PCR 23, onto the ESP tree (the root cannot hold it: its hash
+ * would depend on it).
+ */
+function signPolicy(key: PcrSigningKey, esp: string, version: string, slots: SlotPcr11[], pcr23: string): void {
+  installEspPolicies(esp, signSlotPolicies(version, key, slots, pcr23));
   say(
-    `PCR policy signed for ${slots.length} slots x ${SIGNED_PHASES.length} phases (PCR 11 + PCR 23 ${pcr23.slice(0, 16)}…) with ${key.pub}`,
+    `PCR policy signed for ${slots.length} slots x ${SIGNED_PHASES.length} phases (PCR ${SIGNED_PCRS.join(' + ')}; PCR 23 ${pcr23.slice(0, 16)}…) with ${key.pub}, on the ESP`,
   );
-  return pcr23;
 }
 
 /** The signed RAUC bundle of this build's root slot (rauc.ts), timed like a stage. */
-function writeBundle(stages: StageRunner, p: ArchProfile, outDir: string, version: string, key: UpdateKey) {
+function writeBundle(
+  stages: StageRunner,
+  p: ArchProfile,
+  outDir: string,
+  esp: string,
+  version: string,
+  key: UpdateKey,
+) {
   const t = Date.now();
   say('stage bundle: building');
   const file = makeBundle({
@@ -130,6 +155,7 @@ function writeBundle(stages: StageRunner, p: ArchProfile, outDir: string, versio
     version,
     rootImage: join(outDir, 'rootfs.ext4'),
     ukis: { a: join(outDir, 'uki', ukiName('a')), b: join(outDir, 'uki', ukiName('b')) },
+    policies: espPolicies(esp),
     release: join(outDir, 'manifest.json'),
     key,
     work: outDir,
@@ -138,6 +164,12 @@ function writeBundle(stages: StageRunner, p: ArchProfile, outDir: string, versio
   stages.timings.push({ name: 'bundle', cached: false, seconds: (Date.now() - t) / 1000 });
   say(`stage bundle: done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   return { file, bytes: statSync(file).size };
+}
+
+/** The ESP tree's signed policy files, when the build signed them. */
+function espPolicies(esp: string): Record<Slot, string> | undefined {
+  const files = { a: join(esp, espPolicyPath('a')), b: join(esp, espPolicyPath('b')) };
+  return existsSync(files.a) && existsSync(files.b) ? files : undefined;
 }
 
 /** `systemd-analyze security` of the runtime's unit, offline against the image's root. */
@@ -213,12 +245,23 @@ export async function buildImage(o: BuildOptions): Promise<string> {
   installRaucConfig(trees.root, p, signer);
   const pcrPolicy = o.pcrPolicy !== false;
   assembleData(trees.data, p, key, adminKey, pcrPolicy);
-  const kernel = bootFiles(trees.root, outDir, trees.boot, p, releaseVersion(o.version));
-  const signedPcr23 = pcrPolicy
-    ? await signPolicy(o, outRoot, trees, node.version, kernel.boot.version, kernel.signedPcr11)
-    : undefined;
+  const pcrKey = pcrPolicy ? pcrSigningKey(join(outRoot, 'keys'), o.pcrKey) : undefined;
+  if (pcrKey) installPcrSigningKey(trees.root, pcrKey);
   stages.timings.push({ name: 'assemble', cached: false, seconds: (Date.now() - t) / 1000 });
   say(`trees assembled in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  // The root is final from here on: its slot image and dm-verity root hash, then the command
+  // lines that carry it, the UKIs, their PCR 11, and the signed policy on the ESP.
+  t = Date.now();
+  say('stage root slot: building');
+  const rootMib = rootSlotMib(duMib(trees.root));
+  const slotImage = join(outDir, 'rootfs.ext4');
+  const verity = makeRootSlot(trees.root, slotImage, rootMib);
+  stages.timings.push({ name: 'root slot', cached: false, seconds: (Date.now() - t) / 1000 });
+  say(`stage root slot: ${rootMib} MiB, root hash ${verity.rootHash} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const kernel = bootFiles(trees.root, outDir, trees.boot, p, releaseVersion(o.version), verity);
+  const signedPcr23 = pcrKey ? await expectedPcrAfterRuntime(trees.root, trees.data, node.version) : undefined;
+  if (pcrKey && signedPcr23) signPolicy(pcrKey, trees.boot, kernel.boot.version, kernel.signedPcr11, signedPcr23);
 
   const manifest = await makeManifest({
     p,
@@ -239,10 +282,10 @@ export async function buildImage(o: BuildOptions): Promise<string> {
 
   t = Date.now();
   say('stage disk: building');
-  const disk = makeDisk(outDir, p, trees);
+  const disk = makeDisk(outDir, p, { image: slotImage, rootMib }, trees);
   stages.timings.push({ name: 'disk', cached: false, seconds: (Date.now() - t) / 1000 });
   say(`stage disk: done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  const bundle = o.bundle ? writeBundle(stages, p, outDir, kernel.boot.version, signer) : undefined;
+  const bundle = o.bundle ? writeBundle(stages, p, outDir, trees.boot, kernel.boot.version, signer) : undefined;
   const total = (Date.now() - started) / 1000;
   const report = {
     version: kernel.boot.version,
@@ -257,6 +300,7 @@ export async function buildImage(o: BuildOptions): Promise<string> {
     kernel: kernel.kernel,
     security,
     pcrAfterRuntime: manifest.measuredBoot.pcrAfterRuntime,
+    verityRootHash: verity.rootHash,
   };
   writeFileSync(join(outDir, 'build-report.json'), `${JSON.stringify(report, null, 2)}\n`);
   if (!existsSync(join(outDir, 'disk.img'))) require0(1, 'no disk.img was written');

@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchProfile } from './arch.js';
 import { require0, STAGES_DIR, tail } from './rootfs.js';
+import type { VerityInfo } from './verity.js';
 
 /** GPT partition type of a root slot (Discoverable Partitions Specification). */
 const ROOT_TYPE = { arm64: 'B921B045-1DF0-41C3-AF44-4C6F280D3FAE', amd64: '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709' };
@@ -37,9 +38,15 @@ export interface DiskOutput {
   rootMib: number;
 }
 
-export function makeDisk(out: string, p: ArchProfile, trees: { root: string; data: string; boot: string }): DiskOutput {
-  const rootMib = rootSlotMib(duMib(trees.root));
-  const args = [join(STAGES_DIR, 'disk.sh'), out, trees.root, trees.data, trees.boot];
+/** The disk from the root slot's image (verity.ts, `rootMib` its partition) and the data and boot trees. */
+export function makeDisk(
+  out: string,
+  p: ArchProfile,
+  slot: { image: string; rootMib: number },
+  trees: { data: string; boot: string },
+): DiskOutput {
+  const rootMib = slot.rootMib;
+  const args = [join(STAGES_DIR, 'disk.sh'), out, slot.image, trees.data, trees.boot];
   args.push(String(rootMib), String(DATA_MIB), String(BOOT_MIB), ROOT_TYPE[p.arch]);
   const r = spawnSync('bash', args, { encoding: 'utf8' });
   require0(r.status, `disk image: ${tail(`${r.stdout}${r.stderr}`)}`);
@@ -56,8 +63,23 @@ export function makeDisk(out: string, p: ArchProfile, trees: { root: string; dat
 }
 
 /**
- * A slot's kernel command line (in its UKI, measured): the slot by PARTUUID and by RAUC's bootname,
- * read-only, the console on the first UART.
+ * A slot's kernel command line (in its UKI, so measured into PCR 11): the root is the slot opened
+ * under dm-verity by the initramfs (stages/initramfs/verity-local-top) from
+ * `elastos.verity=PARTUUID=<slot>,<root hash>,<hash offset>`; RAUC's bootname; read-only; no fsck
+ * (a read-only device that verity checks block by block); the console on the first UART; a panic
+ * (e.g. a slot that fails verity) reboots after 10 s, so the boot counter falls back.
  */
-export const kernelCmdline = (p: ArchProfile, slot: 'a' | 'b' = 'a') =>
-  `root=PARTUUID=${SLOT_PARTUUID[slot]} rauc.slot=${slot} ro rootwait console=${p.console} panic=10 net.ifnames=0`;
+export const kernelCmdline = (p: ArchProfile, slot: 'a' | 'b', verity: Pick<VerityInfo, 'rootHash' | 'hashOffset'>) =>
+  [
+    `root=${VERITY_ROOT}`,
+    `elastos.verity=PARTUUID=${SLOT_PARTUUID[slot]},${verity.rootHash},${verity.hashOffset}`,
+    `rauc.slot=${slot}`,
+    'ro',
+    'fsck.mode=skip',
+    `console=${p.console}`,
+    'panic=10',
+    'net.ifnames=0',
+  ].join(' ');
+
+/** The device-mapper node the initramfs opens the root slot as. */
+export const VERITY_ROOT = '/dev/mapper/elastos-root';

@@ -73,6 +73,7 @@ function systemd(root: string): void {
   const units = [
     'elastosd.service',
     'elastos-firstboot.service',
+    'elastos-pcr-policy.service',
     'elastos-demo.service',
     'elastos-boot-health.service',
     'systemd-networkd.service',

@@ -1,27 +1,29 @@
 /**
  * The image's signed PCR policy (runtime/spec/boot.md §4.1, README "The signed PCR policy"),
  * without an image build: the dev PCR-signing key, the signed entries (two slots x two phases,
- * PCR 11 and PCR 23), what goes into the root and the box's config, and the N+1 root of the
- * QEMU update test made by replacing the policy inside an ext4 image.
+ * PCR 11 and PCR 23), one file per slot on the ESP and the public key on the root, the box's
+ * config, and the boot-time script that picks the booted slot's file.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '@elastos/runtime';
 import { parseSignedPolicy, verifySignedPolicy } from '@elastos/runtime/boot/signed-policy';
 import { profile } from './arch.js';
-import { boxConfig } from './image-tree.js';
+import { boxConfig, OVERLAY } from './image-tree.js';
 import {
-  installPcrPolicy,
+  espPolicyPath,
+  installEspPolicies,
+  installPcrSigningKey,
   PCR_POLICY_PATH,
   PCR_SIGNING_PUB_PATH,
   pcrSigningKey,
   SIGNED_PHASES,
   signReleasePolicy,
-  withPolicy,
+  signSlotPolicies,
 } from './pcr-policy.js';
 
 const h = (c: string) => c.repeat(64);
@@ -76,31 +78,61 @@ describe('the image signed PCR policy', function () {
     );
   });
 
-  it('installs the policy and public key where the box config names them', () => {
+  it('one policy file per slot on the ESP (its entries only), the public key on the root, the config naming both', () => {
     const key = pcrSigningKey(join(dir, 'keys'));
     const root = join(dir, 'root');
-    installPcrPolicy(root, signReleasePolicy('7', key, slots, h('e')), key);
+    const esp = join(dir, 'esp');
+    installPcrSigningKey(root, key);
+    installEspPolicies(esp, signSlotPolicies('7', key, slots, h('e')));
     const config = parseConfig(boxConfig(profile('amd64')), '/etc/elastos');
     assert.deepEqual(config.tpm.pcrSigning, { publicKey: PCR_SIGNING_PUB_PATH, policy: PCR_POLICY_PATH });
-    const file = parseSignedPolicy(readFileSync(join(root, PCR_POLICY_PATH)));
-    assert.equal(verifySignedPolicy(file, readFileSync(join(root, PCR_SIGNING_PUB_PATH), 'utf8')), true);
+    assert.equal(PCR_POLICY_PATH.startsWith('/run/'), true, 'the policy is not on the (verity) root');
+    assert.equal(existsSync(join(root, 'usr/lib/elastos/pcr-policy.json')), false);
+    const pub = readFileSync(join(root, PCR_SIGNING_PUB_PATH), 'utf8');
+    for (const [slot, first] of [
+      ['a', '1'],
+      ['b', '3'],
+    ] as const) {
+      const file = parseSignedPolicy(readFileSync(join(esp, espPolicyPath(slot))));
+      assert.deepEqual(
+        file.policies.map((e) => e.label),
+        SIGNED_PHASES.map((ph) => `slot ${slot}, ${ph}`),
+      );
+      assert.equal(file.policies[0]?.pcrs.map((x) => `${x.pcr}=${x.value[0]}`).join(' '), `11=${first} 23=e`);
+      assert.equal(verifySignedPolicy(file, pub), true);
+    }
     assert.equal(parseConfig(boxConfig(profile('amd64'), false), '/etc/elastos').tpm.pcrSigning, undefined);
   });
 
-  it("replaces the policy inside a root slot's ext4 image for release N+1, the original untouched", () => {
+  it("pcr-policy-select copies the booted slot's file from the ESP, none for a box without one", () => {
     const key = pcrSigningKey(join(dir, 'keys'));
-    const tree = join(dir, 'tree');
-    installPcrPolicy(tree, signReleasePolicy('7', key, slots, h('e')), key);
-    mkdirSync(join(tree, 'etc'), { recursive: true });
-    const image = join(dir, 'root.ext4');
-    execFileSync('mkfs.ext4', ['-q', '-F', '-d', tree, image, '8M']);
-    const n1 = signReleasePolicy('8', key, slots, h('e'));
-    const out = withPolicy(image, n1, join(dir, 'work'), join(dir, 'root-8.ext4'));
-    const cat = (img: string) =>
-      execFileSync('debugfs', ['-R', `cat ${PCR_POLICY_PATH}`, img], {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).toString();
-    assert.equal(parseSignedPolicy(Buffer.from(cat(out))).release, '8');
-    assert.equal(parseSignedPolicy(Buffer.from(cat(image))).release, '7');
+    const esp = join(dir, 'esp-select');
+    installEspPolicies(esp, signSlotPolicies('7', key, slots, h('e')));
+    const out = join(dir, 'run', 'pcr-policy.json');
+    const run = (cmdline: string) => {
+      writeFileSync(join(dir, 'cmdline'), `${cmdline}\n`);
+      return spawnSync('sh', [join(OVERLAY, 'usr/lib/elastos/pcr-policy-select')], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          ELASTOS_ESP: esp,
+          ELASTOS_PROC_CMDLINE: join(dir, 'cmdline'),
+          ELASTOS_PCR_POLICY: out,
+        },
+      });
+    };
+    assert.equal(run('root=/dev/mapper/elastos-root rauc.slot=b ro').status, 0);
+    assert.equal(readFileSync(out, 'utf8'), readFileSync(join(esp, espPolicyPath('b')), 'utf8'));
+    assert.equal(statSync(out).mode & 0o777, 0o644);
+    assert.equal(run('rauc.slot=a ro').status, 0);
+    assert.equal(parseSignedPolicy(readFileSync(out)).policies[0]?.label, 'slot a, sysinit');
+    rmSync(join(esp, espPolicyPath('a')));
+    const none = run('rauc.slot=a ro');
+    assert.equal(none.status, 0);
+    assert.match(none.stdout, /no signed PCR policy for slot a/);
+    assert.equal(existsSync(out), false, 'a stale policy is not left behind');
+    const noSlot = run('root=/dev/sda2 ro');
+    assert.notEqual(noSlot.status, 0);
+    assert.match(noSlot.stderr, /names no root slot/);
   });
 });

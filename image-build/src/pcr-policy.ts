@@ -2,20 +2,38 @@
  * The release's signed PCR policy (runtime/spec/boot.md §4.1, image-build/README.md "The signed
  * PCR policy"): the vendor's PCR-signing key signs, for each root slot and each boot phase in
  * which the runtime may unseal its key, the PCR 11 that systemd-measure predicts for that slot's
- * UKI and the PCR 23 the runtime measures to (the manifest's `pcrAfterRuntime`). The file and the
- * public key go into the root slot; the box's config names them (`tpm.pcrSigning`).
+ * UKI (whose command line carries the slot's dm-verity root hash) and the PCR 23 the runtime
+ * measures to (the manifest's `pcrAfterRuntime`: its config and trust store, on the data partition).
+ * The policy depends on the root hash, so it cannot be on the root: one file per slot goes on the
+ * ESP (`/elastos/pcr-policy-SLOT.json`), and `elastos-pcr-policy.service` copies the booted slot's
+ * to the path the box's config names (`tpm.pcrSigning`). The public key stays on the root.
  */
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signPcrPolicy } from '@elastos/runtime/boot/signed-policy';
 import { require0, tail } from './rootfs.js';
 import type { Slot } from './uki.js';
 
-/** Where the root slot carries them (the box's config names these paths). */
-export const PCR_POLICY_PATH = '/usr/lib/elastos/pcr-policy.json';
+/**
+ * The booted slot's policy, where `elastos-pcr-policy.service` copies it from the ESP at every boot
+ * (the box's config names this path and the public key's).
+ */
+export const PCR_POLICY_PATH = '/run/elastos-boot/pcr-policy.json';
+/** The public key, on the (dm-verity) root slot. */
 export const PCR_SIGNING_PUB_PATH = '/usr/lib/elastos/pcr-signing.pem';
+/** Each slot's signed policy on the ESP (mounted at /boot/firmware on the box), beside its UKI. */
+export const espPolicyPath = (slot: Slot) => `elastos/pcr-policy-${slot}.json`;
+
+/**
+ * The PCRs each signed entry names: PCR 11 (kernel, initramfs, release and command line, so the
+ * root slot's dm-verity root hash: every byte of the runtime, Node and the root's config files) and
+ * PCR 23 (the runtime's own measurement of its config and trust store, which live on the data
+ * partition, where no verity reaches; the runtime measuring them is itself on the verity root).
+ * The format allows any set (`elastos-pcr-policy/1`): PCR 11 alone is `[11]` here.
+ */
+export const SIGNED_PCRS = [11, 23] as const;
 
 /**
  * The systemd-pcrphase phases in which elastosd may unseal: it starts after `sysinit` (basic.target)
@@ -59,42 +77,41 @@ export interface SlotPcr11 {
   phases: Record<string, string>;
 }
 
-/** The policy file's text: one signed entry per slot and phase, each over PCR 11 and PCR 23. */
+/** A policy file's text: one signed entry per given slot and phase, each over SIGNED_PCRS. */
 export function signReleasePolicy(version: string, key: PcrSigningKey, slots: SlotPcr11[], pcr23: string): string {
   const entries = slots.flatMap((s) =>
     SIGNED_PHASES.map((phase) => {
       const pcr11 = s.phases[phase];
       require0(pcr11 ? 0 : 1, `no PCR 11 prediction for slot ${s.slot}, phase ${phase}`);
-      return { label: `slot ${s.slot}, ${phase}`, pcrs: { 11: pcr11 ?? '', 23: pcr23 } };
+      const values: Record<number, string> = { 11: pcr11 ?? '', 23: pcr23 };
+      const pcrs = Object.fromEntries(SIGNED_PCRS.map((n) => [n, values[n] ?? '']));
+      return { label: `slot ${s.slot}, ${phase}`, pcrs };
     }),
   );
   return signPcrPolicy(version, readFileSync(key.key, 'utf8'), entries);
 }
 
-/** Writes the policy and the public key into an image root. */
-export function installPcrPolicy(root: string, policy: string, key: PcrSigningKey): void {
+/** Each slot's own policy file (its entries only), signed: what goes on the ESP and into a bundle. */
+export function signSlotPolicies(
+  version: string,
+  key: PcrSigningKey,
+  slots: SlotPcr11[],
+  pcr23: string,
+): Record<Slot, string> {
+  const out: Partial<Record<Slot, string>> = {};
+  for (const s of slots) out[s.slot] = signReleasePolicy(version, key, [s], pcr23);
+  require0(out.a && out.b ? 0 : 1, 'a signed policy needs both slots');
+  return out as Record<Slot, string>;
+}
+
+/** The public key into an image root (the dm-verity root slot). */
+export function installPcrSigningKey(root: string, key: PcrSigningKey): void {
   mkdirSync(join(root, 'usr/lib/elastos'), { recursive: true });
-  writeFileSync(join(root, PCR_POLICY_PATH), policy, { mode: 0o644 });
   writeFileSync(join(root, PCR_SIGNING_PUB_PATH), readFileSync(key.pub), { mode: 0o644 });
 }
 
-/**
- * A copy of a root slot's ext4 image with its signed PCR policy replaced (debugfs, no mount): the
- * QEMU update test's release N+1 reuses release N's root, and must carry N+1's signed policy, as a
- * real N+1 build would.
- */
-export function withPolicy(rootImage: string, policy: string, work: string, out: string): string {
-  mkdirSync(work, { recursive: true });
-  const local = join(work, 'pcr-policy.json');
-  writeFileSync(local, policy);
-  copyFileSync(rootImage, out);
-  const dir = PCR_POLICY_PATH.slice(0, PCR_POLICY_PATH.lastIndexOf('/'));
-  const name = PCR_POLICY_PATH.slice(PCR_POLICY_PATH.lastIndexOf('/') + 1);
-  const cmds = join(work, 'debugfs.cmd');
-  writeFileSync(cmds, `cd ${dir}\nrm ${name}\nwrite ${local} ${name}\nsif ${name} mode 0100644\n`);
-  const w = spawnSync('debugfs', ['-w', '-f', cmds, out], { encoding: 'utf8' });
-  require0(w.status, `debugfs write ${PCR_POLICY_PATH}: ${tail(`${w.stdout}${w.stderr}`)}`);
-  const back = spawnSync('debugfs', ['-R', `cat ${PCR_POLICY_PATH}`, out], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  require0(back.stdout === policy ? 0 : 1, `${PCR_POLICY_PATH} did not read back from ${out}`);
-  return out;
+/** Each slot's signed policy onto the ESP tree (`elastos/pcr-policy-SLOT.json`). */
+export function installEspPolicies(esp: string, policies: Record<Slot, string>): void {
+  mkdirSync(join(esp, 'elastos'), { recursive: true });
+  for (const [slot, text] of Object.entries(policies)) writeFileSync(join(esp, espPolicyPath(slot as Slot)), text);
 }

@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { profile } from './arch.js';
+import { kernelCmdline } from './disk.js';
 import { OVERLAY } from './image-tree.js';
 
 const SCRIPT = join(OVERLAY, 'usr/lib/elastos/rauc-bootloader');
@@ -77,6 +79,16 @@ describe('rauc-bootloader (RAUC custom backend over systemd-boot entries)', () =
     assert.equal(run('set-primary', 'a').code, 0);
     assert.equal(entries(), 'elastos-a.efi elastos-b+0-0.efi');
     assert.equal(run('get-primary').out, 'a');
+  });
+
+  it("the image's own command lines (root under dm-verity): each names its slot", () => {
+    const verity = { rootHash: 'ab'.repeat(32), hashOffset: 1048576 };
+    for (const slot of ['a', 'b'] as const) {
+      writeFileSync(join(esp, 'cmdline'), `${kernelCmdline(profile('amd64'), slot, verity)}\n`);
+      assert.deepEqual(run('get-current'), { code: 0, out: slot, err: '' });
+    }
+    writeFileSync(join(esp, 'cmdline'), 'root=/dev/mapper/elastos-root ro\n');
+    assert.match(run('get-current').err, /names no root slot/);
   });
 
   it('refuses unknown slots, states and commands, and a command line without a slot', () => {

@@ -73,7 +73,10 @@ export function installRaucConfig(root: string, p: ArchProfile, key: UpdateKey):
   copyFileSync(key.cert, join(root, 'etc/rauc/keyring.pem'));
 }
 
-/** The bundle's manifest: one image for the root slot class, the hook that installs its UKI. */
+/**
+ * The bundle's manifest: one image for the root slot class (`rootfs.ext4`: the ext4 filesystem and
+ * its dm-verity hash tree, written raw to the slot), the hook that installs its UKI and signed policy.
+ */
 export function bundleManifest(p: ArchProfile, version: string): string {
   return [
     '[update]',
@@ -103,6 +106,11 @@ export interface BundleInputs {
   rootImage: string;
   /** Both slots' UKIs (the hook installs the one of the slot written). */
   ukis: Record<'a' | 'b', string>;
+  /**
+   * Both slots' signed PCR policies (pcr-policy.ts), which the hook installs on the ESP beside the
+   * written slot's UKI; absent for a build without a signed policy (the PCR 23 fallback).
+   */
+  policies?: Record<'a' | 'b', string> | undefined;
   /** The release manifest, carried for `update status` and the version check. */
   release: string;
   key: UpdateKey;
@@ -120,6 +128,10 @@ export function makeBundle(b: BundleInputs): string {
   require0(cp.status, `copying ${b.rootImage}`);
   copyFileSync(b.ukis.a, join(dir, 'elastos-a.efi'));
   copyFileSync(b.ukis.b, join(dir, 'elastos-b.efi'));
+  if (b.policies) {
+    copyFileSync(b.policies.a, join(dir, 'pcr-policy-a.json'));
+    copyFileSync(b.policies.b, join(dir, 'pcr-policy-b.json'));
+  }
   copyFileSync(b.release, join(dir, 'release.json'));
   copyFileSync(BUNDLE_HOOK, join(dir, 'hook.sh'));
   chmodSync(join(dir, 'hook.sh'), 0o755);

@@ -5,12 +5,12 @@
  * fail its boot assessment and make systemd-boot fall back by itself.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchProfile } from './arch.js';
 import { BOOT_MIB, kernelCmdline } from './disk.js';
 import { require0, tail } from './rootfs.js';
-import { expectedPcr11, makeUki, type Slot, ukiName } from './uki.js';
+import { type BootInfo, expectedPcr11, makeUki, type Slot, ukiName } from './uki.js';
 
 /** The file names under the ESP's EFI/Linux (the entries and their tries counters). */
 export function espEntries(disk: string): string[] {
@@ -27,34 +27,40 @@ function slotExtent(slot: Slot, rootMib: number): { seekMib: number } {
   return { seekMib: 1 + BOOT_MIB + (slot === 'a' ? 0 : rootMib) };
 }
 
-/** Copies slot A's filesystem into `slot` of the same disk, optionally changing one file in it. */
+/** What the tamper writes over the start of the file's first block (the rest of the block is unchanged). */
+export const TAMPER_MARK = '/* not the measured runtime */';
+
+/**
+ * Changes `file` inside a root slot image in place: the first bytes of its first data block
+ * (`debugfs bmap`), nothing else, no metadata. The filesystem stays consistent and mounts; under
+ * dm-verity that one block no longer matches the tree, so reading the file is an I/O error.
+ */
+export function tamperInPlace(image: string, file: string): number {
+  const r = spawnSync('debugfs', ['-R', `bmap ${file} 0`, image], { encoding: 'utf8' });
+  const block = Number.parseInt(r.stdout.trim(), 10);
+  require0(r.status === 0 && block > 0 ? 0 : 1, `debugfs bmap ${file}: ${tail(`${r.stdout}${r.stderr}`)}`);
+  const bs = spawnSync('debugfs', ['-R', 'stats', image], { encoding: 'utf8' });
+  const size = Number(/Block size:\s+(\d+)/.exec(bs.stdout)?.[1] ?? 0);
+  require0(size > 0 ? 0 : 1, `debugfs stats: no block size: ${tail(bs.stderr)}`);
+  const fd = openSync(image, 'r+');
+  writeSync(fd, Buffer.from(TAMPER_MARK), 0, TAMPER_MARK.length, block * size);
+  closeSync(fd);
+  const back = spawnSync('debugfs', ['-R', `cat ${file}`, image], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  require0(back.stdout.startsWith(TAMPER_MARK) ? 0 : 1, 'the tampered file was not written');
+  return block;
+}
+
+/**
+ * Copies slot A (filesystem and dm-verity tree) into `slot` of the same disk, optionally changing
+ * one file in it in place (tamperInPlace): slot B's UKI carries the same root hash, so that slot
+ * opens, mounts, and fails reading the changed block.
+ */
 export function copySlot(disk: string, rootMib: number, to: Slot, work: string, tamper?: string): void {
   mkdirSync(work, { recursive: true });
   const fs = join(work, 'slot.ext4');
   const a = slotExtent('a', rootMib).seekMib;
   execFileSync('dd', [`if=${disk}`, `of=${fs}`, 'bs=1M', `skip=${a}`, `count=${rootMib}`, 'status=none']);
-  if (tamper) {
-    const local = join(work, 'tampered');
-    const r = spawnSync('debugfs', ['-R', `dump ${tamper} ${local}`, fs], { encoding: 'utf8' });
-    require0(r.status, `debugfs dump ${tamper}: ${tail(r.stderr)}`);
-    appendFileSync(local, '\n// one changed byte run: not the measured runtime\n');
-    const cmds = join(work, 'debugfs.cmd');
-    const dir = tamper.slice(0, tamper.lastIndexOf('/'));
-    const name = tamper.slice(tamper.lastIndexOf('/') + 1);
-    execFileSync('sh', [
-      '-c',
-      `printf 'cd %s\\nrm %s\\nwrite %s %s\\n' "$1" "$2" "$3" "$2" > "$4"`,
-      'sh',
-      dir,
-      name,
-      local,
-      cmds,
-    ]);
-    const w = spawnSync('debugfs', ['-w', '-f', cmds, fs], { encoding: 'utf8' });
-    require0(w.status, `debugfs write: ${tail(`${w.stdout}${w.stderr}`)}`);
-    const back = spawnSync('debugfs', ['-R', `cat ${tamper}`, fs], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    require0(back.stdout.includes('not the measured runtime') ? 0 : 1, 'the tampered file was not written');
-  }
+  if (tamper) tamperInPlace(fs, tamper);
   const seek = slotExtent(to, rootMib).seekMib;
   execFileSync('dd', [`if=${fs}`, `of=${disk}`, 'bs=1M', `seek=${seek}`, 'conv=notrunc,sparse', 'status=none']);
   rmSync(fs, { force: true });
@@ -73,7 +79,7 @@ export function installUki(
     root: join(o.imageDir, 'work', 'root'),
     vmlinuz: join(o.imageDir, 'vmlinuz'),
     initrd: join(o.imageDir, 'initrd.img'),
-    cmdline: kernelCmdline(p, o.slot),
+    cmdline: kernelCmdline(p, o.slot, readJsonFile<{ boot: BootInfo }>(join(o.imageDir, 'manifest.json')).boot.verity),
     version: o.version,
     out: join(o.work, ukiName(o.slot)),
   };

@@ -11,6 +11,7 @@ import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import type { ArchProfile } from './arch.js';
 import { require0, tail } from './rootfs.js';
+import type { VerityInfo } from './verity.js';
 
 export type Slot = 'a' | 'b';
 
@@ -21,6 +22,8 @@ export interface BootInfo {
   tries: number;
   /** Per slot: `pcr11` once the box is up (stub + systemd-pcrphase), `pcr11AfterStub` right after the stub. */
   slots: Array<{ slot: Slot; cmdline: string; file: string; sha256: string; pcr11: string; pcr11AfterStub: string }>;
+  /** The root slot's dm-verity parameters (the same for both slots: one image), on each command line. */
+  verity: VerityInfo;
 }
 export const SLOTS: readonly Slot[] = ['a', 'b'];
 

@@ -1,7 +1,8 @@
 /**
- * Bundles for the QEMU update test (runtime/spec/update.md): the image's own root slot as release
- * N+1 (both UKIs remade with IMAGE_VERSION=N+1, its signed PCR policy re-signed for their PCR 11,
- * signed with the build's update key), and small
+ * Bundles for the QEMU update test (runtime/spec/update.md): the image's own root slot, unchanged
+ * (same dm-verity root hash), as release N+1 (both UKIs remade with IMAGE_VERSION=N+1, and each
+ * slot's signed PCR policy re-signed for their PCR 11, carried beside the UKIs for the hook to put
+ * on the ESP; signed with the build's update key), and small
  * signed bundles of an older release and with one byte changed (refused before any write).
  * Each is made once per image version and kept in `dir`.
  */
@@ -14,15 +15,16 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestBundle } from '@elastos/testkit';
 import type { ArchProfile } from './arch.js';
 import { kernelCmdline } from './disk.js';
-import { PCR_POLICY_PATH, pcrSigningKey, SIGNED_PHASES, signReleasePolicy, withPolicy } from './pcr-policy.js';
+import { espPolicyPath, pcrSigningKey, SIGNED_PHASES, signSlotPolicies } from './pcr-policy.js';
 import { compatible, makeBundle, updateKey } from './rauc.js';
-import { expectedPcr11, makeUki, SLOTS, type Slot, ukiName } from './uki.js';
+import { type BootInfo, expectedPcr11, makeUki, SLOTS, type Slot, ukiName } from './uki.js';
 
 export interface TestBundles {
   newer: string;
@@ -33,13 +35,21 @@ export interface TestBundles {
   pcr11b: string;
 }
 
+/** The image's release manifest, as far as these bundles read it. */
+function imageManifest(imageDir: string) {
+  return JSON.parse(readFileSync(join(imageDir, 'manifest.json'), 'utf8')) as {
+    boot: BootInfo;
+    measuredBoot: { pcrAfterRuntime: string };
+  };
+}
+
 function ukiAt(p: ArchProfile, imageDir: string, slot: Slot, version: string, work: string) {
   const out = join(work, ukiName(slot));
   const u = {
     root: join(imageDir, 'work', 'root'),
     vmlinuz: join(imageDir, 'vmlinuz'),
     initrd: join(imageDir, 'initrd.img'),
-    cmdline: kernelCmdline(p, slot),
+    cmdline: kernelCmdline(p, slot, imageManifest(imageDir).boot.verity),
     version,
     out,
   };
@@ -49,24 +59,23 @@ function ukiAt(p: ArchProfile, imageDir: string, slot: Slot, version: string, wo
 }
 
 /**
- * Release N+1's root: release N's, with N+1's signed PCR policy when the image carries one
- * (signed with the build dir's dev PCR-signing key; PCR 23 is unchanged: same runtime and config).
+ * Release N+1's signed PCR policy per slot, when the image carries one (on its ESP tree): signed with
+ * the build dir's dev PCR-signing key for N+1's PCR 11; PCR 23 is unchanged (same runtime, config
+ * and trust store). Its root slot is release N's, unchanged: the policy is not on it.
  */
-function newerRoot(
+function newerPolicies(
   imageDir: string,
   version: string,
   made: Record<Slot, { phases: Record<string, string> }>,
   work: string,
-) {
-  const rootImage = join(imageDir, 'rootfs.ext4');
-  if (!existsSync(join(imageDir, 'work', 'root', PCR_POLICY_PATH))) return rootImage;
-  const manifest = JSON.parse(readFileSync(join(imageDir, 'manifest.json'), 'utf8')) as {
-    measuredBoot: { pcrAfterRuntime: string };
-  };
+): Record<Slot, string> | undefined {
+  if (!existsSync(join(imageDir, 'work', 'boot', espPolicyPath('a')))) return undefined;
   const key = pcrSigningKey(join(imageDir, '..', 'keys'));
   const slots = SLOTS.map((slot) => ({ slot, phases: made[slot].phases }));
-  const policy = signReleasePolicy(version, key, slots, manifest.measuredBoot.pcrAfterRuntime);
-  return withPolicy(rootImage, policy, join(work, 'policy'), join(work, `rootfs-${version}.ext4`));
+  const signed = signSlotPolicies(version, key, slots, imageManifest(imageDir).measuredBoot.pcrAfterRuntime);
+  const files = { a: join(work, `pcr-policy-a-${version}.json`), b: join(work, `pcr-policy-b-${version}.json`) };
+  for (const slot of SLOTS) writeFileSync(files[slot], signed[slot]);
+  return files;
 }
 
 function flipByte(file: string, at: number): void {
@@ -94,8 +103,9 @@ export function testBundles(p: ArchProfile, imageDir: string, version: number, d
     makeBundle({
       p,
       version: n,
-      rootImage: newerRoot(imageDir, n, made, work),
+      rootImage: join(imageDir, 'rootfs.ext4'),
       ukis,
+      policies: newerPolicies(imageDir, n, made, work),
       release: join(imageDir, 'manifest.json'),
       key,
       work,

@@ -1,17 +1,19 @@
 #!/bin/bash
-# Stage "disk": the GPT disk image from the three trees (FACTS.md: mkfs -d, no loop mount).
-#   disk.sh OUT ROOT_TREE DATA_TREE BOOT_TREE ROOT_MIB DATA_MIB BOOT_MIB ROOT_TYPE
+# Stage "disk": the GPT disk image from the root slot's image and two trees (FACTS.md: mkfs -d, no
+# loop mount).
+#   disk.sh OUT ROOT_IMAGE DATA_TREE BOOT_TREE ROOT_MIB DATA_MIB BOOT_MIB ROOT_TYPE
+# ROOT_IMAGE is the root slot as verity.ts made it (ext4, then its dm-verity hash tree); it stays
+# beside the disk as rootfs.ext4 (an update bundle carries it).
 # Layout (A/B ready, image-build/README.md): 1 boot (vfat), 2 rootA (ext4, read-only at run
 # time), 3 rootB (same size, empty: an update writes it whole), 4 data (ext4, persistent).
 # UUIDs are fixed so two builds of the same inputs agree and the kernel's root= never changes.
 set -euo pipefail
-out=$1 root=$2 data=$3 boot=$4 root_mib=$5 data_mib=$6 boot_mib=$7 root_type=$8
+out=$1 root_image=$2 data=$3 boot=$4 root_mib=$5 data_mib=$6 boot_mib=$7 root_type=$8
 : "${SOURCE_DATE_EPOCH:?}"
 work=$out/parts
 mkdir -p "$work"
 export E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH
-mkfs.ext4 -q -F -L rootA -U 6c1d1f0e-6f3a-4c63-9d2a-0000000000a1 -E root_owner=0:0,hash_seed=6c1d1f0e-6f3a-4c63-9d2a-0000000000a1 \
-  -T default -d "$root" "$work/rootA.ext4" "${root_mib}M"
+[ "$(stat -c %s "$root_image")" -le $((root_mib * 1048576)) ] || { echo "disk.sh: $root_image is larger than ${root_mib} MiB" >&2; exit 1; }
 mkfs.ext4 -q -F -L data -U 6c1d1f0e-6f3a-4c63-9d2a-0000000000d1 -E root_owner=0:0,hash_seed=6c1d1f0e-6f3a-4c63-9d2a-0000000000d1 \
   -d "$data" "$work/data.ext4" "${data_mib}M"
 rm -f "$work/boot.vfat"
@@ -31,10 +33,8 @@ size=${root_mib}MiB, type=$root_type, uuid=6C1D1F0E-6F3A-4C63-9D2A-0000000000A2,
 size=${data_mib}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=6C1D1F0E-6F3A-4C63-9D2A-0000000000D1, name=data
 SFDISK
 dd if="$work/boot.vfat" of="$img" bs=1M seek=1 conv=notrunc,sparse status=none
-dd if="$work/rootA.ext4" of="$img" bs=1M seek=$((1 + boot_mib)) conv=notrunc,sparse status=none
+dd if="$root_image" of="$img" bs=1M seek=$((1 + boot_mib)) conv=notrunc,sparse status=none
 dd if="$work/data.ext4" of="$img" bs=1M seek=$((1 + boot_mib + 2 * root_mib)) conv=notrunc,sparse status=none
-# The root slot's filesystem stays beside the disk: an update bundle carries it (rauc.ts).
-mv -f "$work/rootA.ext4" "$out/rootfs.ext4"
 rm -rf "$work"
 bmaptool -q create -o "$out/disk.img.bmap" "$img"
 zstd -q -f -T0 -9 "$img" -o "$out/disk.img.zst"

@@ -1,0 +1,129 @@
+/**
+ * The root slot's image under dm-verity (image-build/README.md, "Boot chain"): the ext4 filesystem
+ * of the root tree, then in the same slot its dm-verity hash tree (`veritysetup format
+ * --hash-offset=<fs bytes>`, with the tree's superblock at that offset). The root hash goes on each
+ * slot's measured kernel command line (`elastos.verity=`, disk.ts), so PCR 11 covers every byte of
+ * the root. Salt and UUID are fixed, so the same filesystem bytes give the same root hash.
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
+import { require0, tail } from './rootfs.js';
+
+/** What the manifest records (`boot.verity`) and the command line carries. */
+export interface VerityInfo {
+  /** The root hash (64 hex), what the initramfs opens the slot against. */
+  rootHash: string;
+  /** Bytes of filesystem before the hash tree (its superblock starts here): a multiple of 1 MiB. */
+  hashOffset: number;
+  /** 4096-byte data blocks the tree covers (hashOffset / 4096). */
+  dataBlocks: number;
+  /** The salt and UUID written into the tree's superblock (fixed). */
+  salt: string;
+  uuid: string;
+  hashAlgorithm: 'sha256';
+  blockSize: 4096;
+}
+
+export const VERITY_SALT = 'e1a5705e1a5705e1a5705e1a5705e1a5705e1a5705e1a5705e1a5705e1a57050';
+export const VERITY_UUID = '6c1d1f0e-6f3a-4c63-9d2a-0000000000f1';
+const BLOCK = 4096;
+const PER_BLOCK = BLOCK / 32; // sha256 digests per hash block
+
+/** Hash blocks of a dm-verity tree over `dataBlocks` (every level up to a single block), plus its superblock. */
+export function treeBlocks(dataBlocks: number): number {
+  let total = 1; // the verity superblock
+  let level = dataBlocks;
+  do {
+    level = Math.ceil(level / PER_BLOCK);
+    total += level;
+  } while (level > 1);
+  return total;
+}
+
+/** The largest filesystem, whole MiB, whose hash tree still fits the slot with it. */
+export function fsBlocksFor(slotMib: number): number {
+  const slotBlocks = (slotMib * 1048576) / BLOCK;
+  const perMib = 1048576 / BLOCK;
+  let fs = Math.floor((slotBlocks * PER_BLOCK) / (PER_BLOCK + 1) / perMib) * perMib;
+  while (fs + treeBlocks(fs) > slotBlocks) fs -= perMib;
+  return fs;
+}
+
+/**
+ * Writes `out`: the ext4 filesystem of `tree` (no journal: the slot is never written on the box),
+ * sized to leave room for its hash tree in a slot of `slotMib`, then the tree. Returns the verity
+ * parameters; fails if the image does not fit the slot.
+ */
+export function makeRootSlot(tree: string, out: string, slotMib: number): VerityInfo {
+  const dataBlocks = fsBlocksFor(slotMib);
+  const hashOffset = dataBlocks * BLOCK;
+  rmSync(out, { force: true });
+  const fsUuid = '6c1d1f0e-6f3a-4c63-9d2a-0000000000a1';
+  const mkfs = spawnSync(
+    'mkfs.ext4',
+    [
+      '-q',
+      '-F',
+      '-L',
+      'rootA',
+      '-U',
+      fsUuid,
+      '-E',
+      `root_owner=0:0,hash_seed=${fsUuid}`,
+      '-O',
+      '^has_journal',
+      '-b',
+      String(BLOCK),
+      '-T',
+      'default',
+      '-d',
+      tree,
+      out,
+      String(dataBlocks),
+    ],
+    { encoding: 'utf8', env: { ...process.env, E2FSPROGS_FAKE_TIME: process.env.SOURCE_DATE_EPOCH ?? '1700000000' } },
+  );
+  require0(mkfs.status, `mkfs.ext4 (root slot, ${dataBlocks} blocks): ${tail(`${mkfs.stdout}${mkfs.stderr}`)}`);
+  require0(statSync(out).size === hashOffset ? 0 : 1, `the root filesystem is not ${hashOffset} bytes`);
+  const f = spawnSync(
+    'veritysetup',
+    [
+      'format',
+      `--hash-offset=${hashOffset}`,
+      `--data-blocks=${dataBlocks}`,
+      `--data-block-size=${BLOCK}`,
+      `--hash-block-size=${BLOCK}`,
+      '--hash=sha256',
+      `--salt=${VERITY_SALT}`,
+      `--uuid=${VERITY_UUID}`,
+      out,
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
+  require0(f.status, `veritysetup format: ${tail(`${f.stdout}${f.stderr}`)}`);
+  const m = /Root hash:\s+([0-9a-f]{64})/.exec(f.stdout);
+  require0(m ? 0 : 1, `veritysetup format printed no root hash: ${f.stdout}`);
+  const size = statSync(out).size;
+  require0(
+    size <= slotMib * 1048576 ? 0 : 1,
+    `the root slot image (${size} bytes) does not fit its ${slotMib} MiB partition`,
+  );
+  return {
+    rootHash: m?.[1] ?? '',
+    hashOffset,
+    dataBlocks,
+    salt: VERITY_SALT,
+    uuid: VERITY_UUID,
+    hashAlgorithm: 'sha256',
+    blockSize: BLOCK,
+  };
+}
+
+/** `veritysetup verify` of a slot image against a root hash: true when every block matches. */
+export function verifyRootSlot(image: string, v: Pick<VerityInfo, 'rootHash' | 'hashOffset'>): boolean {
+  const r = spawnSync('veritysetup', ['verify', `--hash-offset=${v.hashOffset}`, image, image, v.rootHash], {
+    encoding: 'utf8',
+  });
+  return r.status === 0;
+}
