@@ -78,7 +78,8 @@ function newerPolicies(
   return files;
 }
 
-function flipByte(file: string, at: number): void {
+/** Flips the lowest bit of the byte at `at` of `file`, in place. */
+export function flipByte(file: string, at: number): void {
   const fd = openSync(file, 'r+');
   const b = Buffer.alloc(1);
   readSync(fd, b, 0, 1, at);
