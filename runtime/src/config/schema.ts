@@ -24,7 +24,7 @@ export interface ElastosConfig {
     pcrSigning?: {
       /** PEM of the vendor's RSA-2048 PCR-signing public key (the image: /usr/lib/elastos/pcr-signing.pem). */
       publicKey: string;
-      /** The release's signed policy file (the image: /usr/lib/elastos/pcr-policy.json). */
+      /** The release's signed policy file (the image: /run/elastos-boot/pcr-policy.json, the booted slot's, copied from the ESP at boot). */
       policy: string;
     };
   };
