@@ -43,7 +43,10 @@ const dir = join(outDir, 'boot-test');
 const sshPort = Number(values.port) || 20000 + (process.pid % 20000);
 const BOOT_MS = 15 * 60_000;
 /** A measured runtime file (runtime/spec/boot.md §2.3): changing it must keep the key sealed. */
-const TAMPERED_FILE = '/usr/lib/elastos/node_modules/@elastos/runtime/dist/index.js';
+// The daemon's entry, which only elastosd loads: under dm-verity the changed block is an I/O error,
+// so elastosd cannot start while elastos-boot-health (which imports the runtime's index.js) still
+// runs and gives its verdict.
+const TAMPERED_FILE = '/usr/lib/elastos/node_modules/@elastos/runtime/bin/elastosd';
 const checks = new Checks();
 let box: QemuBox | undefined;
 

@@ -15,6 +15,12 @@ import { AdminClient, loadConfig } from '@elastos/runtime';
 
 const say = (line: string) => process.stdout.write(`elastos-boot-health: ${line}\n`);
 const EFI_VARS = '/sys/firmware/efi/efivars';
+/**
+ * The exit status of a BAD verdict (already rebooting a counted boot). Any other failure (this
+ * script not loading at all, e.g. its code on a root block that fails dm-verity) is caught by the
+ * unit's ExecStopPost, which then reboots a counted boot itself.
+ */
+const EXIT_BAD = 2;
 const LOADER_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f';
 
 /** A systemd-boot EFI variable (UTF-16LE after 4 attribute bytes), or undefined. */
@@ -107,11 +113,11 @@ async function main(timeoutS: number): Promise<void> {
     say('this boot is counted: rebooting, so that systemd-boot tries again or falls back to the other slot');
     spawnSync('systemctl', ['--no-block', 'reboot']);
   }
-  process.exit(1);
+  process.exit(EXIT_BAD);
 }
 
 const i = process.argv.indexOf('--timeout-s');
 main(i > 0 ? Number(process.argv[i + 1]) : 900).catch((err: Error) => {
   say(`boot is BAD: ${err.message}`);
-  process.exit(1);
+  process.exit(EXIT_BAD);
 });
