@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootSlotMib } from './disk.js';
@@ -56,6 +56,10 @@ describe('the root slot under dm-verity', function () {
     const dump = spawnSync('veritysetup', ['dump', `--hash-offset=${v.hashOffset}`, image], { encoding: 'utf8' });
     assert.match(dump.stdout, new RegExp(`UUID:\\s+${VERITY_UUID}`));
     assert.match(dump.stdout, new RegExp(`Salt:\\s+${VERITY_SALT}`));
+    // Times in the tree are the build's own: touched again (a later build), the root hash stays.
+    const later = new Date(Date.now() + 3_600_000);
+    utimesSync(join(tree, 'usr/lib/elastos/index.js'), later, later);
+    chmodSync(join(tree, 'usr/lib/elastos'), 0o755); // a new ctime
     assert.equal(makeRootSlot(tree, join(dir, 'again.img'), 16).rootHash, v.rootHash);
     assert.equal(verifyRootSlot(image, v), true);
     assert.equal(verifyRootSlot(image, { ...v, rootHash: 'ab'.repeat(32) }), false);

@@ -3,10 +3,12 @@
  * of the root tree, then in the same slot its dm-verity hash tree (`veritysetup format
  * --hash-offset=<fs bytes>`, with the tree's superblock at that offset). The root hash goes on each
  * slot's measured kernel command line (`elastos.verity=`, disk.ts), so PCR 11 covers every byte of
- * the root. Salt and UUID are fixed, so the same filesystem bytes give the same root hash.
+ * the root. Salt and UUID are fixed, and every inode's times are SOURCE_DATE_EPOCH, so the same
+ * tree gives the same filesystem bytes and the same root hash.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { require0, tail } from './rootfs.js';
 
 /** What the manifest records (`boot.verity`) and the command line carries. */
@@ -49,6 +51,43 @@ export function fsBlocksFor(slotMib: number): number {
   return fs;
 }
 
+/** Every path in `tree` as the image names it ('/', '/usr', ...), parents first, sorted. */
+export function imagePaths(tree: string): string[] {
+  const out = ['/'];
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(tree, rel)).sort()) {
+      const p = `${rel}/${name}`;
+      out.push(p);
+      if (lstatSync(join(tree, p)).isDirectory()) walk(p);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/**
+ * Sets atime, mtime and ctime of every inode to `epoch` (debugfs, no mount): mke2fs -d copies them
+ * from the tree, where they are the build's own (ctime cannot be set there), so without this two
+ * builds of the same inputs give different filesystem bytes and different root hashes.
+ */
+export function clampTimes(image: string, tree: string, epoch: string, work: string): number {
+  const paths = imagePaths(tree);
+  const bad = paths.find((p) => /["\n]/.test(p));
+  require0(bad ? 1 : 0, `a path debugfs cannot quote: ${JSON.stringify(bad)}`);
+  const cmds = paths.flatMap((p) => ['atime', 'mtime', 'ctime'].map((f) => `sif "${p}" ${f} @${epoch}`));
+  const file = `${work}.debugfs`;
+  writeFileSync(file, `${cmds.join('\n')}\n`);
+  const r = spawnSync('debugfs', ['-w', '-f', file, image], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    env: { ...process.env, E2FSPROGS_FAKE_TIME: epoch },
+  });
+  rmSync(file, { force: true });
+  const errors = `${r.stderr}`.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('debugfs '));
+  require0(r.status === 0 && errors.length === 0 ? 0 : 1, `debugfs (clamping times): ${tail(errors.join('\n'))}`);
+  return paths.length;
+}
+
 /**
  * Writes `out`: the ext4 filesystem of `tree` (no journal: the slot is never written on the box),
  * sized to leave room for its hash tree in a slot of `slotMib`, then the tree. Returns the verity
@@ -57,6 +96,7 @@ export function fsBlocksFor(slotMib: number): number {
 export function makeRootSlot(tree: string, out: string, slotMib: number): VerityInfo {
   const dataBlocks = fsBlocksFor(slotMib);
   const hashOffset = dataBlocks * BLOCK;
+  const epoch = process.env.SOURCE_DATE_EPOCH ?? '1700000000';
   rmSync(out, { force: true });
   const fsUuid = '6c1d1f0e-6f3a-4c63-9d2a-0000000000a1';
   const mkfs = spawnSync(
@@ -81,9 +121,10 @@ export function makeRootSlot(tree: string, out: string, slotMib: number): Verity
       out,
       String(dataBlocks),
     ],
-    { encoding: 'utf8', env: { ...process.env, E2FSPROGS_FAKE_TIME: process.env.SOURCE_DATE_EPOCH ?? '1700000000' } },
+    { encoding: 'utf8', env: { ...process.env, E2FSPROGS_FAKE_TIME: epoch } },
   );
   require0(mkfs.status, `mkfs.ext4 (root slot, ${dataBlocks} blocks): ${tail(`${mkfs.stdout}${mkfs.stderr}`)}`);
+  clampTimes(out, tree, epoch, out);
   require0(statSync(out).size === hashOffset ? 0 : 1, `the root filesystem is not ${hashOffset} bytes`);
   const f = spawnSync(
     'veritysetup',
