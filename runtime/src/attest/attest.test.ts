@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Tpm } from '@elastos/node-tpm2';
 import { makeTempDir, Swtpm } from '@elastos/testkit';
 import { type VerifiedAttestation, verifyAttestation } from '@elastos/verifier/attest/attestation';
-import { replay } from '@elastos/verifier/attest/event-log';
+import { type EventLogFile, replay } from '@elastos/verifier/attest/event-log';
 import { checkRelease, parseReleaseManifest } from '@elastos/verifier/attest/release';
 import fc from 'fast-check';
 import { provisionRuntimeKey } from '../boot/provision.js';
@@ -16,7 +17,7 @@ import { parseConfig } from '../config/index.js';
 import { ElastosError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
 import { Store } from '../store/index.js';
-import { writeAttestation } from './attestation.js';
+import { makeAttestation, writeAttestation } from './attestation.js';
 
 const run = promisify(execFile);
 
@@ -31,6 +32,7 @@ async function checkquote(dir: string, nonceHex: string, pcrList = 'sha256:11,23
   }
 }
 
+type Ops = Parameters<Parameters<Tpm['exclusive']>[0]>[0];
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /** A release manifest (runtime/spec/boot.md §5.1) for what this box measured, its boot chain's PCR 11 given. */
@@ -240,6 +242,31 @@ describe('attestation: quote + event log, checked by tpm2_checkquote and verifyA
         String(pcrs),
       );
     }
+  });
+
+  it('reads and quotes again when PCR 11 moves between the read and the quote (systemd-pcrphase)', async () => {
+    const tpm = booted.tpm;
+    assert.ok(tpm);
+    let quotes = 0;
+    // The runtime's TPM, but PCR 11 is extended (as by another process) just before the first quote.
+    const moving = {
+      exclusive: <T>(fn: (ops: Ops) => Promise<T>) =>
+        tpm.exclusive((ops) =>
+          fn(
+            Object.assign(Object.create(ops) as Ops, {
+              quote: async (pcrs: number[], n: Uint8Array) => {
+                if (quotes++ === 0) await ops.pcrExtend(11, sha256('phase: shutdown'));
+                return ops.quote(pcrs, n);
+              },
+            }),
+          ),
+        ),
+    } as unknown as Tpm;
+    const log = JSON.parse(readFileSync(join(out, 'eventlog.json'), 'utf8')) as EventLogFile;
+    writeAttestation(out, await makeAttestation(moving, 23, Buffer.from(nonce, 'hex'), log));
+    assert.equal(quotes, 2);
+    const v = verifyAttestation(out, { nonce: Buffer.from(nonce, 'hex') });
+    assert.equal(v.pcr11, Buffer.from(await tpm.pcrRead(11)).toString('hex'));
   });
 
   it('never crashes on arbitrary bytes in any part: it rejects with a code', () => {
