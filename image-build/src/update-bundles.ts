@@ -143,8 +143,10 @@ function releaseManifest(
   imageDir: string,
   n: string,
   made: Record<Slot, { out: string; pcr11: string; pcr11AfterStub: string }>,
-): ReleaseManifest {
-  const m = JSON.parse(readFileSync(join(imageDir, 'manifest.json'), 'utf8')) as ReleaseManifest & { boot: BootInfo };
+): Omit<ReleaseManifest, 'boot'> & { boot: BootInfo } {
+  const m = JSON.parse(readFileSync(join(imageDir, 'manifest.json'), 'utf8')) as Omit<ReleaseManifest, 'boot'> & {
+    boot: BootInfo;
+  };
   const slots = m.boot.slots.map((s) => ({
     ...s,
     sha256: sha256File(made[s.slot].out),
