@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       unit: 'ms',
       baseline: base,
       ratio: inst / base,
-      goal: 'reported: rauc install via D-Bus vs dd conv=fsync, same image and slot',
+      goal: 'reported: rauc install via D-Bus vs dd conv=notrunc,fsync, same image, same slot',
     });
     rows.push({
       name: 'bundle.size-vs-zstd',
