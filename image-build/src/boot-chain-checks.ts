@@ -30,11 +30,21 @@ export function bootsSeen(consoleText: string): BootSeen[] {
   }));
 }
 
-/** Waits until the console shows the n-th boot's entry line (QEMU exiting or the time limit fail it). */
-export async function waitForBoot(b: QemuBox, nth: number, ms: number): Promise<BootSeen> {
+/**
+ * Waits until the console shows the n-th boot's entry line, counting only the boots `match` accepts
+ * (QEMU exiting or the time limit fail it). `index` is its place among all the entry lines.
+ */
+export async function waitForBoot(
+  b: QemuBox,
+  nth: number,
+  ms: number,
+  match: (s: BootSeen) => boolean = () => true,
+): Promise<BootSeen & { index: number }> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const s = bootsSeen(b.consoleText())[nth - 1];
+    const all = bootsSeen(b.consoleText());
+    const hits = all.map((s, index) => ({ ...s, index: index + 1 })).filter(match);
+    const s = hits[nth - 1];
     if (s) return s;
     if (b.qemu?.exitCode !== null || Date.now() > deadline) {
       throw new Error(`boot ${nth} never showed its entry line; last lines:\n${b.consoleTail(30)}`);

@@ -59,10 +59,10 @@ export async function attestOverSsh(ssh: SshClient, dir: string): Promise<string
   return nonce;
 }
 
-/** Debian's tpm2_checkquote on the attestation (runtime/spec/boot.md §5). */
+/** Debian's tpm2_checkquote on the attestation: one quote over PCR 11 and PCR 23 (runtime/spec/boot.md §5). */
 export async function checkquote(dir: string, nonce: string): Promise<{ ok: boolean; out: string }> {
   const args = ['-u', join(dir, 'ak.pem'), '-m', join(dir, 'quote.msg'), '-s', join(dir, 'quote.sig')];
-  args.push('-f', join(dir, 'pcrs.values'), '-l', 'sha256:23', '-g', 'sha256', '-q', nonce);
+  args.push('-f', join(dir, 'pcrs.values'), '-l', 'sha256:11,23', '-g', 'sha256', '-q', nonce);
   try {
     const r = await run('tpm2_checkquote', args);
     return { ok: true, out: `${r.stdout}${r.stderr}`.trim() };

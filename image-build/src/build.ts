@@ -37,7 +37,7 @@ export interface BuildOptions {
   out?: string | undefined;
   /** A second build beside the first (`ARCH-NAME/`), e.g. to compare two builds' manifests. */
   variant?: string;
-  /** The release's monotonic version (default: SOURCE_DATE_EPOCH, the last commit's time). */
+  /** The release's monotonic version (default: the number of commits on the branch, releaseVersion). */
   version?: string | undefined;
   /** Also write a signed RAUC bundle of the root slot (update-VERSION.raucb). */
   bundle?: boolean;

@@ -5,7 +5,17 @@
  * fail its boot assessment and make systemd-boot fall back by itself.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ArchProfile } from './arch.js';
 import { BOOT_MIB, kernelCmdline } from './disk.js';
@@ -25,6 +35,26 @@ export function espEntries(disk: string): string[] {
 /** Byte offset and size (MiB) of a root slot in the disk (disk.sh's layout). */
 function slotExtent(slot: Slot, rootMib: number): { seekMib: number } {
   return { seekMib: 1 + BOOT_MIB + (slot === 'a' ? 0 : rootMib) };
+}
+
+/**
+ * Appends `text` to the file at `path` inside an ext4 image, with debugfs (no mount): a changed
+ * file in a root slot. Reads it back, so a failed write is an error, not a passing test.
+ */
+export function appendToFile(fs: string, path: string, text: string, work: string): void {
+  mkdirSync(work, { recursive: true });
+  const local = join(work, 'edited');
+  const r = spawnSync('debugfs', ['-R', `dump ${path} ${local}`, fs], { encoding: 'utf8' });
+  require0(r.status, `debugfs dump ${path}: ${tail(r.stderr)}`);
+  appendFileSync(local, text);
+  const cmds = join(work, 'debugfs.cmd');
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  writeFileSync(cmds, `cd ${dir}\nrm ${name}\nwrite ${local} ${name}\nsif ${name} mode 0100644\n`);
+  const w = spawnSync('debugfs', ['-w', '-f', cmds, fs], { encoding: 'utf8' });
+  require0(w.status, `debugfs write: ${tail(`${w.stdout}${w.stderr}`)}`);
+  const back = spawnSync('debugfs', ['-R', `cat ${path}`, fs], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  require0(back.stdout.endsWith(text) ? 0 : 1, `the changed ${path} did not read back`);
 }
 
 /** What the tamper writes over the start of the file's first block (the rest of the block is unchanged). */
@@ -64,6 +94,32 @@ export function copySlot(disk: string, rootMib: number, to: Slot, work: string, 
   const seek = slotExtent(to, rootMib).seekMib;
   execFileSync('dd', [`if=${fs}`, `of=${disk}`, 'bs=1M', `seek=${seek}`, 'conv=notrunc,sparse', 'status=none']);
   rmSync(fs, { force: true });
+}
+
+/**
+ * Flips one byte in the first data block of `path` in `slot` of a (stopped) box's disk: one block
+ * of the root slot altered on disk, below the filesystem (no debugfs write, no checksum updated).
+ * Returns the block's byte offset in the disk.
+ */
+export function flipFileBlock(disk: string, rootMib: number, slot: Slot, path: string, work: string): number {
+  mkdirSync(work, { recursive: true });
+  const fs = join(work, 'slot.ext4');
+  const seekMib = slotExtent(slot, rootMib).seekMib;
+  execFileSync('dd', [`if=${disk}`, `of=${fs}`, 'bs=1M', `skip=${seekMib}`, `count=${rootMib}`, 'status=none']);
+  const bmap = spawnSync('debugfs', ['-R', `bmap ${path} 0`, fs], { encoding: 'utf8' });
+  const stats = spawnSync('debugfs', ['-R', 'stats', fs], { encoding: 'utf8' });
+  rmSync(fs, { force: true });
+  const block = Number.parseInt(bmap.stdout.trim(), 10);
+  const size = Number(/Block size:\s+(\d+)/.exec(stats.stdout)?.[1]);
+  require0(block > 0 && size > 0 ? 0 : 1, `no block for ${path}: ${tail(`${bmap.stdout}${bmap.stderr}`)}`);
+  const at = seekMib * 1024 * 1024 + block * size + 17;
+  const fd = openSync(disk, 'r+');
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, at);
+  b[0] = (b[0] ?? 0) ^ 0x20;
+  writeSync(fd, b, 0, 1, at);
+  closeSync(fd);
+  return at;
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
- * Bundles for the QEMU update test (runtime/spec/update.md): the image's own root slot, unchanged
- * (same dm-verity root hash), as release N+1 (both UKIs remade with IMAGE_VERSION=N+1, and each
+ * Bundles for the QEMU update test (runtime/spec/update.md): release N+1 (the image's own root
+ * slot unchanged, same dm-verity root hash; both UKIs remade with IMAGE_VERSION=N+1 and each
  * slot's signed PCR policy re-signed for their PCR 11, carried beside the UKIs for the hook to put
- * on the ESP; signed with the build's update key), and small
- * signed bundles of an older release and with one byte changed (refused before any write).
- * Each is made once per image version and kept in `dir`.
+ * on the ESP), a release N+2 whose runtime exits as it starts (its root changed, so its own root
+ * hash, UKIs and policies), a good release N+2, each signed with the build's update key and
+ * carrying its own release manifest; and small bundles refused before any write: an older
+ * release, one byte changed, another signer. Each is made once per image version and kept in `dir`.
  */
 import {
   closeSync,
@@ -15,55 +16,78 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  rmSync,
+  truncateSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestBundle } from '@elastos/testkit';
+import type { ReleaseManifest } from '@elastos/verifier/attest/release';
 import type { ArchProfile } from './arch.js';
 import { kernelCmdline } from './disk.js';
 import { espPolicyPath, pcrSigningKey, SIGNED_PHASES, signSlotPolicies } from './pcr-policy.js';
-import { compatible, makeBundle, updateKey } from './rauc.js';
-import { type BootInfo, expectedPcr11, makeUki, SLOTS, type Slot, ukiName } from './uki.js';
+import { compatible, makeBundle, type UpdateKey, updateKey } from './rauc.js';
+import { appendToFile } from './slot-rig.js';
+import { type BootInfo, expectedPcr11, makeUki, SLOTS, type Slot, sha256File, ukiName } from './uki.js';
+import { formatVerity, type VerityInfo } from './verity.js';
 
-export interface TestBundles {
-  newer: string;
-  older: string;
-  flipped: string;
-  newerVersion: number;
-  /** PCR 11 the running box shows on slot B of release N+1. */
-  pcr11b: string;
+/** A release bundle of the test and what the box should show when it runs it. */
+export interface ReleaseBundle {
+  file: string;
+  version: number;
+  /** Its release manifest (`attest verify --expect`): release N's with this version's UKIs. */
+  manifest: string;
+  /** PCR 11 the running box shows on each slot of this release. */
+  pcr11: Record<Slot, string>;
 }
 
-/** The image's release manifest, as far as these bundles read it. */
+/** Small signed bundles refused before any write: older, one byte changed, another signer. */
+export interface RefusedBundles {
+  older: string;
+  flipped: string;
+  otherKey: string;
+}
+
+/** The runtime daemon's entry module: the broken release's runtime exits at its import. */
+export const DAEMON_MAIN = '/usr/lib/elastos/node_modules/@elastos/runtime/dist/daemon/main.js';
+export const BROKEN_RUNTIME = '\nprocess.exit(70); // a broken release: its runtime exits as it starts\n';
+
+/** The image's release manifest. */
 function imageManifest(imageDir: string) {
-  return JSON.parse(readFileSync(join(imageDir, 'manifest.json'), 'utf8')) as {
+  return JSON.parse(readFileSync(join(imageDir, 'manifest.json'), 'utf8')) as Omit<ReleaseManifest, 'boot'> & {
     boot: BootInfo;
     measuredBoot: { pcrAfterRuntime: string };
   };
 }
 
-function ukiAt(p: ArchProfile, imageDir: string, slot: Slot, version: string, work: string) {
+function ukiAt(p: ArchProfile, imageDir: string, slot: Slot, version: string, verity: VerityInfo, work: string) {
   const out = join(work, ukiName(slot));
   const u = {
     root: join(imageDir, 'work', 'root'),
     vmlinuz: join(imageDir, 'vmlinuz'),
     initrd: join(imageDir, 'initrd.img'),
-    cmdline: kernelCmdline(p, slot, imageManifest(imageDir).boot.verity),
+    cmdline: kernelCmdline(p, slot, verity),
     version,
     out,
   };
   const parts = makeUki(p, u, slot);
   const phases = Object.fromEntries(SIGNED_PHASES.map((ph) => [ph, expectedPcr11(parts, u, ph)]));
-  return { out, pcr11: expectedPcr11(parts, u), phases };
+  return {
+    out,
+    cmdline: u.cmdline,
+    pcr11: expectedPcr11(parts, u),
+    pcr11AfterStub: expectedPcr11(parts, u, ''),
+    phases,
+  };
 }
 
 /**
- * Release N+1's signed PCR policy per slot, when the image carries one (on its ESP tree): signed with
- * the build dir's dev PCR-signing key for N+1's PCR 11; PCR 23 is unchanged (same runtime, config
- * and trust store). Its root slot is release N's, unchanged: the policy is not on it.
+ * Release `version`'s signed PCR policy per slot, when the image carries one (on its ESP tree):
+ * signed with the build dir's dev PCR-signing key for that release's PCR 11; PCR 23 is release
+ * N's (the same config and trust store; the broken release's runtime exits before it measures).
  */
-function newerPolicies(
+function releasePolicies(
   imageDir: string,
   version: string,
   made: Record<Slot, { phases: Record<string, string> }>,
@@ -78,6 +102,19 @@ function newerPolicies(
   return files;
 }
 
+/**
+ * Release N's root slot with its runtime's entry module broken: the filesystem changed with
+ * debugfs, then its dm-verity tree made anew (a new root hash).
+ */
+function brokenRoot(imageDir: string, work: string): { image: string; verity: VerityInfo } {
+  const { verity } = imageManifest(imageDir).boot;
+  const image = join(work, 'rootfs-broken.ext4');
+  copyFileSync(join(imageDir, 'rootfs.ext4'), image);
+  truncateSync(image, verity.hashOffset); // the filesystem alone; its tree is made again
+  appendToFile(image, DAEMON_MAIN, BROKEN_RUNTIME, work);
+  return { image, verity: formatVerity(image, verity.dataBlocks) };
+}
+
 /** Flips the lowest bit of the byte at `at` of `file`, in place. */
 export function flipByte(file: string, at: number): void {
   const fd = openSync(file, 'r+');
@@ -88,41 +125,86 @@ export function flipByte(file: string, at: number): void {
   closeSync(fd);
 }
 
-export function testBundles(p: ArchProfile, imageDir: string, version: number, dir: string): TestBundles {
-  mkdirSync(dir, { recursive: true });
-  const key = updateKey(join(imageDir, '..', 'keys'));
-  const n = String(version + 1);
-  const newer = join(dir, `update-${n}.raucb`);
-  const work = join(dir, 'work');
+/**
+ * Release `n` of the test: release N's root slot (its runtime broken when `broken`), both UKIs
+ * remade at version n, its signed PCR policy and its release manifest.
+ */
+function releaseBundle(
+  p: ArchProfile,
+  imageDir: string,
+  n: string,
+  o: { dir: string; key: UpdateKey; name: string; broken?: boolean },
+): ReleaseBundle {
+  const file = join(o.dir, `${o.name}.raucb`);
+  const work = join(o.dir, `work-${o.name}`);
   mkdirSync(work, { recursive: true });
-  const made = Object.fromEntries(SLOTS.map((s) => [s, ukiAt(p, imageDir, s, n, work)])) as Record<
+  const root = o.broken
+    ? brokenRoot(imageDir, work)
+    : { image: join(imageDir, 'rootfs.ext4'), verity: imageManifest(imageDir).boot.verity };
+  const made = Object.fromEntries(SLOTS.map((s) => [s, ukiAt(p, imageDir, s, n, root.verity, work)])) as Record<
     Slot,
-    { out: string; pcr11: string; phases: Record<string, string> }
+    Made
   >;
-  if (!existsSync(newer)) {
-    const ukis = { a: made.a.out, b: made.b.out };
+  const manifest = join(o.dir, `${o.name}.manifest.json`);
+  writeFileSync(manifest, `${JSON.stringify(releaseManifest(imageDir, n, made, root.verity), null, 2)}\n`);
+  if (!existsSync(file)) {
     makeBundle({
       p,
       version: n,
-      rootImage: join(imageDir, 'rootfs.ext4'),
-      ukis,
-      policies: newerPolicies(imageDir, n, made, work),
-      release: join(imageDir, 'manifest.json'),
-      key,
+      rootImage: root.image,
+      ukis: { a: made.a.out, b: made.b.out },
+      policies: releasePolicies(imageDir, n, made, work),
+      release: manifest,
+      key: o.key,
       work,
-      out: `${newer}.tmp`,
+      out: `${file}.tmp`,
     });
-    renameSync(`${newer}.tmp`, newer); // whole or not at all: a killed build leaves no half bundle
+    renameSync(`${file}.tmp`, file); // whole or not at all: a killed build leaves no half bundle
   }
-  const older = makeTestBundle(dir, {
-    version: String(Math.max(1, version - 1)),
-    key,
-    compatible: compatible(p),
-    out: join(dir, `older-${version - 1}.raucb`),
-  });
+  rmSync(work, { recursive: true, force: true });
+  return { file, version: Number(n), manifest, pcr11: { a: made.a.pcr11, b: made.b.pcr11 } };
+}
+
+type Made = ReturnType<typeof ukiAt>;
+
+/** Release N's manifest as release `n` would state it: its version, its UKIs' PCR 11, its root hash. */
+function releaseManifest(imageDir: string, n: string, made: Record<Slot, Made>, verity: VerityInfo) {
+  const m = imageManifest(imageDir);
+  const slots = m.boot.slots.map((s) => ({
+    ...s,
+    cmdline: made[s.slot].cmdline,
+    sha256: sha256File(made[s.slot].out),
+    pcr11: made[s.slot].pcr11,
+    pcr11AfterStub: made[s.slot].pcr11AfterStub,
+  }));
+  return { ...m, version: n, boot: { ...m.boot, version: n, slots, verity } };
+}
+
+/** The test's releases N+1 (good), N+2 whose runtime exits as it starts, and N+2 (good). */
+export function releaseBundles(p: ArchProfile, imageDir: string, version: number, dir: string, ci: boolean) {
+  mkdirSync(dir, { recursive: true });
+  const key = updateKey(join(imageDir, '..', 'keys'));
+  const release = (n: number, name: string, broken = false) =>
+    releaseBundle(p, imageDir, String(n), { dir, key, name, broken });
+  return {
+    newer: ci ? undefined : release(version + 1, `update-${version + 1}`),
+    broken: release(version + 2, `broken-${version + 2}`, true),
+    later: ci ? undefined : release(version + 2, `update-${version + 2}`),
+  };
+}
+
+export function refusedBundles(p: ArchProfile, imageDir: string, version: number, dir: string): RefusedBundles {
+  mkdirSync(dir, { recursive: true });
+  const key = updateKey(join(imageDir, '..', 'keys'));
+  const small = (v: number, name: string, k: UpdateKey) =>
+    makeTestBundle(dir, { version: String(v), key: k, compatible: compatible(p), out: join(dir, `${name}.raucb`) });
   const flipped = join(dir, 'flipped.raucb');
-  const small = makeTestBundle(dir, { version: n, key, compatible: compatible(p), out: join(dir, 'small.raucb') });
-  copyFileSync(small, flipped);
+  copyFileSync(small(version + 1, 'small', key), flipped);
   flipByte(flipped, 100);
-  return { newer, older, flipped, newerVersion: version + 1, pcr11b: made.b.pcr11 };
+  return {
+    older: small(Math.max(1, version - 1), `older-${version - 1}`, key),
+    flipped,
+    // Same version, compatible and layout as a good bundle, signed by a key the box does not trust.
+    otherKey: small(version + 1, 'other-key', updateKey(join(dir, 'other-signer'))),
+  };
 }

@@ -126,6 +126,21 @@ export function makeRootSlot(tree: string, out: string, slotMib: number): Verity
   require0(mkfs.status, `mkfs.ext4 (root slot, ${dataBlocks} blocks): ${tail(`${mkfs.stdout}${mkfs.stderr}`)}`);
   clampTimes(out, tree, epoch, out);
   require0(statSync(out).size === hashOffset ? 0 : 1, `the root filesystem is not ${hashOffset} bytes`);
+  const v = formatVerity(out, dataBlocks);
+  const size = statSync(out).size;
+  require0(
+    size <= slotMib * 1048576 ? 0 : 1,
+    `the root slot image (${size} bytes) does not fit its ${slotMib} MiB partition`,
+  );
+  return v;
+}
+
+/**
+ * Writes the dm-verity tree of the first `dataBlocks` blocks of `image` (its filesystem) right
+ * after them, in the same file, and returns the parameters with the root hash.
+ */
+export function formatVerity(image: string, dataBlocks: number): VerityInfo {
+  const hashOffset = dataBlocks * BLOCK;
   const f = spawnSync(
     'veritysetup',
     [
@@ -137,19 +152,14 @@ export function makeRootSlot(tree: string, out: string, slotMib: number): Verity
       '--hash=sha256',
       `--salt=${VERITY_SALT}`,
       `--uuid=${VERITY_UUID}`,
-      out,
-      out,
+      image,
+      image,
     ],
     { encoding: 'utf8' },
   );
   require0(f.status, `veritysetup format: ${tail(`${f.stdout}${f.stderr}`)}`);
   const m = /Root hash:\s+([0-9a-f]{64})/.exec(f.stdout);
   require0(m ? 0 : 1, `veritysetup format printed no root hash: ${f.stdout}`);
-  const size = statSync(out).size;
-  require0(
-    size <= slotMib * 1048576 ? 0 : 1,
-    `the root slot image (${size} bytes) does not fit its ${slotMib} MiB partition`,
-  );
   return {
     rootHash: m?.[1] ?? '',
     hashOffset,

@@ -17,8 +17,10 @@ async function verifyHere(files: Record<string, string>, nonce: string, pinnedAk
     assert.match(stale.stderr, /^error E_ATTEST_NONCE: /m, 'another nonce must not verify');
     const ak = readFileSync(join(dir, 'ak.pem'), 'utf8');
     if (pinnedAk !== undefined) assert.equal(ak, pinnedAk, 'the AK changed since it was pinned');
-    const pcr = (JSON.parse(v.stdout) as { pcr?: number }).pcr ?? 23;
-    const args = ['-u', 'ak.pem', '-m', 'quote.msg', '-s', 'quote.sig', '-f', 'pcrs.values', '-l', `sha256:${pcr}`];
+    // The PCRs the quote covers, as the verifier read them from it: PCR 11 and the runtime PCR (boot.md §5).
+    const pcrs = (JSON.parse(v.stdout) as { pcrs?: number[] }).pcrs ?? [23];
+    const list = `sha256:${pcrs.join(',')}`;
+    const args = ['-u', 'ak.pem', '-m', 'quote.msg', '-s', 'quote.sig', '-f', 'pcrs.values', '-l', list];
     const check = await execRun('tpm2_checkquote', [...args, '-g', 'sha256', '-q', nonce], { cwd: dir });
     assert.equal(check.code, 0, `tpm2_checkquote: ${check.stderr}`);
     return ak;

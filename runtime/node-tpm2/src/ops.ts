@@ -205,11 +205,16 @@ export class TpmOps {
     return buf(await this.call('loadExternal', sized('signer public', signerPublic, 2, 1024)), 'name');
   }
 
-  /** Quotes one SHA-256 PCR with the attestation key (re-created from its fixed template). */
-  async quote(pcr: number, nonce: Uint8Array): Promise<Quote> {
+  /**
+   * Quotes SHA-256 PCRs (one, or several in one TPM2_Quote: the digest covers their values in
+   * ascending order) with the attestation key (re-created from its fixed template).
+   */
+  async quote(pcrs: number | readonly number[], nonce: Uint8Array): Promise<Quote> {
     const n = sized('nonce', nonce, 1, 64);
+    const mask = pcrMask(typeof pcrs === 'number' ? [pcrs] : pcrs);
+    if (mask === 0) throw new RangeError('a quote names at least one PCR');
     return this.withPrimary('ak', async (ak) => {
-      const r = await this.call('quote', ak.handle, pcrIndex(pcr), n);
+      const r = await this.call('quote', ak.handle, mask, n);
       return { attest: buf(r, 'attest'), signature: buf(r, 'signature'), akPublic: ak.public };
     });
   }

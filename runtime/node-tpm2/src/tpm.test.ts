@@ -144,6 +144,17 @@ describe('node-tpm2 against swtpm', function () {
     assert.equal(Buffer.from(q1.attest).readUInt32BE(0), 0xff544347); // TPM_GENERATED_VALUE
   });
 
+  it('quotes several PCRs in one quote: the selection names them, the digest covers their values in order', async () => {
+    await tpm.pcrExtend(11, sha256(Buffer.from('stub')));
+    const q = Buffer.from((await tpm.quote([23, 11], Buffer.from('nonce-3'))).attest);
+    const values = Buffer.concat([await tpm.pcrRead(11), await tpm.pcrRead(23)]);
+    // ... TPML_PCR_SELECTION {count 1, sha256, 3 bytes: PCRs 11 and 23} || TPM2B_DIGEST (Part 2 §10.12.1)
+    const tail = Buffer.concat([Buffer.from('00000001000b03000880', 'hex'), Buffer.from([0, 32]), sha256(values)]);
+    assert.equal(hex(q.subarray(q.length - tail.length)), hex(tail));
+    await assert.rejects(tpm.quote([], Buffer.from('n')), RangeError);
+    await assert.rejects(tpm.quote([11, 11], Buffer.from('n')), RangeError);
+  });
+
   it('answers a closed connection with E_TPM_UNAVAILABLE', async () => {
     const other = await Tpm.open(swtpm.tcti);
     await other.close();

@@ -3,13 +3,17 @@ export {
   ATTESTATION_FILES,
   type AttestationFiles,
   akPem,
+  BOOT_PCR,
   type VerifiedAttestation,
   verifyAttestation,
 } from './attest/attestation.js';
 export { type BootEvent, type EventLogFile, parseEventLog, replay } from './attest/event-log.js';
 export {
+  type AttestedState,
+  type BootVerdict,
   checkRelease,
   type ExpectedEvent,
+  type ExpectedSlot,
   parseReleaseManifest,
   type ReleaseManifest,
   type ReleaseVerdict,

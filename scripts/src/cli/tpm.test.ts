@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ELASTOS, ELASTOSD, execRun as exec, makeTempDir, Swtpm, swtpmDevConfig } from '@elastos/testkit';
+import { type BootEvent, replay } from '@elastos/verifier';
 
 describe('elastos provision / attest / tpm status with elastosd on swtpm', function () {
   this.timeout(60_000);
@@ -82,11 +83,46 @@ describe('elastos provision / attest / tpm status with elastosd on swtpm', funct
     const stale = await elastos('attest', 'verify', out, '--nonce', 'a1b2c3d5');
     assert.equal(stale.code, 65);
     assert.match(stale.stderr, /^error E_ATTEST_NONCE: /);
-    const args = ['-u', 'ak.pem', '-m', 'quote.msg', '-s', 'quote.sig', '-f', 'pcrs.values', '-l', 'sha256:23'];
+    const args = ['-u', 'ak.pem', '-m', 'quote.msg', '-s', 'quote.sig', '-f', 'pcrs.values', '-l', 'sha256:11,23'];
     assert.equal((await exec('tpm2_checkquote', [...args, '-g', 'sha256', '-q', 'a1b2c3d4'], { cwd: out })).code, 0);
     assert.notEqual((await exec('tpm2_checkquote', [...args, '-g', 'sha256', '-q', 'a1b2c3d5'], { cwd: out })).code, 0);
     const bad = await elastos('attest', '--nonce', 'xyz', '--out', out);
     assert.equal(bad.code, 64);
+  });
+
+  it('attest verify --expect names the root slot whose PCR 11 booted, refuses another release, says when unchecked', async () => {
+    assert.equal((await startDaemon()).exit, undefined);
+    const out = join(dir.path, 'att-release');
+    await json('attest', '--nonce', 'a1b2c3d4', '--out', out);
+    const v = (await json('attest', 'verify', out)) as { pcr: number; pcr11: string; events: BootEvent[] };
+    assert.match(v.pcr11, /^[0-9a-f]{64}$/);
+    const release = (pcr11?: string) => {
+      const file = join(dir.path, `manifest-${pcr11 ?? 'dev'}.json`);
+      const runtime = v.events.slice(0, 4).map(({ type, name, digest }) => ({ type, name, digest }));
+      const boot = { version: '7', slots: [{ slot: 'b', pcr11 }] };
+      const measuredBoot = { spec: 'x', pcr: v.pcr, runtime, pcrAfterRuntime: replay(v.events.slice(0, 4), v.pcr) };
+      const m = { format: 'elastos-release/1', ...(pcr11 ? { boot } : {}), measuredBoot, capsules: [] };
+      writeFileSync(file, JSON.stringify(m));
+      return file;
+    };
+    const ok = await json('attest', 'verify', out, '--expect', release(v.pcr11));
+    assert.deepEqual((ok.release as { boot: unknown }).boot, {
+      checked: true,
+      slot: 'b',
+      version: '7',
+      pcr11: v.pcr11,
+    });
+    const human = await elastos('attest', 'verify', out, '--expect', release(v.pcr11));
+    assert.match(human.stdout, /^bootChain\s+root slot b of release 7 \(PCR 11 [0-9a-f]{16}…\)$/m);
+    const other = await elastos('attest', 'verify', out, '--expect', release('ab'.repeat(32)));
+    assert.equal(other.code, 65);
+    assert.match(
+      other.stderr,
+      /^error E_ATTEST_RELEASE: the box's PCR 11 [0-9a-f]{16}… is none of the release's \(slot b abababab/,
+    );
+    const dev = await elastos('attest', 'verify', out, '--expect', release());
+    assert.equal(dev.code, 0, dev.stderr);
+    assert.match(dev.stdout, /^bootChain\s+the release manifest has no boot chain \(boot.slots\): not checked$/m);
   });
 
   it('unseals the same key on a second boot', async () => {

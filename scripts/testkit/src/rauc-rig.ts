@@ -45,6 +45,8 @@ export class RaucRig {
     readonly dir: string,
     readonly keyring: string,
     readonly compatible = 'elastos-pc2-amd64',
+    /** Each slot image's size (`truncate -s`): the update benchmark writes a full-size root slot. */
+    readonly slotSize = '16M',
   ) {
     this.esp = join(dir, 'esp');
     this.cmdline = join(dir, 'cmdline');
@@ -60,7 +62,7 @@ export class RaucRig {
   async start(version: number): Promise<void> {
     mkdirSync(join(this.esp, 'EFI/Linux'), { recursive: true });
     mkdirSync(join(this.dir, 'mnt'), { recursive: true });
-    for (const s of ['a', 'b'] as const) execFileSync('truncate', ['-s', '16M', this.slotImage(s)]);
+    for (const s of ['a', 'b'] as const) execFileSync('truncate', ['-s', this.slotSize, this.slotImage(s)]);
     writeFileSync(join(this.esp, 'EFI/Linux/elastos-a.efi'), `MZ fake UKI\nIMAGE_VERSION=${version}\n`);
     this.boot('a');
     writeFileSync(this.systemConf, this.conf());
@@ -148,17 +150,25 @@ export class RaucRig {
   }
 }
 
-/** A signed plain bundle of a small ext4 root slot whose UKIs say IMAGE_VERSION=version. */
+/**
+ * A signed plain bundle of a root slot whose UKIs say IMAGE_VERSION=version: a small ext4 made
+ * here, or `rootfs` (an ext4 image, copied sparse as the image build does).
+ */
 export function makeTestBundle(
   work: string,
-  o: { version: string; key: SignKey; compatible?: string; out: string },
+  o: { version: string; key: SignKey; compatible?: string; out: string; rootfs?: string },
 ): string {
   const dir = join(work, `bundle-${o.version}`);
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, 'tree/etc'), { recursive: true });
-  writeFileSync(join(dir, 'tree/etc/os-release'), `ID=elastos\nIMAGE_VERSION=${o.version}\n`);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-d', join(dir, 'tree'), join(dir, 'rootfs.ext4'), '8M']);
-  rmSync(join(dir, 'tree'), { recursive: true });
+  if (o.rootfs) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('cp', ['--sparse=always', o.rootfs, join(dir, 'rootfs.ext4')]);
+  } else {
+    mkdirSync(join(dir, 'tree/etc'), { recursive: true });
+    writeFileSync(join(dir, 'tree/etc/os-release'), `ID=elastos\nIMAGE_VERSION=${o.version}\n`);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-d', join(dir, 'tree'), join(dir, 'rootfs.ext4'), '8M']);
+    rmSync(join(dir, 'tree'), { recursive: true });
+  }
   for (const s of ['a', 'b']) writeFileSync(join(dir, `elastos-${s}.efi`), `MZ fake UKI\nIMAGE_VERSION=${o.version}\n`);
   copyFileSync(HOOK, join(dir, 'hook.sh'));
   chmodSync(join(dir, 'hook.sh'), 0o755);

@@ -42,7 +42,7 @@ struct Authorization {
 };
 TSS2_RC op_load_external(ESYS_CONTEXT* c, const Bytes& pub, Out& out);
 TSS2_RC op_unseal_authorized(ESYS_CONTEXT* c, uint32_t saltKey, uint32_t object, const Authorization& a, Out& out);
-TSS2_RC op_quote(ESYS_CONTEXT* c, uint32_t ak, uint32_t pcr, const Bytes& nonce, Out& out);
+TSS2_RC op_quote(ESYS_CONTEXT* c, uint32_t ak, uint32_t pcrMask, const Bytes& nonce, Out& out);
 TSS2_RC op_properties(ESYS_CONTEXT* c, Out& out);
 
 enum class NvKind { Counter, Extend };

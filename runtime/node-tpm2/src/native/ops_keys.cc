@@ -129,14 +129,14 @@ TSS2_RC op_unseal(ESYS_CONTEXT* c, uint32_t saltKey, uint32_t object, uint32_t p
   return TSS2_RC_SUCCESS;
 }
 
-// Part 3 §18.4: quote one SHA-256 PCR with the caller's nonce as qualifyingData.
-TSS2_RC op_quote(ESYS_CONTEXT* c, uint32_t ak, uint32_t pcr, const Bytes& nonce, Out& out) {
+// Part 3 §18.4: quote SHA-256 PCRs (a bitmask of PCRs 0-23) with the caller's nonce as qualifyingData.
+TSS2_RC op_quote(ESYS_CONTEXT* c, uint32_t ak, uint32_t pcrMask, const Bytes& nonce, Out& out) {
   TPM2B_DATA q{};
   q.size = static_cast<UINT16>(nonce.size());
   std::memcpy(q.buffer, nonce.data(), nonce.size());
   TPMT_SIG_SCHEME scheme{};
   scheme.scheme = TPM2_ALG_NULL;  // the key's own scheme: ECDSA-SHA256
-  TPML_PCR_SELECTION sel = one_pcr(pcr);
+  TPML_PCR_SELECTION sel = pcr_mask(pcrMask);
   TPM2B_ATTEST* quoted = nullptr;
   TPMT_SIGNATURE* sig = nullptr;
   TRY(Esys_Quote(c, ak, PW, N, N, &q, &scheme, &sel, &quoted, &sig), "Esys_Quote");

@@ -17,9 +17,21 @@ export const ATTESTATION_FILES = [
 ] as const;
 export type AttestationFiles = Record<(typeof ATTESTATION_FILES)[number], Uint8Array>;
 
+/**
+ * PCR 11: what systemd-stub measured of the unified kernel image and systemd-pcrphase since
+ * (runtime/spec/boot.md §1.1); not resettable at run time. Quoted beside the runtime PCR.
+ */
+export const BOOT_PCR = 11;
+
 export interface VerifiedAttestation {
+  /** The runtime's PCR (the event log's). */
   pcr: number;
+  /** The quote's selection, SHA-256 bank, ascending: `[11, pcr]`, or `[pcr]` from a runtime before PCR 11 was quoted. */
+  pcrs: number[];
+  /** The runtime PCR's value, which the event log replays to. */
   pcrValue: string;
+  /** PCR 11 as quoted (pcrs.values); absent when the quote does not cover it. */
+  pcr11?: string;
   nonce: string;
   akName: string;
   resetCount: number;
@@ -59,10 +71,28 @@ function readPart(dir: string, name: string): Uint8Array {
   }
 }
 
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** The quoted PCRs: one SHA-256 selection, the runtime PCR alone or PCR 11 then it; else E_ATTEST_INVALID. */
+function quotedPcrs(sel: ReturnType<typeof parseQuote>['selections']): { pcrs: number[]; pcr: number } {
+  const pcrs = sel.length === 1 && sel[0]?.hash === 0x000b ? sel[0].pcrs : [];
+  const pcr = pcrs[pcrs.length - 1];
+  const shape = pcrs.length === 1 || (pcrs.length === 2 && pcrs[0] === BOOT_PCR);
+  if (pcr === undefined || pcr === BOOT_PCR || !shape) {
+    throw new ElastosError(
+      'E_ATTEST_INVALID',
+      `the quote must cover the runtime PCR, alone or with PCR ${BOOT_PCR}, in the SHA-256 bank`,
+    );
+  }
+  return { pcrs, pcr };
+}
+
 /**
  * Checks an attestation directory with no TPM: the quote's ECDSA signature by the AK, the
- * quote's signer is that AK, the nonce (when given), the PCR digest against pcrs.values, and
- * the event log replayed to the quoted PCR value. The AK itself is trusted as given (pin it).
+ * quote's signer is that AK, the nonce (when given), the PCR digest against pcrs.values (PCR 11
+ * as claimed, then the runtime PCR), and the event log replayed to the quoted runtime PCR value:
+ * together, the quote's digest is H(PCR 11 || the event log's replay). The AK itself is trusted
+ * as given (pin it). What PCR 11 means is the release's to say (`checkRelease`).
  */
 export function verifyAttestation(dir: string, options: { nonce?: Uint8Array } = {}): VerifiedAttestation {
   const attest = readPart(dir, 'quote.msg');
@@ -80,24 +110,23 @@ export function verifyAttestation(dir: string, options: { nonce?: Uint8Array } =
   if (options.nonce && Buffer.compare(quote.nonce, options.nonce) !== 0) {
     throw new ElastosError('E_ATTEST_NONCE', 'the quote does not carry the expected nonce (stale or replayed)');
   }
-  const sel = quote.selections;
-  const pcr = sel[0]?.pcrs[0];
-  if (sel.length !== 1 || sel[0]?.hash !== 0x000b || sel[0].pcrs.length !== 1 || pcr === undefined) {
-    throw new ElastosError('E_ATTEST_INVALID', 'the quote must cover exactly one SHA-256 PCR');
-  }
+  const { pcrs, pcr } = quotedPcrs(quote.selections);
+  // tpm2-tools' "values" format: the selected PCRs' values, 32 bytes each, in ascending order.
   const values = readPart(dir, 'pcrs.values');
   const digest = createHash('sha256').update(values).digest();
-  if (values.length !== 32 || Buffer.compare(digest, quote.pcrDigest) !== 0) {
+  if (values.length !== 32 * pcrs.length || Buffer.compare(digest, quote.pcrDigest) !== 0) {
     throw new ElastosError('E_ATTEST_INVALID', 'pcrs.values is not what the quote signed');
   }
   const log = parseEventLog(readPart(dir, 'eventlog.json'));
-  const pcrValue = Buffer.from(values).toString('hex');
+  const pcrValue = hex(values.subarray(values.length - 32));
   if (log.pcr !== pcr || replay(log.events, pcr) !== pcrValue) {
     throw new ElastosError('E_EVENTLOG_MISMATCH', `the event log does not replay to the quoted PCR ${pcr}`);
   }
   return {
     pcr,
+    pcrs,
     pcrValue,
+    ...(pcrs.length === 2 ? { pcr11: hex(values.subarray(0, 32)) } : {}),
     nonce: Buffer.from(quote.nonce).toString('hex'),
     akName: Buffer.from(ak.name).toString('hex'),
     resetCount: quote.resetCount,

@@ -16,6 +16,7 @@ import {
 } from '@elastos/runtime';
 import {
   type AttestationFiles,
+  type BootVerdict,
   checkRelease,
   parseEventLog,
   readReleaseManifest,
@@ -85,6 +86,13 @@ function fromBase64(files: Record<string, string>): Record<string, Uint8Array> {
   return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
 }
 
+/** What `attest verify --expect` says of the boot chain, in one line. */
+function bootChainLine(boot: BootVerdict): string {
+  if (!boot.checked) return boot.why;
+  const release = boot.version === undefined ? '' : ` of release ${boot.version}`;
+  return `root slot ${boot.slot}${release} (PCR 11 ${boot.pcr11.slice(0, 16)}…)`;
+}
+
 /** `provision`, `attest`, `attest verify`, `tpm status` (runtime/spec/boot.md). */
 export function registerTpmCommands(program: Command): void {
   program
@@ -103,7 +111,9 @@ export function registerTpmCommands(program: Command): void {
 
   const attest = program
     .command('attest')
-    .description('quote the runtime PCR with a nonce and write quote, signature, AK, PCR values, event log')
+    .description(
+      'quote PCR 11 (the boot chain) and the runtime PCR with a nonce; write quote, signature, AK, PCR values, event log',
+    )
     .option('--nonce <hex>', 'the verifier’s fresh nonce (1-64 bytes of hex)')
     .option('--out <dir>', "directory to write the attestation to; '-': print its files (base64) as JSON")
     .action(
@@ -122,18 +132,23 @@ export function registerTpmCommands(program: Command): void {
     );
   attest
     .command('verify <dir>')
-    .description('check an attestation: quote signature, nonce, PCR digest, event log replay (no TPM needed)')
+    .description(
+      'check an attestation: quote signature, nonce, PCR digest (PCR 11 and the runtime PCR), event log replay (no TPM needed)',
+    )
     .option('--nonce <hex>', 'the nonce the quote must carry')
-    .option('--expect <manifest>', "the release's manifest.json: the measurements must be the release's (image-build)")
+    .option(
+      '--expect <manifest>',
+      "the release's manifest.json (image-build): the box booted one of its root slots (PCR 11; named) and runs its runtime, config, trust store and capsules",
+    )
     .action(
       action(program, async (opts, dir: string, o: { nonce?: string; expect?: string }) => {
         const hex = o.nonce ?? attest.opts<{ nonce?: string }>().nonce;
         const v = verifyAttestation(resolve(dir), hex === undefined ? {} : { nonce: parseNonce(hex) });
-        const release = o.expect ? checkRelease(v.pcr, v.events, readReleaseManifest(resolve(o.expect))) : undefined;
+        const release = o.expect ? checkRelease(v, readReleaseManifest(resolve(o.expect))) : undefined;
         const extra = release ? { release: { manifest: resolve(o.expect ?? ''), ...release } } : {};
-        return opts.json
-          ? { verified: true, ...v, ...extra }
-          : { verified: true, ...v, events: v.events.length, ...extra };
+        if (opts.json) return { verified: true, ...v, ...extra };
+        const bootChain = release ? { bootChain: bootChainLine(release.boot) } : {};
+        return { verified: true, ...v, events: v.events.length, ...bootChain, ...extra };
       }),
     );
 
