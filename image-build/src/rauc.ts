@@ -54,14 +54,17 @@ export function systemConf(p: ArchProfile): string {
     '[handlers]',
     'bootloader-custom-backend=/usr/lib/elastos/rauc-bootloader',
     '',
+    // raw, not ext4: RAUC writes the slot image (filesystem and dm-verity tree) byte for byte and
+    // runs the hook without mounting it; with ext4 it mounted the new slot read-write for the hook,
+    // which rewrote the superblock, and the slot then failed dm-verity at its first boot.
     '[slot.rootfs.0]',
     'device=/dev/disk/by-partlabel/rootA',
-    'type=ext4',
+    'type=raw',
     'bootname=a',
     '',
     '[slot.rootfs.1]',
     'device=/dev/disk/by-partlabel/rootB',
-    'type=ext4',
+    'type=raw',
     'bootname=b',
     '',
   ].join('\n');

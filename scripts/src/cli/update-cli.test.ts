@@ -7,7 +7,7 @@
  * of B and its blessing raise the floor in the TPM, which a wiped update state does not lower.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -184,6 +184,11 @@ describe('elastos update with elastosd on swtpm and the real RAUC service', func
     const r = await json<{ slot: string; version: number }>('update', 'install', url('v7'));
     assert.deepEqual([r.slot, r.version], ['b', 7]);
     assert.notEqual(fileHash(rig.slotImage('b')), before);
+    // Byte for byte the bundle's image: a dm-verity slot (filesystem and hash tree) must not be
+    // mounted read-write by RAUC for the hook (an ext4 slot type did: its superblock changed).
+    const image = execFileSync('unsquashfs', ['-cat', bundles.v7 as string, 'rootfs.ext4'], { maxBuffer: 64 << 20 });
+    const slot = readFileSync(rig.slotImage('b')).subarray(0, image.length);
+    assert.ok(slot.equals(image), "slot B is not the bundle's image byte for byte");
     assert.deepEqual(rig.entries(), ['elastos-a.efi', 'elastos-b+3.efi']);
     const s = await json<{ next: string; pending: { slot: string } }>('update', 'status');
     assert.deepEqual([s.next, s.pending.slot], ['b', 'b']);

@@ -124,7 +124,7 @@ export class RaucRig {
       ...['a', 'b'].flatMap((s, i) => [
         `[slot.rootfs.${i}]`,
         `device=${this.slotImage(s as 'a')}`,
-        'type=ext4',
+        'type=raw', // as the image's system.conf (image-build/src/rauc.ts): written byte for byte, never mounted
         `bootname=${s}`,
       ]),
       '',
