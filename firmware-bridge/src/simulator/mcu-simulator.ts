@@ -81,8 +81,8 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
   private pendingBoot: McuEvent | undefined;
   private bootTry = 0;
   private bootSending = false;
-  /** A HELLO came while the BOOT was being sent: if that send fails, send it again (§5.6). */
-  private helloDuringBoot = false;
+  /** A send was asked for (a HELLO) while the BOOT was being sent: if that send fails, send again (§5.6). */
+  private bootAgain = false;
   /** The rig holds the watchdog: it does not fire (a lab debugging a stopped runtime). */
   watchdogHeld = false;
   private staleTimer: NodeJS.Timeout | undefined;
@@ -184,7 +184,7 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
     this.emit('power', { on: true, reason });
     this.pendingBoot = { type: 'boot', reason, bootCount: this.bootCount };
     this.bootSending = false;
-    this.helloDuringBoot = false;
+    this.bootAgain = false;
     this.sendBoot();
   }
 
@@ -199,7 +199,11 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
   /** Sends the pending BOOT once at a time; it stays pending when it runs out of attempts (§5.6). */
   private sendBoot(): void {
     const ev = this.pendingBoot;
-    if (!ev || this.bootSending) return;
+    if (!ev) return;
+    if (this.bootSending) {
+      this.bootAgain = true;
+      return;
+    }
     this.bootSending = true;
     const attempt = ++this.bootTry;
     this.sendEvent(ev)
@@ -210,8 +214,8 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
       .finally(() => {
         if (attempt !== this.bootTry) return;
         this.bootSending = false;
-        if (this.helloDuringBoot && this.pendingBoot) {
-          this.helloDuringBoot = false;
+        if (this.bootAgain && this.pendingBoot) {
+          this.bootAgain = false;
           setTimeout(() => this.sendBoot(), 5);
         }
       });
@@ -258,8 +262,7 @@ export class McuSimulator extends EventEmitter<SimulatorEvents> {
       case 'hello': {
         const { serial, firmware, version } = this.options;
         // A BOOT nobody acknowledged (the SoC was still booting) goes out after this HELLO's ACK.
-        if (this.pendingBoot && this.bootSending) this.helloDuringBoot = true;
-        else if (this.pendingBoot) setTimeout(() => this.sendBoot(), 5);
+        if (this.pendingBoot) setTimeout(() => this.sendBoot(), 5);
         return encodeIdentity({ version, serial, firmware, bootCount: this.bootCount });
       }
       case 'ping':
