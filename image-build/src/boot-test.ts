@@ -4,7 +4,7 @@
  * Prints a short report (build and boot times, sizes); its last line is `N passed, N failed`.
  * Everything it starts is stopped by pid, pass or fail; every wait is bounded.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ import { copySlot, installUki } from './slot-rig.js';
 import { makeAdminKey, SshClient } from './ssh-client.js';
 import { Checks } from './test-report.js';
 import { type BootInfo, ukiName } from './uki.js';
+import { REPO_ROOT } from './workspace-tree.js';
 
 const { values } = parseArgs({
   options: {
@@ -184,6 +185,19 @@ async function main(): Promise<void> {
       const diffs = manifestDifferences(join(outDir, 'manifest.json'), join(`${outDir}-repro`, 'manifest.json'));
       if (diffs.length > 0) throw new Error(`the manifests differ in ${diffs.slice(0, 5).join(', ')}`);
       return 'manifests agree';
+    },
+  );
+  await checks.run(
+    'host-side checks of the built boot chain (src/built-image.spec.ts: verity, UKI command lines, initramfs, ESP policies)',
+    async () => {
+      const mocha = join(REPO_ROOT, 'node_modules', '.bin', 'mocha');
+      const spec = join(REPO_ROOT, 'image-build', 'dist', 'built-image.spec.js');
+      const r = spawnSync(mocha, ['--forbid-pending', '--reporter', 'dot', spec], {
+        encoding: 'utf8',
+        env: { ...process.env, ELASTOS_IMAGE_DIR: outDir },
+      });
+      if (r.status !== 0) throw new Error(`${r.stdout}${r.stderr}`.trim().split('\n').slice(-20).join('\n'));
+      return /(\d+) passing/.exec(r.stdout)?.[0] ?? 'passing';
     },
   );
   const br = JSON.parse(readFileSync(join(outDir, 'build-report.json'), 'utf8')) as {
