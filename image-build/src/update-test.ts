@@ -71,8 +71,9 @@ function serve(files: string[]): Promise<number> {
   return new Promise((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
 }
 
-async function boot(n: number, disk: string): Promise<QemuBox> {
-  const b = new QemuBox({ arch: p.arch, imageDir: outDir, disk, dir, sshPort });
+/** Boot `n` of the test; `reboot`: the guest may reboot (a slot's failed tries, then the fallback). */
+async function boot(n: number, disk: string, reboot = false): Promise<QemuBox> {
+  const b = new QemuBox({ arch: p.arch, imageDir: outDir, disk, dir, sshPort, reboot });
   if (existsSync(b.console)) renameSync(b.console, join(dir, `console-boot-${n - 1}.log`));
   box = b;
   await b.start();
@@ -355,7 +356,7 @@ async function rollback(
   if (!(await powerOff(running, `boot ${o.n - 1}`))) return;
   const from = o.to === 'a' ? 'b' : 'a';
   const t = Date.now();
-  const b = await boot(o.n, o.disk);
+  const b = await boot(o.n, o.disk, true);
   const label = `boot ${o.n} (release ${o.broken.version}, its runtime exits at start)`;
   if (!(await failedTries(b, label, o.to, { slot: from, pcr11: o.good.pcr11[from] }))) return;
   checks.time(
@@ -383,7 +384,7 @@ async function alteredSlot(
     },
   );
   if (typeof flipped !== 'string') return;
-  const b4 = await boot(4, o.disk);
+  const b4 = await boot(4, o.disk, true);
   if (!(await failedTries(b4, 'boot 4 (altered slot A)', 'a', { slot: 'b', pcr11: o.good.pcr11.b }))) return;
   await afterFallback(ssh, 'boot 4', { key: o.key, booted: 'b', bad: o.later });
   await powerOff(b4, 'boot 4');
