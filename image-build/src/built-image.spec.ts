@@ -18,8 +18,8 @@ import { profile } from './arch.js';
 import { DEFAULT_OUT, INITRD_VERITY_FILES } from './build.js';
 import { kernelCmdline, SLOT_PARTUUID } from './disk.js';
 import { espPolicyPath, PCR_SIGNING_PUB_PATH } from './pcr-policy.js';
+import { flipByte as flipByteAt } from './slot-rig.js';
 import type { BootInfo } from './uki.js';
-import { flipByte as flipByteAt } from './update-bundles.js';
 import { verifyRootSlot } from './verity.js';
 
 const imageDir = process.env.ELASTOS_IMAGE_DIR ?? join(DEFAULT_OUT, 'amd64');

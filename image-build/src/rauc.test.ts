@@ -7,34 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profile } from './arch.js';
 import { BUNDLE_HOOK, bundleInfo, makeBundle, systemConf, updateKey } from './rauc.js';
+import { flipByte } from './slot-rig.js';
 
 const p = profile('amd64');
-
-function flipByte(file: string, at: number): void {
-  const fd = openSync(file, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, at);
-  b[0] = (b[0] ?? 0) ^ 0x01;
-  writeSync(fd, b, 0, 1, at);
-  closeSync(fd);
-}
 
 describe('RAUC update bundles (real rauc)', function () {
   this.timeout(120_000);

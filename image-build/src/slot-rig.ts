@@ -66,18 +66,34 @@ export const TAMPER_MARK = '/* not the measured runtime */';
  * dm-verity that one block no longer matches the tree, so reading the file is an I/O error.
  */
 export function tamperInPlace(image: string, file: string): number {
+  const { block, at } = fileBlockOffset(image, file);
+  const fd = openSync(image, 'r+');
+  writeSync(fd, Buffer.from(TAMPER_MARK), 0, TAMPER_MARK.length, at);
+  closeSync(fd);
+  const back = spawnSync('debugfs', ['-R', `cat ${file}`, image], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  require0(back.stdout.startsWith(TAMPER_MARK) ? 0 : 1, 'the tampered file was not written');
+  return block;
+}
+
+/** The first data block of `file` in an ext4 image (`debugfs bmap`), and its byte offset there. */
+export function fileBlockOffset(image: string, file: string): { block: number; at: number } {
   const r = spawnSync('debugfs', ['-R', `bmap ${file} 0`, image], { encoding: 'utf8' });
   const block = Number.parseInt(r.stdout.trim(), 10);
   require0(r.status === 0 && block > 0 ? 0 : 1, `debugfs bmap ${file}: ${tail(`${r.stdout}${r.stderr}`)}`);
   const bs = spawnSync('debugfs', ['-R', 'stats', image], { encoding: 'utf8' });
   const size = Number(/Block size:\s+(\d+)/.exec(bs.stdout)?.[1] ?? 0);
   require0(size > 0 ? 0 : 1, `debugfs stats: no block size: ${tail(bs.stderr)}`);
-  const fd = openSync(image, 'r+');
-  writeSync(fd, Buffer.from(TAMPER_MARK), 0, TAMPER_MARK.length, block * size);
+  return { block, at: block * size };
+}
+
+/** Flips the bits `mask` of the byte at `at` of `file`, in place. */
+export function flipByte(file: string, at: number, mask = 0x01): void {
+  const fd = openSync(file, 'r+');
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, at);
+  b[0] = (b[0] ?? 0) ^ mask;
+  writeSync(fd, b, 0, 1, at);
   closeSync(fd);
-  const back = spawnSync('debugfs', ['-R', `cat ${file}`, image], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  require0(back.stdout.startsWith(TAMPER_MARK) ? 0 : 1, 'the tampered file was not written');
-  return block;
 }
 
 /**
@@ -106,19 +122,10 @@ export function flipFileBlock(disk: string, rootMib: number, slot: Slot, path: s
   const fs = join(work, 'slot.ext4');
   const seekMib = slotExtent(slot, rootMib).seekMib;
   execFileSync('dd', [`if=${disk}`, `of=${fs}`, 'bs=1M', `skip=${seekMib}`, `count=${rootMib}`, 'status=none']);
-  const bmap = spawnSync('debugfs', ['-R', `bmap ${path} 0`, fs], { encoding: 'utf8' });
-  const stats = spawnSync('debugfs', ['-R', 'stats', fs], { encoding: 'utf8' });
+  const { at: inSlot } = fileBlockOffset(fs, path);
   rmSync(fs, { force: true });
-  const block = Number.parseInt(bmap.stdout.trim(), 10);
-  const size = Number(/Block size:\s+(\d+)/.exec(stats.stdout)?.[1]);
-  require0(block > 0 && size > 0 ? 0 : 1, `no block for ${path}: ${tail(`${bmap.stdout}${bmap.stderr}`)}`);
-  const at = seekMib * 1024 * 1024 + block * size + 17;
-  const fd = openSync(disk, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, at);
-  b[0] = (b[0] ?? 0) ^ 0x20;
-  writeSync(fd, b, 0, 1, at);
-  closeSync(fd);
+  const at = seekMib * 1024 * 1024 + inSlot + 17;
+  flipByte(disk, at, 0x20);
   return at;
 }
 

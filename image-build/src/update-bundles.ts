@@ -8,18 +8,14 @@
  * release, one byte changed, another signer. Each is made once per image version and kept in `dir`.
  */
 import {
-  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
-  openSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   truncateSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestBundle } from '@elastos/testkit';
@@ -28,7 +24,7 @@ import type { ArchProfile } from './arch.js';
 import { kernelCmdline } from './disk.js';
 import { espPolicyPath, pcrSigningKey, SIGNED_PHASES, signSlotPolicies } from './pcr-policy.js';
 import { compatible, makeBundle, type UpdateKey, updateKey } from './rauc.js';
-import { appendToFile } from './slot-rig.js';
+import { appendToFile, flipByte } from './slot-rig.js';
 import { type BootInfo, expectedPcr11, makeUki, SLOTS, type Slot, sha256File, ukiName } from './uki.js';
 import { formatVerity, type VerityInfo } from './verity.js';
 
@@ -113,16 +109,6 @@ function brokenRoot(imageDir: string, work: string): { image: string; verity: Ve
   truncateSync(image, verity.hashOffset); // the filesystem alone; its tree is made again
   appendToFile(image, DAEMON_MAIN, BROKEN_RUNTIME, work);
   return { image, verity: formatVerity(image, verity.dataBlocks) };
-}
-
-/** Flips the lowest bit of the byte at `at` of `file`, in place. */
-export function flipByte(file: string, at: number): void {
-  const fd = openSync(file, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, at);
-  b[0] = (b[0] ?? 0) ^ 0x01;
-  writeSync(fd, b, 0, 1, at);
-  closeSync(fd);
 }
 
 /**

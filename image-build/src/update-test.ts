@@ -198,7 +198,9 @@ async function failedTries(b: QemuBox, label: string, slot: Slot, good: { slot: 
       const kernels = before.split('Linux version ').length - 1;
       if (kernels !== BOOT_TRIES + 1) throw new Error(`${kernels - 1} tries of slot ${slot} before the fallback`);
       if (/runtime key unsealed/.test(before)) throw new Error(`a try of slot ${slot} unsealed the key`);
-      const why = [...before.matchAll(/boot is BAD: (.*)|(Kernel panic[^\n]*)|(device-mapper: verity[^\n]*)/g)];
+      const why = [
+        ...before.matchAll(/boot is BAD: (.*)|(Kernel panic[^\n]*)|(device-mapper: verity: [^\n]*corrupted[^\n]*)/g),
+      ];
       return {
         value: seen.index,
         detail: `${BOOT_TRIES} tries; ${why

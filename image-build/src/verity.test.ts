@@ -11,8 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootSlotMib } from './disk.js';
-import { TAMPER_MARK, tamperInPlace } from './slot-rig.js';
-import { flipByte as flipByteAt } from './update-bundles.js';
+import { flipByte as flipByteAt, TAMPER_MARK, tamperInPlace } from './slot-rig.js';
 import { fsBlocksFor, makeRootSlot, treeBlocks, VERITY_SALT, VERITY_UUID, verifyRootSlot } from './verity.js';
 
 const hasVeritysetup = spawnSync('veritysetup', ['--version']).status === 0;
