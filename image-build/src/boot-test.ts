@@ -121,7 +121,11 @@ async function attestChecks(ssh: SshClient): Promise<void> {
   await checks.run('stock tpm2_checkquote accepts the quote with the fresh nonce', async () => {
     const r = await checkquote(adir, nonce);
     if (!r.ok) throw new Error(r.out);
-    return r.out.split('\n').find((l) => l.includes('sha256')) ?? 'ok';
+    // its output lists the quoted PCRs as "    11: 0x2C93…" under "sha256:"
+    const pcrs = [...r.out.matchAll(/^\s+(\d+): 0x([0-9A-Fa-f]{16})/gm)].map(
+      (m) => `PCR ${m[1]} ${m[2]?.toLowerCase()}…`,
+    );
+    return pcrs.length > 0 ? pcrs.join(', ') : 'ok';
   });
   await checks.run('elastos attest verify --expect manifest.json accepts it', async () => {
     const r = await hostVerify(adir, nonce, manifest);
