@@ -38,6 +38,16 @@ const FIRMWARE = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * QEMU under TCG now and then hangs at a guest's reset: the console stops at the kernel's
+ * "reboot: machine restart" and the firmware never prints again (seen once in a fresh-clone boot
+ * test: 18 min of silence, where the firmware's first line normally follows within seconds). A
+ * board's reset supervisor would press reset; the rig does the same, once per hang, and says so.
+ * The try counters are untouched: systemd-boot counts a try only when it starts an entry.
+ */
+const RESET_HANG_MS = 120_000;
+const RESTART_LINE = /reboot: machine restart\s*$/;
+
 /** Waits for `child` to exit, up to `ms`; true if it did. */
 function exited(child: ChildProcess | undefined, ms: number): Promise<boolean> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
@@ -58,6 +68,9 @@ export class QemuBox {
   readonly console: string;
   readonly mcuLog: string;
   private readonly qmp: string;
+  private resetWatch: NodeJS.Timeout | undefined;
+  /** How many hung resets the rig pressed reset for (RESET_HANG_MS). */
+  hungResets = 0;
 
   constructor(readonly o: QemuBoxOptions) {
     this.dir = resolve(o.dir);
@@ -76,7 +89,32 @@ export class QemuBox {
     rmSync(this.console, { force: true });
     await this.startSwtpm();
     this.startQemu();
+    if (this.o.reboot) this.watchResets();
     if (this.o.mcu !== false) await this.startMcu();
+  }
+
+  /** Presses reset (QMP) when the guest's console stays silent after a reboot (RESET_HANG_MS). */
+  private watchResets(): void {
+    let size = -1;
+    let since = Date.now();
+    let pressedAt = -1;
+    clearInterval(this.resetWatch);
+    this.resetWatch = setInterval(() => {
+      const text = this.consoleText();
+      if (text.length !== size) {
+        size = text.length;
+        since = Date.now();
+        return;
+      }
+      if (pressedAt === size || Date.now() - since < RESET_HANG_MS || !RESTART_LINE.test(text)) return;
+      pressedAt = size;
+      this.hungResets++;
+      console.error(
+        `[qemu-box] the guest's reset hung (no console output for ${RESET_HANG_MS / 1000} s after "machine restart"): pressing reset (QMP system_reset)`,
+      );
+      this.qmpCommand('system_reset').catch((err: Error) => console.error(`[qemu-box] ${err.message}`));
+    }, 5_000);
+    this.resetWatch.unref();
   }
 
   private async startSwtpm(): Promise<void> {
@@ -253,12 +291,14 @@ export class QemuBox {
 
   /** A power cut: QEMU killed -9 (the guest loses what it had not written). */
   async powerCut(): Promise<void> {
+    clearInterval(this.resetWatch);
     this.qemu?.kill('SIGKILL');
     await exited(this.qemu, 10_000);
   }
 
   /** Stops QEMU, the simulator and swtpm by pid, each with a bound; safe to call twice. */
   async stop(): Promise<void> {
+    clearInterval(this.resetWatch);
     for (const child of [this.qemu, this.mcu, this.swtpm]) {
       if (!child) continue;
       child.kill('SIGTERM');
