@@ -23,7 +23,7 @@ import {
 } from './boot-checks.js';
 import { buildImage, DEFAULT_OUT } from './build.js';
 import { BOOT_PACKAGES, BUILD_PACKAGES, ensurePackages } from './prereq.js';
-import { QemuBox } from './qemu-box.js';
+import { hungResetNote, QemuBox } from './qemu-box.js';
 import { copySlot, installUki } from './slot-rig.js';
 import { makeAdminKey, SshClient } from './ssh-client.js';
 import { Checks } from './test-report.js';
@@ -309,6 +309,8 @@ main()
   .catch((err: Error) => checks.fail('boot test', err))
   .finally(async () => {
     await box?.stop();
+    const hung = hungResetNote();
+    if (hung) checks.note(hung);
     checks.print(p.arch);
     process.exit(checks.failed > 0 ? 1 : 0);
   });

@@ -60,6 +60,13 @@ function exited(child: ChildProcess | undefined, ms: number): Promise<boolean> {
   });
 }
 
+/** The report's line for the hung resets the rig pressed reset for, if any. */
+export function hungResetNote(): string | undefined {
+  const n = QemuBox.hungResets;
+  if (n === 0) return undefined;
+  return `the rig pressed reset ${n} time(s) for a guest reset that hung before the firmware printed (QEMU TCG; qemu-box.ts)`;
+}
+
 export class QemuBox {
   qemu: ChildProcess | undefined;
   swtpm: ChildProcess | undefined;
@@ -69,8 +76,8 @@ export class QemuBox {
   readonly mcuLog: string;
   private readonly qmp: string;
   private resetWatch: NodeJS.Timeout | undefined;
-  /** How many hung resets the rig pressed reset for (RESET_HANG_MS). */
-  hungResets = 0;
+  /** How many hung resets the rig pressed reset for (RESET_HANG_MS), over every box of this process. */
+  static hungResets = 0;
 
   constructor(readonly o: QemuBoxOptions) {
     this.dir = resolve(o.dir);
@@ -108,7 +115,7 @@ export class QemuBox {
       }
       if (pressedAt === size || Date.now() - since < RESET_HANG_MS || !RESTART_LINE.test(text)) return;
       pressedAt = size;
-      this.hungResets++;
+      QemuBox.hungResets++;
       console.error(
         `[qemu-box] the guest's reset hung (no console output for ${RESET_HANG_MS / 1000} s after "machine restart"): pressing reset (QMP system_reset)`,
       );

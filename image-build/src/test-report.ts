@@ -13,6 +13,12 @@ export class Checks {
   private readonly sizes: string[] = [];
   private readonly notes: string[] = [];
 
+  /** `title` heads the report, `tag` starts each live line (the boot test's, the update test's). */
+  constructor(
+    private readonly title = 'image boot test',
+    private readonly tag = 'image:test',
+  ) {}
+
   get failed(): number {
     return this.results.filter((r) => !r.ok).length;
   }
@@ -40,7 +46,7 @@ export class Checks {
 
   time(what: string, seconds: number): void {
     this.times.push(`${what}: ${seconds.toFixed(0)} s`);
-    process.stdout.write(`[image:test] ${what}: ${seconds.toFixed(0)} s\n`);
+    process.stdout.write(`[${this.tag}] ${what}: ${seconds.toFixed(0)} s\n`);
   }
 
   size(what: string, bytes: number): void {
@@ -49,19 +55,20 @@ export class Checks {
 
   note(line: string): void {
     this.notes.push(line);
-    process.stdout.write(`[image:test] ${line}\n`);
+    process.stdout.write(`[${this.tag}] ${line}\n`);
   }
 
   private push(r: CheckResult): void {
     this.results.push(r);
-    process.stdout.write(`[image:test] ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}\n`);
+    process.stdout.write(`[${this.tag}] ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}\n`);
   }
 
   print(arch: string): void {
     const out = process.stdout;
-    out.write(`\n== image boot test (${arch}) report\n`);
+    out.write(`\n== ${this.title} (${arch}) report\n`);
     for (const t of this.times) out.write(`  time  ${t}\n`);
     for (const s of this.sizes) out.write(`  size  ${s}\n`);
+    for (const n of this.notes) out.write(`  note  ${n}\n`);
     for (const r of this.results)
       out.write(
         `  ${r.ok ? 'pass' : 'FAIL'}  ${r.name}${r.ok ? '' : `\n        ${r.detail.split('\n').join('\n        ')}`}\n`,

@@ -19,7 +19,7 @@ import { chainChecks, pcr11Of, waitForBoot } from './boot-chain-checks.js';
 import { attestOverSsh, auditVerify, hostVerify, tpmStatus, waitForCapsules } from './boot-checks.js';
 import { buildImage, DEFAULT_OUT } from './build.js';
 import { BOOT_PACKAGES, BUILD_PACKAGES, ensurePackages } from './prereq.js';
-import { QemuBox } from './qemu-box.js';
+import { hungResetNote, QemuBox } from './qemu-box.js';
 import { flipFileBlock, readJsonFile } from './slot-rig.js';
 import { makeAdminKey, SshClient } from './ssh-client.js';
 import { Checks } from './test-report.js';
@@ -46,7 +46,7 @@ const outDir = join(DEFAULT_OUT, p.arch);
 const dir = join(outDir, 'update-test');
 const sshPort = 20000 + ((process.pid + 7) % 20000);
 const BOOT_MS = 15 * 60_000;
-const checks = new Checks();
+const checks = new Checks('image update test', 'image:update-test');
 let box: QemuBox | undefined;
 let server: Server | undefined;
 
@@ -407,6 +407,8 @@ main()
   .finally(async () => {
     await box?.stop();
     server?.close();
+    const hung = hungResetNote();
+    if (hung) checks.note(hung);
     checks.print(p.arch);
     process.exit(checks.failed > 0 ? 1 : 0);
   });
