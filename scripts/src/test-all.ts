@@ -35,6 +35,9 @@ const mochaArgs = [
   '20000',
   '--exit',
   ...(process.env.CI ? ['--forbid-pending', '--forbid-only'] : []),
+  // Colours only on a terminal: mocha turns them on whenever CI is set, which fills CI's logs
+  // with escape codes.
+  ...(process.stdout.isTTY ? [] : ['--no-color']),
   ...extra,
   ...files,
 ];
