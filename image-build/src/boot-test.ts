@@ -24,7 +24,7 @@ import {
 import { buildImage, DEFAULT_OUT } from './build.js';
 import { BOOT_PACKAGES, BUILD_PACKAGES, ensurePackages } from './prereq.js';
 import { hungResetNote, QemuBox } from './qemu-box.js';
-import { copySlot, installUki } from './slot-rig.js';
+import { copySlot, installUki, readJsonFile } from './slot-rig.js';
 import { makeAdminKey, SshClient } from './ssh-client.js';
 import { Checks } from './test-report.js';
 import { type BootInfo, ukiName } from './uki.js';
@@ -67,7 +67,7 @@ async function boot(n: number, disk: string, reboot = false): Promise<QemuBox> {
   if (existsSync(b.console)) renameSync(b.console, join(dir, `console-boot-${n - 1}.log`));
   box = b;
   await b.start();
-  checks.note(
+  checks.say(
     `boot ${n}: qemu pid ${b.pids.qemu}, swtpm pid ${b.pids.swtpm}, MCU simulator pid ${b.pids.mcu}, ssh 127.0.0.1:${sshPort}`,
   );
   return b;
@@ -175,15 +175,16 @@ async function secondBoot(ssh: SshClient, disk: string, first: { keyId?: string;
 async function main(): Promise<void> {
   const t0 = Date.now();
   ensurePackages([...BUILD_PACKAGES, ...BOOT_PACKAGES]);
-  let stagesLine = '';
   const built = await checks.run(`npm run image -- --arch ${p.arch}`, async () => {
     if (values['no-build']) return { detail: 'skipped (--no-build): booting the image already built', value: true };
     const report = await buildImage({ arch: p.arch });
-    stagesLine = report.split('\n').find((l) => l.startsWith('[image] stages:')) ?? '';
     return { detail: report.split('\n')[0] ?? '', value: true };
   });
   // Say how many stages came from the cache: a cold build's time is not a cached build's.
-  const cached = (stagesLine.match(/ cached/g) ?? []).length;
+  type Report = { stages: { cached: boolean }[] };
+  const stages =
+    built === true && !values['no-build'] ? readJsonFile<Report>(join(outDir, 'build-report.json')).stages : [];
+  const cached = stages.filter((s) => s.cached).length;
   checks.time(
     values['no-build'] ? 'build (skipped)' : `build (${cached} cached stages reused)`,
     (Date.now() - t0) / 1000,

@@ -53,8 +53,14 @@ export class Checks {
     this.sizes.push(`${what}: ${mib(bytes)}`);
   }
 
+  /** A finding for the report (and the live output). */
   note(line: string): void {
     this.notes.push(line);
+    this.say(line);
+  }
+
+  /** A live line only (pids, ports): not kept for the report. */
+  say(line: string): void {
     process.stdout.write(`[${this.tag}] ${line}\n`);
   }
 

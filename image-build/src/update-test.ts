@@ -77,7 +77,7 @@ async function boot(n: number, disk: string, reboot = false): Promise<QemuBox> {
   if (existsSync(b.console)) renameSync(b.console, join(dir, `console-boot-${n - 1}.log`));
   box = b;
   await b.start();
-  checks.note(`boot ${n}: qemu pid ${b.pids.qemu}, swtpm pid ${b.pids.swtpm}, ssh 127.0.0.1:${sshPort}`);
+  checks.say(`boot ${n}: qemu pid ${b.pids.qemu}, swtpm pid ${b.pids.swtpm}, ssh 127.0.0.1:${sshPort}`);
   return b;
 }
 
